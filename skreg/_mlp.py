@@ -1,0 +1,990 @@
+"""RegularizedMLPClassifier and RegularizedMLPRegressor.
+
+The scikit-learn side: parameters, validation, label encoding, the early
+stopping split, and fitted attributes as numpy. All training happens in one
+call to the engine (:class:`skreg._torch.engine.TabularNet`), which never sees
+pandas frames or string labels.
+"""
+
+import warnings
+from abc import ABCMeta, abstractmethod
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.base import (BaseEstimator, ClassifierMixin, RegressorMixin,
+                          _fit_context)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state, compute_sample_weight
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import (_check_partial_fit_first_call,
+                                      type_of_target)
+from sklearn.utils.validation import (_check_sample_weight, check_is_fitted,
+                                      column_or_1d, validate_data)
+
+from ._torch.engine import Convergence, TabularNet
+from ._torch.losses import LOSSES
+from ._torch.network import ACTIVATIONS, FlatMLP
+from ._torch.penalties import make_penalty
+
+SOLVERS = {
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+    "sgd": torch.optim.SGD,
+}
+
+# rows per forward pass at prediction time: bounds memory on large inputs
+_PREDICT_CHUNK = 65536
+
+
+def _resolve_device(device):
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        parsed = torch.device(device)
+    except RuntimeError:
+        raise ValueError(
+            f"The 'device' parameter must be 'cpu', 'cuda', 'cuda:N' or 'auto'. "
+            f"Got {device!r} instead.") from None
+    if parsed.type not in ("cpu", "cuda"):
+        raise ValueError(
+            f"The 'device' parameter must be 'cpu', 'cuda', 'cuda:N' or 'auto'. "
+            f"Got {device!r} instead.")
+    if parsed.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={device!r} was requested but CUDA is not available on this "
+            "machine. Use device='cpu' or device='auto'.")
+    return device
+
+
+class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
+    """Shared logic of the regularized MLP estimators.
+
+    Warning: this class should not be used directly; use the derived classes.
+    """
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "solver": [StrOptions(set(SOLVERS))],
+        "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "device": [str],
+    }
+
+    @abstractmethod
+    def __init__(self, hidden_layer_sizes, activation, *, solver, penalty, alpha,
+                 l1_ratio, dropout, batch_size, learning_rate_init, max_iter,
+                 shuffle, random_state, tol, verbose, warm_start, momentum,
+                 nesterovs_momentum, early_stopping, validation_fraction, beta_1,
+                 beta_2, epsilon, n_iter_no_change, device):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.penalty = penalty
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.dropout = dropout
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.device = device
+
+    # ------------------------------------------------------------------ hooks
+    @abstractmethod
+    def _validate_targets(self, y, incremental, first_pass, classes=None):
+        """Validated ``y`` -> (targets for the loss, targets for scoring)."""
+
+    @abstractmethod
+    def _n_outputs(self):
+        """Number of output units."""
+
+    _loss = None
+    _out_activation = None
+
+    # ------------------------------------------------------------- validation
+    def _hidden_sizes(self):
+        sizes = self.hidden_layer_sizes
+        sizes = [sizes] if not hasattr(sizes, "__iter__") else list(sizes)
+        if any(not isinstance(s, Integral) or isinstance(s, bool) or s <= 0
+               for s in sizes):
+            raise ValueError(
+                "hidden_layer_sizes must be positive integers, got "
+                f"{self.hidden_layer_sizes!r}.")
+        return [int(s) for s in sizes]
+
+    def _dropout_rates(self, n_hidden):
+        rates = self.dropout
+        if isinstance(rates, Real):
+            return (float(rates),) * n_hidden
+        rates = np.asarray(rates, dtype=float).ravel()
+        if rates.shape[0] != n_hidden or np.any((rates < 0) | (rates >= 1)):
+            raise ValueError(
+                f"dropout must be a float in [0, 1) or a sequence of {n_hidden} such "
+                f"floats, one per hidden layer; got {self.dropout!r}.")
+        return tuple(rates.tolist())
+
+    def _validate_X(self, X, reset):
+        X = validate_data(self, X, reset=reset, accept_sparse=["csr", "csc", "coo"],
+                          dtype=(np.float32, np.float64))
+        return self._dense_float32(X)
+
+    @staticmethod
+    def _dense_float32(X):
+        # float32 is the engine's dtype; sparse input is densified here, once
+        if sp.issparse(X):
+            X = X.toarray()
+        X = np.asarray(X, dtype=np.float32)
+        if not np.isfinite(X).all():
+            raise ValueError(
+                "Input X contains values too large for float32 (|x| > 3.4e38). "
+                "Scale the features first, e.g. with StandardScaler.")
+        return X
+
+    # -------------------------------------------------------------------- fit
+    def _build_net(self, n_features, batch_size, device):
+        hidden = self._hidden_sizes()
+        solver_kwargs = {
+            "adam": {"betas": (self.beta_1, self.beta_2), "eps": self.epsilon},
+            "adamw": {"betas": (self.beta_1, self.beta_2), "eps": self.epsilon},
+            "sgd": {"momentum": self.momentum,
+                    "nesterov": self.nesterovs_momentum and self.momentum > 0},
+        }[self.solver]
+        penalty = make_penalty(self.penalty, self.alpha, self.l1_ratio)
+        decoupled = self.solver == "adamw"
+        if decoupled:
+            # AdamW applies w <- w - lr * weight_decay * w each step; this
+            # value makes that the L2 part of alpha / batch_size
+            solver_kwargs["weight_decay"] = penalty.l2 / batch_size
+        if self.early_stopping:
+            stopping = Convergence(monitor="valid_score", lower_is_better=False,
+                                   patience=self.n_iter_no_change,
+                                   threshold=self.tol, load_best=True)
+        else:
+            stopping = Convergence(monitor="loss", lower_is_better=True,
+                                   patience=self.n_iter_no_change,
+                                   threshold=self.tol, load_best=False)
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        return TabularNet(
+            module=FlatMLP,
+            module__layer_sizes=[n_features, *hidden, self._n_outputs()],
+            module__activation=self.activation,
+            module__out_activation=self._out_activation,
+            module__dropout=self._dropout_rates(len(hidden)),
+            criterion=LOSSES[self._loss],
+            optimizer=SOLVERS[self.solver],
+            lr=self.learning_rate_init,
+            max_epochs=self.max_iter,
+            batch_size=batch_size,
+            device=device,
+            verbose=int(self.verbose),
+            callbacks=[("convergence", stopping)],
+            loss=self._loss,
+            penalty=penalty,
+            decoupled_l2=decoupled,
+            shuffle=self.shuffle,
+            seed=int(seed),
+            **{f"optimizer__{k}": v for k, v in solver_kwargs.items()},
+        ).initialize()
+
+    def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
+        first_pass = not hasattr(self, "net_") or (not self.warm_start and not incremental)
+        device = _resolve_device(self.device)
+        X, y = validate_data(self, X, y, reset=first_pass,
+                             accept_sparse=["csr", "csc", "coo"],
+                             dtype=(np.float32, np.float64),
+                             multi_output=True, y_numeric=False)
+        X = self._dense_float32(X)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
+                                                 ensure_non_negative=True)
+        targets, labels = self._validate_targets(y, incremental, first_pass, classes)
+        sample_weight = self._effective_sample_weight(labels, sample_weight)
+        if sample_weight is not None and not sample_weight.sum() > 0:
+            raise ValueError("sample_weight must have a positive sum; got all zeros.")
+
+        if self.early_stopping and not incremental:
+            X, X_val, targets, _, labels, labels_val, sample_weight, sw_val = \
+                self._validation_split(X, targets, labels, sample_weight)
+        else:
+            X_val = labels_val = sw_val = None
+
+        n_samples = X.shape[0]
+        if self.batch_size == "auto":
+            batch_size = min(200, n_samples)
+        else:
+            if self.batch_size > n_samples:
+                warnings.warn(
+                    f"Got batch_size={self.batch_size} larger than the number of "
+                    f"training samples ({n_samples}); it is clipped to {n_samples}.",
+                    UserWarning)
+            batch_size = min(self.batch_size, n_samples)
+
+        if first_pass:
+            net = self._build_net(X.shape[1], batch_size, device)
+        else:
+            net = self.net_
+            net.batch_size = batch_size
+        net.partial_fit(
+            X, targets,
+            epochs=1 if incremental else self.max_iter,
+            sample_weight=_as_float32(sample_weight),
+            X_valid=X_val, y_valid=labels_val,
+            sample_weight_valid=_as_float32(sw_val),
+            monitor_convergence=not incremental,
+        )
+        self.net_ = net
+        if not incremental and not dict(net.callbacks_)["convergence"].stopped_:
+            warnings.warn(
+                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached "
+                "and the optimization hasn't converged yet.", ConvergenceWarning)
+        return self
+
+    def _effective_sample_weight(self, labels, sample_weight):
+        return sample_weight
+
+    def _validation_split(self, X, targets, labels, sample_weight):
+        stratify = labels if is_classifier_like(self) else None
+        arrays = [X, targets, labels]
+        if sample_weight is not None:
+            arrays.append(sample_weight)
+        n_val = int(np.ceil(self.validation_fraction * X.shape[0]))
+        if n_val < 2 or X.shape[0] - n_val < 1:
+            raise ValueError(
+                f"The validation set is too small: validation_fraction="
+                f"{self.validation_fraction} of {X.shape[0]} samples gives {n_val} "
+                "validation samples, at least 2 are needed. Increase "
+                "'validation_fraction' or the size of your dataset, or set "
+                "early_stopping=False.")
+        try:
+            parts = train_test_split(
+                *arrays, test_size=self.validation_fraction,
+                random_state=check_random_state(self.random_state), stratify=stratify)
+        except ValueError as exc:
+            raise ValueError(
+                f"Cannot make a stratified validation split for early stopping with "
+                f"validation_fraction={self.validation_fraction}: {exc} Increase "
+                "'validation_fraction' or the size of your dataset, or set "
+                "early_stopping=False.") from None
+        if sample_weight is None:
+            parts += [None, None]
+        return parts
+
+    # ---------------------------------------------------------------- predict
+    def _forward(self, X, activate=True):
+        """Network outputs for validated X as a numpy float32 array."""
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        net = self.net_
+        net.module_.eval()
+        outputs = []
+        with torch.no_grad():
+            for start in range(0, X.shape[0], _PREDICT_CHUNK):
+                chunk = net.to_device_tensor(X[start:start + _PREDICT_CHUNK])
+                outputs.append(net.module_.predict(chunk, activate=activate).cpu().numpy())
+        if len(outputs) == 1:
+            return outputs[0]
+        return np.concatenate(outputs) if outputs else np.empty((0, self.n_outputs_),
+                                                                np.float32)
+
+    # ------------------------------------------------------- fitted attributes
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "net_")
+
+    @property
+    def module_(self):
+        """The trained torch module (:class:`skreg._torch.network.FlatMLP`)."""
+        return self.net_.module_
+
+    @property
+    def history_(self):
+        """Per-epoch :class:`skorch.History`: ``epoch``, ``train_loss``,
+        ``penalty``, ``loss``, ``valid_loss``, ``valid_score``, ``best_epoch``,
+        ``dur``."""
+        return self.net_.history
+
+    @property
+    def coefs_(self):
+        """list of ndarray: weight matrix of layer i, shape (fan_in, fan_out)."""
+        return [W.detach().cpu().numpy().copy() for W in self.net_.module_.coef_views()]
+
+    @property
+    def intercepts_(self):
+        """list of ndarray: bias vector of layer i, shape (fan_out,)."""
+        return [b.detach().cpu().numpy().copy()
+                for b in self.net_.module_.intercept_views()]
+
+    @property
+    def n_layers_(self):
+        """int: number of layers, input and output included."""
+        return self.net_.module_.n_layers + 1
+
+    @property
+    def n_outputs_(self):
+        """int: number of output units."""
+        return self.net_.module_.layer_sizes[-1]
+
+    @property
+    def out_activation_(self):
+        """str: name of the output activation."""
+        return self.net_.module_.out_activation
+
+    @property
+    def n_iter_(self):
+        """int: epochs run since the network was initialised."""
+        return len(self.net_.history)
+
+    @property
+    def loss_curve_(self):
+        """list of float: objective (data loss + penalty) after each epoch."""
+        return list(self.net_.history[:, "loss"])
+
+    @property
+    def loss_(self):
+        """float: objective after the last epoch."""
+        return self.net_.history[-1, "loss"]
+
+    @property
+    def best_loss_(self):
+        """float or None: lowest objective reached; None with early stopping."""
+        return None if self.early_stopping else float(np.min(self.loss_curve_))
+
+    @property
+    def validation_scores_(self):
+        """list of float or None: validation score per epoch (early stopping)."""
+        if not self.early_stopping:
+            return None
+        return [h.get("valid_score") for h in self.net_.history
+                if "valid_score" in h]
+
+    @property
+    def best_validation_score_(self):
+        """float or None: best validation score (early stopping)."""
+        scores = self.validation_scores_
+        return None if not scores else float(np.max(scores))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+def is_classifier_like(estimator):
+    return getattr(estimator, "_estimator_type", None) == "classifier" or isinstance(
+        estimator, ClassifierMixin)
+
+
+def _as_float32(a):
+    return None if a is None else np.ascontiguousarray(a, dtype=np.float32)
+
+
+_COMMON_PARAMS = """
+    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
+        The i-th element is the number of units of the i-th hidden layer.
+
+    activation : {'relu', 'tanh', 'logistic', 'identity', 'gelu'}, default='relu'
+        Hidden-layer activation: ``max(0, z)``, ``tanh(z)``,
+        ``1 / (1 + exp(-z))``, ``z``, or ``z * Phi(z)`` with ``Phi`` the
+        standard normal CDF.
+
+    solver : {'adam', 'adamw', 'sgd'}, default='adam'
+        Optimizer. With 'adam' and 'sgd' the whole penalty is part of the
+        gradient (coupled, as in scikit-learn). With 'adamw' the L2 part of
+        the penalty is instead applied as decoupled weight decay,
+        ``w <- w - lr * weight_decay * w`` after each Adam step, with
+        ``weight_decay = alpha * (1 - l1_ratio) / batch_size``: the same
+        shrinkage per step that plain SGD would apply, but not rescaled by
+        Adam's per-weight step sizes, so weights with large gradients are
+        decayed as much as the others (Loshchilov & Hutter's AdamW).
+
+    penalty : {'l2', 'l1', 'elasticnet'} or None, default='l2'
+        Penalty on the connection weights (never on the biases). With
+        ``rho = l1_ratio`` ('l2' is ``rho = 0``, 'l1' is ``rho = 1``)::
+
+            P(W) = rho * ||W||_1 + (1 - rho) / 2 * ||W||_2^2
+
+        summed over every weight matrix. Each minibatch ``B`` minimises::
+
+            sum_{i in B} s_i * loss_i / S_B + alpha * P(W) / S_B
+
+        where ``s_i`` are the sample weights (1 by default, times the class
+        weight for classifiers) and ``S_B = sum_{i in B} s_i`` (the batch
+        size without weights). This is scikit-learn's MLP convention: over an
+        epoch it amounts to minimising ``sum_i s_i loss_i + alpha * P(W)``
+        scaled by ``1 / sum_i s_i``, so ``penalty='l2'`` matches
+        ``MLPClassifier``/``MLPRegressor``'s ``alpha`` exactly. The L1 part
+        enters through its subgradient ``sign(w)``.
+
+    alpha : float, default=0.0001
+        Strength of the penalty (``alpha >= 0``).
+
+    l1_ratio : float, default=0.15
+        Elastic-net mixing ``rho`` in ``[0, 1]``; used only with
+        ``penalty='elasticnet'``.
+
+    dropout : float or array-like of shape (n_layers - 2,), default=0.0
+        Probability of zeroing each hidden unit during training, one value
+        for all hidden layers or one per hidden layer. Inverted dropout: kept
+        units are scaled by ``1 / (1 - p)`` during training, so nothing is
+        rescaled at prediction time, where dropout is off.
+
+    batch_size : int or 'auto', default='auto'
+        Minibatch size; 'auto' is ``min(200, n_samples)``. Larger values are
+        clipped to ``n_samples`` with a warning.
+
+    learning_rate_init : float, default=0.001
+        Step size.
+
+    max_iter : int, default=200
+        Maximum number of epochs (passes over the training data).
+
+    shuffle : bool, default=True
+        Reshuffle the training data before each epoch.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weight initialisation, the shuffling, dropout and the early
+        stopping split. An int gives identical results on repeated fits on
+        the CPU.
+
+    tol : float, default=1e-4
+        An epoch counts as an improvement only if the objective falls by more
+        than ``tol`` (or, with early stopping, the validation score rises by
+        more than ``tol``) relative to the best so far.
+
+    verbose : bool, default=False
+        Print one line per epoch (losses, validation score, duration).
+
+    warm_start : bool, default=False
+        Continue from the previous solution on the next ``fit``.
+
+    momentum : float, default=0.9
+        Momentum for ``solver='sgd'``.
+
+    nesterovs_momentum : bool, default=True
+        Nesterov momentum for ``solver='sgd'``.
+
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data (stratified for
+        classifiers), stop when the validation score has not improved by
+        ``tol`` for more than ``n_iter_no_change`` consecutive epochs, and
+        restore the weights of the best epoch.
+
+    validation_fraction : float, default=0.1
+        Fraction of training data held out for early stopping, in (0, 1).
+
+    beta_1 : float, default=0.9
+        Adam's decay rate of the first moment estimate.
+
+    beta_2 : float, default=0.999
+        Adam's decay rate of the second moment estimate.
+
+    epsilon : float, default=1e-8
+        Adam's numerical-stability term.
+
+    n_iter_no_change : int, default=10
+        Training stops after more than ``n_iter_no_change`` consecutive
+        epochs without an improvement of at least ``tol``.
+
+    device : {'cpu', 'cuda', 'cuda:N', 'auto'}, default='cpu'
+        Where the network trains and predicts; 'auto' picks CUDA when
+        available. Fitted models pickle and load on CPU-only machines.
+"""
+
+_COMMON_ATTRIBUTES = """
+    loss_ : float
+        Objective (data loss + penalty) after the last epoch.
+
+    best_loss_ : float or None
+        Lowest objective reached; None with ``early_stopping=True``.
+
+    loss_curve_ : list of float
+        Objective after each epoch, averaged over the epoch's batches.
+
+    validation_scores_ : list of float or None
+        Validation score after each epoch (early stopping only).
+
+    best_validation_score_ : float or None
+        Best validation score (early stopping only).
+
+    coefs_ : list of ndarray
+        Weight matrices; ``coefs_[i]`` has shape ``(fan_in, fan_out)``.
+
+    intercepts_ : list of ndarray
+        Bias vectors; ``intercepts_[i]`` has shape ``(fan_out,)``.
+
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has string column names.
+
+    n_iter_ : int
+        Number of epochs run since the network was initialised.
+
+    n_layers_ : int
+        Number of layers, input and output included.
+
+    n_outputs_ : int
+        Number of output units.
+
+    out_activation_ : str
+        Name of the output activation.
+
+    history_ : skorch.History
+        One dict per epoch with ``epoch``, ``train_loss`` (data loss),
+        ``penalty`` (``alpha * P(W)`` over the mean batch weight), ``loss``
+        (their sum), ``valid_loss`` and ``valid_score`` (early stopping),
+        ``best_epoch`` and ``dur`` (seconds).
+
+    module_ : torch.nn.Module
+        The trained network; ``module_(X)`` returns logits.
+
+    net_ : skorch.NeuralNet
+        The training engine (callbacks, history, device).
+"""
+
+
+class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
+    __doc__ = """Multi-layer perceptron classifier with L1, L2 and elastic-net
+    penalties, dropout, label smoothing, class weights and early stopping.
+
+    A drop-in replacement for :class:`sklearn.neural_network.MLPClassifier`:
+    the parameters they share have the same names and defaults, and the
+    default ``penalty='l2'`` reproduces ``MLPClassifier``'s ``alpha``.
+
+    The loss is the cross-entropy against (optionally smoothed) one-hot
+    targets; the output layer is one logistic unit for two classes and a
+    softmax over ``K`` units otherwise.
+
+    Parameters
+    ----------
+""" + _COMMON_PARAMS + """
+    label_smoothing : float, default=0.0
+        Smoothing ``eps`` in ``[0, 1)`` of the training targets: the true
+        class gets ``1 - eps`` and each of the other ``K - 1`` classes gets
+        ``eps / (K - 1)`` (for two classes: ``1 - eps`` and ``eps``). Note
+        that torch's ``CrossEntropyLoss(label_smoothing=eps)`` spreads
+        ``eps / K`` over all ``K`` classes instead; ``eps_skreg = eps_torch *
+        (K - 1) / K`` gives the same targets. Validation losses are computed
+        against the unsmoothed labels.
+
+    class_weight : dict, 'balanced' or None, default=None
+        Weights ``{class_label: weight}`` multiplied into the sample weights;
+        'balanced' uses ``n_samples / (n_classes * np.bincount(y))``.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+""" + _COMMON_ATTRIBUTES + """
+    See Also
+    --------
+    RegularizedMLPRegressor : The regressor.
+    sklearn.neural_network.MLPClassifier : scikit-learn's MLP.
+    sklearn.linear_model.LogisticRegression : Penalised linear baseline.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.model_selection import train_test_split
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skreg import RegularizedMLPClassifier
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+    >>> clf = make_pipeline(
+    ...     StandardScaler(),
+    ...     RegularizedMLPClassifier(penalty="elasticnet", alpha=0.01, dropout=0.1,
+    ...                              early_stopping=True, random_state=0))
+    >>> clf.fit(X_train, y_train).score(X_test, y_test) > 0.95
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **BaseRegularizedMLP._parameter_constraints,
+        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+    _loss = "log_loss"
+
+    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *,
+                 solver="adam", penalty="l2", alpha=0.0001, l1_ratio=0.15,
+                 dropout=0.0, label_smoothing=0.0, class_weight=None,
+                 batch_size="auto", learning_rate_init=0.001, max_iter=200,
+                 shuffle=True, random_state=None, tol=1e-4, verbose=False,
+                 warm_start=False, momentum=0.9, nesterovs_momentum=True,
+                 early_stopping=False, validation_fraction=0.1, beta_1=0.9,
+                 beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, device="cpu"):
+        super().__init__(
+            hidden_layer_sizes, activation, solver=solver, penalty=penalty,
+            alpha=alpha, l1_ratio=l1_ratio, dropout=dropout, batch_size=batch_size,
+            learning_rate_init=learning_rate_init, max_iter=max_iter, shuffle=shuffle,
+            random_state=random_state, tol=tol, verbose=verbose, warm_start=warm_start,
+            momentum=momentum, nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping, validation_fraction=validation_fraction,
+            beta_1=beta_1, beta_2=beta_2, epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change, device=device)
+        self.label_smoothing = label_smoothing
+        self.class_weight = class_weight
+
+    @property
+    def _out_activation(self):
+        return "logistic" if len(self.classes_) == 2 else "softmax"
+
+    def _n_outputs(self):
+        return 1 if len(self.classes_) == 2 else len(self.classes_)
+
+    def _validate_targets(self, y, incremental, first_pass, classes=None):
+        y = column_or_1d(y, warn=True)
+        target_type = type_of_target(y, input_name="y")
+        if target_type not in ("binary", "multiclass"):
+            raise ValueError(
+                f"Unknown label type: {target_type!r}. RegularizedMLPClassifier "
+                "supports binary and multiclass targets (one label per sample); "
+                "for regression use RegularizedMLPRegressor.")
+        if incremental:
+            if _check_partial_fit_first_call(self, classes):
+                self._encoder = LabelEncoder().fit(self.classes_)
+            elif first_pass:
+                # partial_fit after fit with warm_start=False keeps classes_
+                pass
+            unseen = np.setdiff1d(np.unique(y), self.classes_)
+            if unseen.size:
+                raise ValueError(
+                    f"y contains labels {unseen.tolist()} that are not in "
+                    f"classes_ {self.classes_.tolist()}.")
+        elif first_pass:
+            self._encoder = LabelEncoder().fit(y)
+            self.classes_ = self._encoder.classes_
+        else:
+            unseen = np.setdiff1d(np.unique(y), self.classes_)
+            if unseen.size:
+                raise ValueError(
+                    "warm_start can only be used where `y` has the same classes as "
+                    f"in the previous call to fit. Previously got "
+                    f"{self.classes_.tolist()}, `y` has {np.unique(y).tolist()}.")
+        n_classes = len(self.classes_)
+        if n_classes < 2:
+            raise ValueError(
+                "RegularizedMLPClassifier needs samples of at least 2 classes in the "
+                f"data, but the data contains only one class: {self.classes_[0]!r}.")
+        labels = self._encoder.transform(y)
+        eps = self.label_smoothing
+        if n_classes == 2:
+            targets = labels.astype(np.float32)[:, None]
+            targets = targets * (1 - eps) + (1 - targets) * eps
+        else:
+            targets = np.full((len(labels), n_classes), eps / (n_classes - 1),
+                              dtype=np.float32)
+            targets[np.arange(len(labels)), labels] = 1 - eps
+        return np.ascontiguousarray(targets, dtype=np.float32), labels
+
+    def _effective_sample_weight(self, labels, sample_weight):
+        if self.class_weight is None:
+            return sample_weight
+        class_weight = self.class_weight
+        if isinstance(class_weight, dict):
+            unknown = set(class_weight) - set(self.classes_.tolist())
+            if unknown:
+                raise ValueError(
+                    f"class_weight has labels {sorted(map(str, unknown))} that are "
+                    f"not in classes_ {self.classes_.tolist()}.")
+            class_weight = {self._encoder.transform([k])[0]: v
+                            for k, v in class_weight.items()}
+        weights = compute_sample_weight(class_weight, labels)
+        return weights if sample_weight is None else weights * sample_weight
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to data X and labels y.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data; sparse input is densified.
+        y : array-like of shape (n_samples,)
+            Class labels (numbers or strings).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights ``s_i`` of the objective (see ``penalty``).
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        return self._fit(X, y, sample_weight=sample_weight)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """Train for one epoch over X, y, keeping the current weights.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative sample weights.
+        classes : array-like of shape (n_classes,), default=None
+            All classes that may appear; required on the first call.
+
+        Returns
+        -------
+        self : object
+            Estimator after one more epoch. Early stopping and the
+            convergence check do not apply to ``partial_fit``.
+        """
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True,
+                         classes=classes)
+
+    def decision_function(self, X):
+        """Logits of the output layer.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_classes)
+            One logit per sample for two classes (positive favours
+            ``classes_[1]``), one per class otherwise.
+        """
+        logits = self._forward(X, activate=False)
+        return logits[:, 0] if logits.shape[1] == 1 else logits
+
+    def predict(self, X):
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        logits = self._forward(X, activate=False)
+        idx = (logits[:, 0] > 0).astype(int) if logits.shape[1] == 1 else logits.argmax(1)
+        return self.classes_[idx]
+
+    def predict_proba(self, X):
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            ``p_ik``, ordered as ``classes_``; rows sum to 1.
+        """
+        proba = self._forward(X).astype(np.float64)
+        if proba.shape[1] == 1:
+            return np.hstack([1 - proba, proba])
+        return proba / proba.sum(axis=1, keepdims=True)
+
+    def predict_log_proba(self, X):
+        """Logarithm of the class probabilities, computed stably from logits.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            ``log p_ik``, ordered as ``classes_``.
+        """
+        logits = torch.from_numpy(self._forward(X, activate=False)).double()
+        if logits.shape[1] == 1:
+            logits = torch.cat([torch.zeros_like(logits), logits], dim=1)
+        return torch.log_softmax(logits, dim=1).numpy()
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = False
+        return tags
+
+
+class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
+    __doc__ = """Multi-layer perceptron regressor with L1, L2 and elastic-net
+    penalties, dropout and early stopping.
+
+    A drop-in replacement for :class:`sklearn.neural_network.MLPRegressor`:
+    the parameters they share have the same names and defaults. The loss is
+    half the squared error averaged over the ``K`` outputs,
+    ``loss_i = sum_k (y_ik - f(x_i)_k)^2 / (2 K)``, with an identity output
+    layer. Multi-output targets are supported.
+
+    Parameters
+    ----------
+""" + _COMMON_PARAMS + """
+    Attributes
+    ----------
+""" + _COMMON_ATTRIBUTES + """
+    See Also
+    --------
+    RegularizedMLPClassifier : The classifier.
+    sklearn.neural_network.MLPRegressor : scikit-learn's MLP.
+    sklearn.linear_model.ElasticNet : Penalised linear baseline.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_regression
+    >>> from skreg import RegularizedMLPRegressor
+    >>> X, y = make_regression(n_samples=300, n_features=10, noise=1.0, random_state=0)
+    >>> reg = RegularizedMLPRegressor(hidden_layer_sizes=(64,), penalty="l1",
+    ...                               alpha=0.1, learning_rate_init=0.01,
+    ...                               max_iter=300, random_state=0)
+    >>> reg.fit(X, y / 100).score(X, y / 100) > 0.9
+    True
+    """
+
+    _loss = "squared_error"
+    _out_activation = "identity"
+
+    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *,
+                 solver="adam", penalty="l2", alpha=0.0001, l1_ratio=0.15,
+                 dropout=0.0, batch_size="auto", learning_rate_init=0.001,
+                 max_iter=200, shuffle=True, random_state=None, tol=1e-4,
+                 verbose=False, warm_start=False, momentum=0.9,
+                 nesterovs_momentum=True, early_stopping=False,
+                 validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
+                 n_iter_no_change=10, device="cpu"):
+        super().__init__(
+            hidden_layer_sizes, activation, solver=solver, penalty=penalty,
+            alpha=alpha, l1_ratio=l1_ratio, dropout=dropout, batch_size=batch_size,
+            learning_rate_init=learning_rate_init, max_iter=max_iter, shuffle=shuffle,
+            random_state=random_state, tol=tol, verbose=verbose, warm_start=warm_start,
+            momentum=momentum, nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping, validation_fraction=validation_fraction,
+            beta_1=beta_1, beta_2=beta_2, epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change, device=device)
+
+    def _n_outputs(self):
+        return self._n_targets
+
+    def _validate_targets(self, y, incremental, first_pass, classes=None):
+        y = np.asarray(y)
+        if y.dtype.kind not in "biuf":
+            try:
+                y = y.astype(np.float64)
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"RegularizedMLPRegressor needs numeric targets; got y with dtype "
+                    f"{y.dtype}.") from None
+        y2d = y.reshape(-1, 1) if y.ndim == 1 else y
+        if first_pass:
+            self._n_targets = y2d.shape[1]
+        elif y2d.shape[1] != self._n_targets:
+            raise ValueError(
+                f"y has {y2d.shape[1]} targets, but the model was fitted with "
+                f"{self._n_targets}.")
+        y2d = np.ascontiguousarray(y2d, dtype=np.float32)
+        if not np.isfinite(y2d).all():
+            raise ValueError("y contains values too large for float32 (|y| > 3.4e38).")
+        return y2d, y2d
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to data X and targets y.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data; sparse input is densified.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights ``s_i`` of the objective (see ``penalty``).
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        return self._fit(X, y, sample_weight=sample_weight)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Train for one epoch over X, y, keeping the current weights.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative sample weights.
+
+        Returns
+        -------
+        self : object
+            Estimator after one more epoch. Early stopping and the
+            convergence check do not apply to ``partial_fit``.
+        """
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+
+    def predict(self, X):
+        """Predict targets.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_targets)
+            Predictions; 1-D when the model has one output.
+        """
+        out = self._forward(X)
+        return out[:, 0] if out.shape[1] == 1 else out
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags

@@ -1,0 +1,1 @@
+"""The torch side of skreg: network, losses, penalties and training engine."""
