@@ -160,23 +160,11 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
 
     def _validate_X(self, X, reset):
         X = validate_data(self, X, reset=reset, accept_sparse=["csr", "csc", "coo"],
-                          dtype=(np.float32, np.float64))
-        return self._dense_float32(X)
-
-    @staticmethod
-    def _dense_float32(X):
-        # float32 is the engine's dtype; sparse input is densified here, once
-        if sp.issparse(X):
-            X = X.toarray()
-        X = np.asarray(X, dtype=np.float32)
-        if not np.isfinite(X).all():
-            raise ValueError(
-                "Input X contains values too large for float32 (|x| > 3.4e38). "
-                "Scale the features first, e.g. with StandardScaler.")
-        return X
+                          dtype=(np.float64, np.float32))
+        return _dense(X, self.net_.module_.coef_flat.dtype)
 
     # -------------------------------------------------------------------- fit
-    def _build_net(self, n_features, batch_size, device):
+    def _build_net(self, n_features, batch_size, device, dtype):
         hidden = self._hidden_sizes()
         solver_kwargs = {
             "adam": {"betas": (self.beta_1, self.beta_2), "eps": self.epsilon},
@@ -218,6 +206,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
             decoupled_l2=decoupled,
             shuffle=self.shuffle,
             seed=int(seed),
+            dtype=dtype,
             **{f"optimizer__{k}": v for k, v in solver_kwargs.items()},
         ).initialize()
 
@@ -226,13 +215,23 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         device = _resolve_device(self.device)
         X, y = validate_data(self, X, y, reset=first_pass,
                              accept_sparse=["csr", "csc", "coo"],
-                             dtype=(np.float32, np.float64),
+                             dtype=(np.float64, np.float32),
                              multi_output=True, y_numeric=False)
-        X = self._dense_float32(X)
+        # computations run in X's floating dtype, as in scikit-learn's MLP:
+        # float32 input trains in float32 (faster, half the memory)
+        dtype = torch.float32 if X.dtype == np.float32 else torch.float64
+        if not first_pass:
+            dtype = self.net_.module_.coef_flat.dtype
+        X = _dense(X, dtype)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
                                                  ensure_non_negative=True)
         targets, labels = self._validate_targets(y, incremental, first_pass, classes)
+        targets = np.ascontiguousarray(targets, dtype=X.dtype)
+        if not np.isfinite(targets).all():
+            raise ValueError(
+                f"y contains values too large for {X.dtype} (|y| > "
+                f"{np.finfo(X.dtype).max:.1e}). Scale the targets first.")
         sample_weight = self._effective_sample_weight(labels, sample_weight)
         if sample_weight is not None and not sample_weight.sum() > 0:
             raise ValueError("sample_weight must have a positive sum; got all zeros.")
@@ -255,16 +254,16 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
             batch_size = min(self.batch_size, n_samples)
 
         if first_pass:
-            net = self._build_net(X.shape[1], batch_size, device)
+            net = self._build_net(X.shape[1], batch_size, device, dtype)
         else:
             net = self.net_
             net.batch_size = batch_size
         net.partial_fit(
             X, targets,
             epochs=1 if incremental else self.max_iter,
-            sample_weight=_as_float32(sample_weight),
+            sample_weight=_as_dtype(sample_weight, X.dtype),
             X_valid=X_val, y_valid=labels_val,
-            sample_weight_valid=_as_float32(sw_val),
+            sample_weight_valid=_as_dtype(sw_val, X.dtype),
             monitor_convergence=not incremental,
         )
         self.net_ = net
@@ -306,7 +305,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
 
     # ---------------------------------------------------------------- predict
     def _forward(self, X, activate=True):
-        """Network outputs for validated X as a numpy float32 array."""
+        """Network outputs (or logits) for X as a numpy array."""
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
         net = self.net_
@@ -316,10 +315,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
             for start in range(0, X.shape[0], _PREDICT_CHUNK):
                 chunk = net.to_device_tensor(X[start:start + _PREDICT_CHUNK])
                 outputs.append(net.module_.predict(chunk, activate=activate).cpu().numpy())
-        if len(outputs) == 1:
-            return outputs[0]
-        return np.concatenate(outputs) if outputs else np.empty((0, self.n_outputs_),
-                                                                np.float32)
+        return outputs[0] if len(outputs) == 1 else np.concatenate(outputs)
 
     # ------------------------------------------------------- fitted attributes
     def __sklearn_is_fitted__(self):
@@ -408,8 +404,25 @@ def is_classifier_like(estimator):
         estimator, ClassifierMixin)
 
 
-def _as_float32(a):
-    return None if a is None else np.ascontiguousarray(a, dtype=np.float32)
+def _as_dtype(a, dtype):
+    return None if a is None else np.ascontiguousarray(a, dtype=dtype)
+
+
+def _dense(X, dtype):
+    """X as a dense C-contiguous array of the torch ``dtype``'s numpy type.
+
+    No copy for a dense array that already has that layout and type; sparse
+    input is densified here, once.
+    """
+    np_dtype = np.float32 if dtype == torch.float32 else np.float64
+    if sp.issparse(X):
+        X = X.toarray()
+    X = np.ascontiguousarray(X, dtype=np_dtype)
+    if np_dtype == np.float32 and not np.isfinite(X).all():
+        raise ValueError(
+            "Input X contains values too large for float32 (|x| > 3.4e38). "
+            "Scale the features first, e.g. with StandardScaler, or pass float64.")
+    return X
 
 
 _COMMON_PARAMS = """
@@ -711,7 +724,7 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
             targets = np.full((len(labels), n_classes), eps / (n_classes - 1),
                               dtype=np.float32)
             targets[np.arange(len(labels)), labels] = 1 - eps
-        return np.ascontiguousarray(targets, dtype=np.float32), labels
+        return targets, labels
 
     def _effective_sample_weight(self, labels, sample_weight):
         if self.class_weight is None:
@@ -922,9 +935,6 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
             raise ValueError(
                 f"y has {y2d.shape[1]} targets, but the model was fitted with "
                 f"{self._n_targets}.")
-        y2d = np.ascontiguousarray(y2d, dtype=np.float32)
-        if not np.isfinite(y2d).all():
-            raise ValueError("y contains values too large for float32 (|y| > 3.4e38).")
         return y2d, y2d
 
     @_fit_context(prefer_skip_nested_validation=True)

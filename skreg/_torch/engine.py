@@ -106,6 +106,8 @@ class TabularNet(NeuralNet):
         Reshuffle the training rows each epoch.
     seed : int
         Seed of the generator for initialisation, shuffling and dropout.
+    dtype : torch.dtype
+        Floating dtype of the parameters; data must come in the same dtype.
     **kwargs
         Passed to :class:`skorch.NeuralNet` (``module``, ``criterion``,
         ``optimizer``, ``lr``, ``max_epochs``, ``batch_size``, ``device``,
@@ -114,7 +116,8 @@ class TabularNet(NeuralNet):
     """
 
     def __init__(self, *args, loss="squared_error", penalty=None,
-                 decoupled_l2=False, shuffle=True, seed=0, **kwargs):
+                 decoupled_l2=False, shuffle=True, seed=0, dtype=torch.float32,
+                 **kwargs):
         kwargs.setdefault("train_split", None)
         super().__init__(*args, **kwargs)
         self.loss = loss
@@ -122,6 +125,7 @@ class TabularNet(NeuralNet):
         self.decoupled_l2 = decoupled_l2
         self.shuffle = shuffle
         self.seed = seed
+        self.dtype = dtype
 
     @property
     def _default_callbacks(self):
@@ -133,8 +137,9 @@ class TabularNet(NeuralNet):
         self.generator_ = torch.Generator(device=self.device).manual_seed(self.seed)
         # initialise on the CPU with a CPU generator, so that the same seed
         # gives the same network on every device
+        self.module_.to(dtype=self.dtype)
         self.module_.reset_parameters(torch.Generator().manual_seed(self.seed))
-        self.module_.to(self.device)
+        self.module_.to(device=self.device)
         return self
 
     def initialize_optimizer(self, triggered_directly=None):
