@@ -312,8 +312,8 @@ class TabularNet(NeuralNet):
         """
         self.module_.eval()
         out = self.module_.forward(X)
-        w = (torch.ones(X.shape[0], device=X.device) if sample_weight is None
-             else sample_weight)
+        w = (torch.ones(X.shape[0], dtype=out.dtype, device=X.device)
+             if sample_weight is None else sample_weight.to(out.dtype))
         total = w.sum()
         if self.loss == "log_loss":
             if out.shape[1] == 1:
@@ -325,7 +325,7 @@ class TabularNet(NeuralNet):
             losses = self.criterion_(out, target)
             score = torch.dot((pred == y).to(w.dtype), w) / total
         else:
-            target = y.reshape(out.shape)
+            target = y.to(out.dtype).reshape(out.shape)
             losses = self.criterion_(out, target)
             mean = (w.unsqueeze(1) * target).sum(0) / total
             ss_res = (w.unsqueeze(1) * (target - out) ** 2).sum(0)

@@ -1,0 +1,8 @@
+"""``python -m skreg``: the ``skreg`` command line (see :mod:`skreg.cli`)."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

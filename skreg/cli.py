@@ -1,0 +1,633 @@
+"""The ``skreg`` command line.
+
+``skreg compare`` cross-validates a regularized MLP next to penalised linear
+baselines and an unregularized MLP on the same folds, and prints one table::
+
+    skreg compare                                   # breast_cancer, 5 folds
+    skreg compare --dataset diabetes --cv 10
+    skreg compare --dataset data.csv --target price --task regression
+
+From Python, :func:`compare` runs the same comparison on any ``X, y`` and
+returns a :class:`Comparison` whose ``rows`` hold the numbers.
+"""
+
+import argparse
+import contextlib
+import csv
+import numbers
+import os
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+from inspect import signature
+
+import numpy as np
+from sklearn import datasets
+from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import ElasticNet, Lasso, LogisticRegression, Ridge
+from sklearn.model_selection import KFold, StratifiedKFold, cross_validate
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from ._mlp import RegularizedMLPClassifier, RegularizedMLPRegressor
+
+__all__ = ["Comparison", "InputError", "build_parser", "compare", "infer_task", "main"]
+
+# datasets shipped inside scikit-learn (no download): name -> (loader, task)
+BUILTIN_DATASETS = {
+    "breast_cancer": (datasets.load_breast_cancer, "classification"),
+    "diabetes": (datasets.load_diabetes, "regression"),
+    "digits": (datasets.load_digits, "classification"),
+    "iris": (datasets.load_iris, "classification"),
+    "wine": (datasets.load_wine, "classification"),
+}
+
+# an integer target with at most this many distinct values is a class label
+MAX_CLASSES_AUTO = 20
+
+# weights with |w| above this count as "active" in the table
+ACTIVE_THRESHOLD = 1e-3
+
+# the two MLPs share everything but the regularization. No early stopping:
+# on small data the validation score (accuracy on a few dozen rows)
+# saturates within ~30 epochs, which stops training before the L1 part of
+# the penalty has shrunk the weights.
+_MLP_COMMON = dict(hidden_layer_sizes=(64,), learning_rate_init=1e-3, max_iter=200)
+_MLP_REGULARIZED = dict(penalty="elasticnet", alpha=1.0, l1_ratio=0.5, dropout=0.1)
+
+_MISSING = {"", "na", "n/a", "nan", "null", "none", "?"}
+
+
+class InputError(ValueError):
+    """Invalid input to :func:`compare` or the command line (exit status 2)."""
+
+
+# ----------------------------------------------------------------- results
+@dataclass
+class Comparison:
+    """Cross-validation results of :func:`compare`, one row per model.
+
+    Attributes
+    ----------
+    rows : list of dict
+        One dict per model with keys ``model``, ``test_mean``, ``test_std``,
+        ``train_mean``, ``fit_time`` (mean seconds per fit), ``n_weights``,
+        ``n_nonzero``, ``n_active`` (means over folds; ``n_active`` counts
+        ``|w| > 1e-3``), ``test_scores`` and ``train_scores`` (per fold,
+        ndarray) and ``warnings`` (dict ``message -> count``).
+    task : {'classification', 'regression'}
+        The task the models were fitted for.
+    metric : str
+        The score: ``'accuracy'`` or ``'R^2'``.
+    cv : int
+        Number of folds.
+    random_state : int
+        Seed of the folds and of the stochastic models.
+    n_samples, n_features : int
+        Shape of the input (before one-hot encoding).
+    description : str
+        One line naming the data, for the header.
+    """
+
+    rows: list
+    task: str
+    metric: str
+    cv: int
+    random_state: int
+    n_samples: int
+    n_features: int
+    description: str = "data"
+    n_classes: int = None
+    elapsed: float = 0.0
+    notes: list = field(default_factory=list)
+
+    def to_text(self):
+        """The table as plain aligned text, with a header and notes.
+
+        Returns
+        -------
+        str
+            Several lines, ending with a newline.
+        """
+        kind = self.task if self.n_classes is None else (
+            f"{self.task}, {self.n_classes} classes")
+        splitter = "stratified " if self.task == "classification" else ""
+        head = [
+            f"{self.description}: {self.n_samples} samples, {self.n_features} "
+            f"features, {kind}",
+            f"{self.cv}-fold {splitter}cross-validation (shuffled, random_state="
+            f"{self.random_state}); score: {self.metric}"
+            + (" (targets standardized)" if self.task == "regression" else ""),
+            "",
+        ]
+        columns = ["model", f"test {self.metric}", "std", "train", "fit s",
+                   "weights", "nonzero", f"|w|>{ACTIVE_THRESHOLD:g}"]
+        body = [[r["model"], f"{r['test_mean']:.4f}", f"{r['test_std']:.4f}",
+                 f"{r['train_mean']:.4f}", f"{r['fit_time']:.2f}",
+                 _count(r["n_weights"]), _count(r["n_nonzero"]),
+                 _count(r["n_active"])] for r in self.rows]
+        widths = [max(len(line[i]) for line in [columns, *body])
+                  for i in range(len(columns))]
+
+        def fmt(line):
+            cells = [line[0].ljust(widths[0])]
+            cells += [c.rjust(w) for c, w in zip(line[1:], widths[1:])]
+            return "  ".join(cells).rstrip()
+
+        table = [fmt(columns), "  ".join("-" * w for w in widths)]
+        table += [fmt(line) for line in body]
+        tail = ["", f"total {self.elapsed:.1f} s"]
+        tail += [f"note: {r['model']}, {n} {'time' if n == 1 else 'times'}: {msg}"
+                 for r in self.rows for msg, n in r["warnings"].items()]
+        tail += [f"note: {note}" for note in self.notes]
+        return "\n".join(head + table + tail) + "\n"
+
+    def __str__(self):
+        return self.to_text()
+
+
+def _count(value):
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+
+
+# ------------------------------------------------------------------ models
+def _logistic_regression(l1_ratio, solver, **kwargs):
+    """LogisticRegression with penalty ``l1_ratio`` (0 = L2, 1 = L1).
+
+    scikit-learn >= 1.8 sets the penalty through ``l1_ratio`` alone
+    (``penalty`` is deprecated); older versions need ``penalty``.
+    """
+    if signature(LogisticRegression).parameters["penalty"].default != "deprecated":
+        kwargs["penalty"] = {0.0: "l2", 1.0: "l1"}.get(l1_ratio, "elasticnet")
+    return LogisticRegression(l1_ratio=l1_ratio, solver=solver, **kwargs)
+
+
+def _models(task, n_classes, random_state, max_iter):
+    """``[(name, estimator), ...]``: the baselines, then the two MLPs."""
+    mlp = dict(_MLP_COMMON, random_state=random_state)
+    if max_iter is not None:
+        mlp["max_iter"] = max_iter
+    if task == "classification":
+        # liblinear is much faster than saga for L1, but binary only
+        l1_solver = "liblinear" if n_classes == 2 else "saga"
+        seed = dict(random_state=random_state)
+        return [
+            ("LogReg L2", _logistic_regression(0.0, "lbfgs", max_iter=1000)),
+            ("LogReg L1", _logistic_regression(1.0, l1_solver, max_iter=5000, **seed)),
+            ("LogReg ElasticNet", _logistic_regression(0.5, "saga", max_iter=5000,
+                                                       **seed)),
+            ("MLP (no penalty)", RegularizedMLPClassifier(penalty=None, **mlp)),
+            ("MLP (enet+dropout)", RegularizedMLPClassifier(**_MLP_REGULARIZED, **mlp)),
+        ]
+    # targets are standardized for every regressor, so alpha is relative to
+    # the spread of y and the MLPs train on a well-scaled target
+    models = [
+        ("Ridge", Ridge(alpha=1.0)),
+        ("Lasso", Lasso(alpha=0.01)),
+        ("ElasticNet", ElasticNet(alpha=0.01, l1_ratio=0.5)),
+        ("MLP (no penalty)", RegularizedMLPRegressor(penalty=None, **mlp)),
+        ("MLP (enet+dropout)", RegularizedMLPRegressor(**_MLP_REGULARIZED, **mlp)),
+    ]
+    return [(name, TransformedTargetRegressor(model, transformer=StandardScaler()))
+            for name, model in models]
+
+
+def _preprocessor(X, categorical_features):
+    """StandardScaler on numeric columns, one-hot encoding of categorical ones.
+
+    Numeric columns with missing values (NaN) are imputed with the median.
+    """
+    categorical = sorted(set(categorical_features or ()))
+    numeric = [j for j in range(X.shape[1]) if j not in categorical]
+    has_nan = bool(numeric) and np.isnan(
+        np.asarray(X[:, numeric], dtype=np.float64)).any()
+    scale = (make_pipeline(SimpleImputer(strategy="median"), StandardScaler())
+             if has_nan else StandardScaler())
+    if not categorical:
+        return scale
+    return ColumnTransformer(
+        [("numeric", scale, numeric),
+         ("categorical", OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+          categorical)])
+
+
+def _weights(fitted_pipeline):
+    """The weight matrices of a fitted pipeline's model (no intercepts)."""
+    model = fitted_pipeline[-1]
+    model = getattr(model, "regressor_", model)
+    if hasattr(model, "coefs_"):
+        return model.coefs_
+    return [np.asarray(model.coef_)]
+
+
+# --------------------------------------------------------------- the runs
+def infer_task(y):
+    """Guess the task from the target.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        Target values.
+
+    Returns
+    -------
+    {'classification', 'regression'}
+        Classification if ``y`` is not numeric, or holds integers with at
+        most 20 distinct values; regression otherwise.
+    """
+    y = np.asarray(y)
+    if y.dtype.kind not in "iuf":
+        return "classification"
+    integral = y.dtype.kind in "iu" or bool(np.all(np.mod(y, 1) == 0))
+    if integral and np.unique(y).size <= MAX_CLASSES_AUTO:
+        return "classification"
+    return "regression"
+
+
+def _check_target(y, task, cv):
+    """Validate ``y`` for ``task`` and ``cv`` folds; return ``y`` as used."""
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise InputError(f"the target must be one column, got shape {y.shape}")
+    if cv > y.shape[0]:
+        raise InputError(f"cv={cv} folds is more than the {y.shape[0]} samples")
+    if task == "regression":
+        if y.dtype.kind not in "biuf":
+            try:
+                y = y.astype(np.float64)
+            except ValueError:
+                example = next(v for v in y if not _is_float(v))
+                raise InputError(
+                    f"regression needs a numeric target, got values such as "
+                    f"{example!r}") from None
+        return y
+    classes, counts = np.unique(y, return_counts=True)
+    if classes.size < 2:
+        raise InputError(
+            f"classification needs at least 2 classes, the target has {classes.size}")
+    if counts.min() < cv:
+        rare = classes[counts.argmin()].item()
+        raise InputError(
+            f"class {rare!r} has only {counts.min()} "
+            f"{'sample' if counts.min() == 1 else 'samples'}, fewer than the "
+            f"{cv} folds; use fewer folds or regression")
+    return y
+
+
+@contextlib.contextmanager
+def _torch_threads(n):
+    """Temporarily run torch on ``n`` threads (``None``: leave as is)."""
+    import torch
+
+    before = torch.get_num_threads()
+    if n is not None:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _cross_validate(model, X, y, splitter):
+    """``cross_validate`` one model; returns its row of results."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = cross_validate(model, X, y, cv=splitter, return_train_score=True,
+                             return_estimator=True, error_score="raise")
+    weights = [_weights(est) for est in res["estimator"]]
+    messages = {}
+    for w in caught:
+        if issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning)):
+            continue
+        msg = f"{w.category.__name__}: {str(w.message).splitlines()[0]}"
+        msg = msg if len(msg) <= 120 else msg[:117] + "..."
+        messages[msg] = messages.get(msg, 0) + 1
+    return {
+        "test_mean": float(np.mean(res["test_score"])),
+        "test_std": float(np.std(res["test_score"])),
+        "train_mean": float(np.mean(res["train_score"])),
+        "fit_time": float(np.mean(res["fit_time"])),
+        "n_weights": float(np.mean([sum(W.size for W in ws) for ws in weights])),
+        "n_nonzero": float(np.mean([sum(np.count_nonzero(W) for W in ws)
+                                    for ws in weights])),
+        "n_active": float(np.mean([sum(np.count_nonzero(np.abs(W) > ACTIVE_THRESHOLD)
+                                       for W in ws) for ws in weights])),
+        "test_scores": res["test_score"],
+        "train_scores": res["train_score"],
+        "warnings": messages,
+    }
+
+
+def compare(X, y, *, task="auto", categorical_features=None, cv=5, random_state=0,
+            max_iter=None, torch_threads=1, description="data", progress=None):
+    """Cross-validate a regularized MLP against linear baselines.
+
+    Every model is a pipeline of the same preprocessing (StandardScaler on
+    numeric columns, one-hot encoding of categorical ones) and one of:
+
+    - classification: LogisticRegression with L2, L1 and elastic-net
+      penalties, an MLP without penalty and one with an elastic-net penalty
+      and dropout (:class:`~skreg.RegularizedMLPClassifier`); scored by
+      accuracy.
+    - regression: Ridge, Lasso, ElasticNet and the two MLPs
+      (:class:`~skreg.RegularizedMLPRegressor`), each on a standardized
+      target (``TransformedTargetRegressor``); scored by R^2.
+
+    All models see the same folds: a shuffled ``StratifiedKFold`` for
+    classification and ``KFold`` for regression, seeded by ``random_state``.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Features; may be an object array when ``categorical_features`` is
+        given. NaN in numeric columns is imputed with the column median.
+    y : array-like of shape (n_samples,)
+        Target.
+    task : {'auto', 'classification', 'regression'}, default='auto'
+        'auto' uses :func:`infer_task`.
+    categorical_features : sequence of int, default=None
+        Indices of the columns to one-hot encode.
+    cv : int, default=5
+        Number of folds, at least 2.
+    random_state : int, default=0
+        Seed of the folds and of the stochastic models.
+    max_iter : int, default=None
+        Epochs of the two MLPs; None keeps the default (200).
+    torch_threads : int or None, default=1
+        Torch threads while fitting. Networks this small train fastest on
+        one thread; None leaves torch's setting alone.
+    description : str, default='data'
+        Name of the data in the table's header.
+    progress : callable, default=None
+        Called with each model's name before it is cross-validated.
+
+    Returns
+    -------
+    Comparison
+        The results; ``print(result)`` shows the table.
+
+    Raises
+    ------
+    InputError
+        A ``ValueError`` for an unusable target or ``cv``, before any
+        fitting.
+    """
+    if not isinstance(cv, numbers.Integral) or isinstance(cv, bool) or cv < 2:
+        raise InputError(f"cv must be an integer >= 2, got {cv!r}")
+    cv = int(cv)
+    if task not in ("auto", "classification", "regression"):
+        raise InputError(
+            f"task must be 'auto', 'classification' or 'regression', got {task!r}")
+    X = np.asarray(X) if not hasattr(X, "iloc") else X.to_numpy()
+    if X.ndim != 2 or X.shape[0] != np.shape(y)[0]:
+        raise InputError(
+            f"X must be 2-D with one row per target value; got X of shape "
+            f"{X.shape} and {np.shape(y)[0]} targets")
+    if task == "auto":
+        task = infer_task(y)
+    y = _check_target(y, task, cv)
+    n_classes = np.unique(y).size if task == "classification" else None
+    if task == "classification":
+        splitter = StratifiedKFold(cv, shuffle=True, random_state=random_state)
+    else:
+        splitter = KFold(cv, shuffle=True, random_state=random_state)
+
+    start = time.perf_counter()
+    rows = []
+    with _torch_threads(torch_threads):
+        for name, model in _models(task, n_classes, random_state, max_iter):
+            if progress is not None:
+                progress(name)
+            pipe = Pipeline([("preprocess", _preprocessor(X, categorical_features)),
+                             ("model", model)])
+            rows.append({"model": name, **_cross_validate(pipe, X, y, splitter)})
+    return Comparison(
+        rows=rows, task=task, metric="accuracy" if task == "classification" else "R^2",
+        cv=cv, random_state=random_state, n_samples=X.shape[0],
+        n_features=X.shape[1], description=description, n_classes=n_classes,
+        elapsed=time.perf_counter() - start)
+
+
+# ----------------------------------------------------------------- loading
+def _is_float(value):
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _load_builtin(name):
+    """``(X, y, task, categorical, notes)`` of a dataset shipped with scikit-learn."""
+    loader, task = BUILTIN_DATASETS[name]
+    X, y = loader(return_X_y=True)
+    return X, y, task, [], []
+
+
+def _read_csv(path):
+    """Header and rows of a CSV file, checked to be rectangular."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            sample = f.read(65536)
+            f.seek(0)
+            try:
+                dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+            except csv.Error:
+                dialect = csv.excel
+            rows = [row for row in csv.reader(f, dialect) if row]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise InputError(f"cannot read {path}: {exc}") from None
+    if len(rows) < 2:
+        raise InputError(f"{path} needs a header line and at least one data row")
+    header = [h.strip() for h in rows[0]]
+    for i, row in enumerate(rows[1:], start=2):
+        if len(row) != len(header):
+            raise InputError(
+                f"{path}: row {i} has {len(row)} fields, the header has {len(header)}")
+    return header, rows[1:]
+
+
+def _column(values):
+    """A CSV column as floats (NaN for missing) or strings, and its kind."""
+    values = [v.strip() for v in values]
+    present = [v for v in values if v.lower() not in _MISSING]
+    if present and all(_is_float(v) for v in present):
+        return np.array([float(v) if v.lower() not in _MISSING else np.nan
+                         for v in values]), "numeric"
+    return np.array(values, dtype=object), "categorical"
+
+
+def _load_csv(path, target):
+    """``(X, y, task, categorical, notes)`` from a CSV file with a header line.
+
+    Rows with a missing target are dropped. Numeric columns become floats
+    (NaN where missing), the others are categorical strings.
+    """
+    header, rows = _read_csv(path)
+    if target not in header:
+        raise InputError(
+            f"target column {target!r} is not in {path} (columns: {', '.join(header)})")
+    if len(header) < 2:
+        raise InputError(f"{path} has no feature columns besides {target!r}")
+    t = header.index(target)
+    n_rows = len(rows)
+    rows = [row for row in rows if row[t].strip().lower() not in _MISSING]
+    if not rows:
+        raise InputError(f"{path}: every row has a missing {target!r}")
+    y, kind = _column([row[t] for row in rows])
+    if kind == "numeric" and np.all(np.mod(y, 1) == 0):
+        y = y.astype(np.int64)
+    columns = [_column([row[j] for row in rows]) for j in range(len(header)) if j != t]
+    categorical = [j for j, (_, kind) in enumerate(columns) if kind == "categorical"]
+    X = np.column_stack([values for values, _ in columns])
+    if not categorical:
+        X = X.astype(np.float64)
+    notes = []
+    if len(rows) < n_rows:
+        dropped = n_rows - len(rows)
+        notes.append(f"{dropped} {'row' if dropped == 1 else 'rows'} with a missing "
+                     f"{target!r} dropped")
+    return X, y, "auto", categorical, notes
+
+
+def _load(dataset, target):
+    """Dispatch ``--dataset`` to a built-in dataset or a CSV file."""
+    if dataset in BUILTIN_DATASETS:
+        if target is not None:
+            raise InputError(f"--target is only used with a CSV file, not with "
+                             f"the built-in dataset {dataset!r}")
+        return _load_builtin(dataset)
+    if os.path.isfile(dataset):
+        if target is None:
+            header = ", ".join(_read_csv(dataset)[0])
+            raise InputError(f"--target is required with a CSV file; the columns "
+                             f"of {dataset} are: {header}")
+        return _load_csv(dataset, target)
+    if os.path.exists(dataset):
+        raise InputError(f"{dataset} is not a file")
+    if dataset.lower().endswith((".csv", ".tsv", ".txt")) or os.sep in dataset:
+        raise InputError(f"no such file: {dataset}")
+    raise InputError(
+        f"unknown dataset {dataset!r}; choose one of "
+        f"{', '.join(sorted(BUILTIN_DATASETS))} or give the path of a CSV file")
+
+
+# -------------------------------------------------------------------- CLI
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser whose errors are one line: ``prog: error: message``."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _int_at_least(minimum):
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+    return parse
+
+
+def _add_compare(subparsers):
+    """The ``compare`` subcommand and its options."""
+    p = subparsers.add_parser(
+        "compare", help="cross-validate a regularized MLP against linear baselines",
+        description="Cross-validate a regularized MLP next to penalised linear "
+                    "models and an unregularized MLP on the same folds, and print "
+                    "test and train scores, fit times and non-zero weights.")
+    p.add_argument("--dataset", default="breast_cancer", metavar="NAME_OR_CSV",
+                   help="a dataset shipped with scikit-learn ("
+                        + ", ".join(sorted(BUILTIN_DATASETS))
+                        + ") or the path of a CSV file with a header line "
+                          "(default: breast_cancer)")
+    p.add_argument("--target", metavar="COLUMN",
+                   help="target column of the CSV file (required with a CSV file)")
+    p.add_argument("--task", choices=["auto", "classification", "regression"],
+                   default="auto",
+                   help="auto: classification for a non-numeric target or integers "
+                        f"with at most {MAX_CLASSES_AUTO} distinct values, "
+                        "regression otherwise (default: auto)")
+    p.add_argument("--cv", type=_int_at_least(2), default=5, metavar="K",
+                   help="number of cross-validation folds, at least 2 (default: 5)")
+    p.add_argument("--random-state", type=int, default=0, metavar="SEED",
+                   help="seed of the folds and of the models (default: 0)")
+    p.add_argument("--max-iter", type=_int_at_least(1), default=None, metavar="N",
+                   help=f"epochs of the MLPs (default: {_MLP_COMMON['max_iter']})")
+    p.set_defaults(run=_run_compare, parser=p)
+    return p
+
+
+def _run_compare(args):
+    """Load the data, run :func:`compare`, print the table; return the status."""
+    try:
+        X, y, task, categorical, notes = _load(args.dataset, args.target)
+        if args.task != "auto":
+            task = args.task
+        name = (args.dataset if args.dataset in BUILTIN_DATASETS
+                else f"{os.path.basename(args.dataset)} (target {args.target!r})")
+        result = compare(X, y, task=task, categorical_features=categorical,
+                         cv=args.cv, random_state=args.random_state,
+                         max_iter=args.max_iter, description=name,
+                         progress=_progress if sys.stderr.isatty() else None)
+    except InputError as exc:
+        args.parser.error(str(exc))
+    except ValueError as exc:
+        # a model failed to fit: report it in one line, not as a traceback
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+        print(f"{args.parser.prog}: error: fitting failed: {message}", file=sys.stderr)
+        return 1
+    if sys.stderr.isatty():
+        sys.stderr.write("\r" + " " * 40 + "\r")
+    result.notes.extend(notes)
+    sys.stdout.write(result.to_text())
+    return 0
+
+
+def _progress(name):
+    """Show which model is being fitted (on a terminal only)."""
+    sys.stderr.write(f"\rfitting {name} ...".ljust(40))
+    sys.stderr.flush()
+
+
+def build_parser():
+    """The ``skreg`` argument parser with its subcommands.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        Parser of ``skreg COMMAND [options]``.
+    """
+    parser = _Parser(prog="skreg",
+                     description="Regularized MLPs for tabular data.")
+    subparsers = parser.add_subparsers(dest="command", required=True,
+                                       metavar="COMMAND")
+    _add_compare(subparsers)
+    return parser
+
+
+def main(argv=None):
+    """Run the ``skreg`` command line.
+
+    Parameters
+    ----------
+    argv : list of str, default=None
+        Arguments without the program name; None reads ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        Exit status: 0 on success, 2 for bad arguments or unusable data
+        (with a one-line message on stderr), 1 when a model fails to fit.
+    """
+    try:
+        args = build_parser().parse_args(argv)
+        return args.run(args)
+    except SystemExit as exc:
+        # argparse exits for --help (0) and for errors (2)
+        return exc.code if isinstance(exc.code, int) else 1

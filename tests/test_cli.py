@@ -1,0 +1,185 @@
+"""The ``skreg compare`` command: real runs on small settings, and bad arguments."""
+
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_iris
+
+from skreg.cli import InputError, compare, infer_task, main
+
+CLASSIFIERS = ["LogReg L2", "LogReg L1", "LogReg ElasticNet", "MLP (no penalty)",
+               "MLP (enet+dropout)"]
+REGRESSORS = ["Ridge", "Lasso", "ElasticNet", "MLP (no penalty)", "MLP (enet+dropout)"]
+# few folds and epochs: the tests check the plumbing, not the models
+FAST = ["--cv", "2", "--max-iter", "20"]
+
+
+def parse_table(text):
+    """``{model: {column: value}}`` from the printed table."""
+    lines = text.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("model"))
+    columns = re.split(r"\s{2,}", lines[header].strip())
+    rows = {}
+    for line in lines[header + 2:]:
+        if not line.strip():
+            break
+        cells = re.split(r"\s{2,}", line.strip())
+        assert len(cells) == len(columns), line
+        rows[cells[0]] = {c: float(v) for c, v in zip(columns[1:], cells[1:])}
+    return columns, rows
+
+
+def run(capsys, *args):
+    status = main(["compare", *args])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+@pytest.fixture
+def mixed_csv(tmp_path):
+    """A small CSV with a categorical column, a missing feature value and a
+    missing target."""
+    rng = np.random.default_rng(0)
+    n = 80
+    color = rng.choice(["red", "green", "blue"], n)
+    size = rng.normal(size=n)
+    label = np.where(size + 1.5 * (color == "red") > 0.5, "yes", "no")
+    price = 3 * size + 2 * (color == "blue") + rng.normal(scale=0.3, size=n)
+    lines = ["size,color,weight,label,price"]
+    for i in range(n):
+        weight = "" if i % 9 == 0 else f"{rng.normal():.3f}"
+        lab = "NA" if i == 3 else label[i]
+        lines.append(f"{size[i]:.3f},{color[i]},{weight},{lab},{price[i]:.3f}")
+    path = tmp_path / "mixed.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_classification_table(capsys):
+    status, out, err = run(capsys, "--dataset", "iris", *FAST)
+    assert status == 0, err
+    assert "iris: 150 samples, 4 features, classification, 3 classes" in out
+    assert "2-fold stratified cross-validation" in out
+    assert "score: accuracy" in out
+    columns, rows = parse_table(out)
+    assert columns[:4] == ["model", "test accuracy", "std", "train"]
+    assert list(rows) == CLASSIFIERS
+    for name, row in rows.items():
+        assert 0 <= row["test accuracy"] <= 1 and 0 <= row["train"] <= 1
+        assert row["fit s"] >= 0
+        assert row["|w|>0.001"] <= row["nonzero"] <= row["weights"]
+    # 4 features x 3 classes; one hidden layer of 64 units
+    assert rows["LogReg L2"]["weights"] == 12
+    assert rows["MLP (no penalty)"]["weights"] == 4 * 64 + 64 * 3
+    assert rows["LogReg L1"]["nonzero"] < rows["LogReg L2"]["nonzero"]
+    assert rows["LogReg L2"]["test accuracy"] > 0.8
+
+
+def test_regression_table(capsys):
+    status, out, err = run(capsys, "--dataset", "diabetes", *FAST)
+    assert status == 0, err
+    assert "diabetes: 442 samples, 10 features, regression" in out
+    assert "score: R^2" in out
+    _, rows = parse_table(out)
+    assert list(rows) == REGRESSORS
+    assert 0.3 < rows["Ridge"]["test R^2"] <= 1
+    for row in rows.values():
+        assert row["test R^2"] <= 1 and row["train"] <= 1
+    assert rows["Lasso"]["nonzero"] <= rows["Ridge"]["nonzero"] == 10
+
+
+def test_csv_with_categorical_column(capsys, mixed_csv):
+    status, out, err = run(capsys, "--dataset", str(mixed_csv), "--target", "label",
+                           *FAST)
+    assert status == 0, err
+    # the row with a missing target is dropped; label is inferred as classes
+    assert "79 samples, 4 features, classification, 2 classes" in out
+    assert "1 row with a missing 'label' dropped" in out
+    _, rows = parse_table(out)
+    assert list(rows) == CLASSIFIERS
+    # size, weight, price and three one-hot colours
+    assert rows["LogReg L2"]["weights"] == 6
+    for row in rows.values():
+        assert 0 <= row["test accuracy"] <= 1
+
+
+def test_csv_regression_task_inferred(capsys, mixed_csv):
+    status, out, err = run(capsys, "--dataset", str(mixed_csv), "--target", "price",
+                           *FAST)
+    assert status == 0, err
+    assert "80 samples, 4 features, regression" in out
+    _, rows = parse_table(out)
+    assert list(rows) == REGRESSORS
+    assert rows["Ridge"]["test R^2"] > 0.8
+
+
+def test_python_m_skreg():
+    proc = subprocess.run(
+        [sys.executable, "-m", "skreg", "compare", "--dataset", "iris", "--cv", "2",
+         "--max-iter", "5"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert all(name in proc.stdout for name in CLASSIFIERS)
+
+
+def test_compare_function():
+    X, y = load_iris(return_X_y=True)
+    result = compare(X, y, cv=2, max_iter=10, random_state=1)
+    assert result.task == "classification" and result.metric == "accuracy"
+    assert [r["model"] for r in result.rows] == CLASSIFIERS
+    for row in result.rows:
+        assert row["test_scores"].shape == (2,)
+        assert np.isclose(row["test_mean"], row["test_scores"].mean())
+        # the non-deprecated LogisticRegression API raises no FutureWarning
+        assert not any("FutureWarning" in msg for msg in row["warnings"])
+    assert "LogReg L1" in str(result)
+    with pytest.raises(InputError, match="cv must be an integer >= 2"):
+        compare(X, y, cv=1)
+    with pytest.raises(InputError, match="regression needs a numeric target"):
+        compare(X, np.array(["a", "b", "c"] * 50), task="regression")
+
+
+def test_infer_task():
+    assert infer_task(["a", "b", "a"]) == "classification"
+    assert infer_task([0, 1, 2, 1]) == "classification"
+    assert infer_task([0.0, 1.0, 1.0]) == "classification"
+    assert infer_task(np.arange(100)) == "regression"
+    assert infer_task([0.5, 1.2, 3.3]) == "regression"
+
+
+@pytest.mark.parametrize("args, problem", [
+    (["--dataset", "no_such_dataset"], "unknown dataset 'no_such_dataset'"),
+    (["--dataset", "missing/data.csv"], "no such file"),
+    (["--dataset", "{csv}"], "--target is required"),
+    (["--dataset", "{csv}", "--target", "nope"], "target column 'nope' is not in"),
+    (["--cv", "1"], "argument --cv: must be at least 2"),
+    (["--cv", "two"], "argument --cv: expected an integer"),
+    (["--max-iter", "0"], "argument --max-iter: must be at least 1"),
+    (["--dataset", "iris", "--target", "x"], "--target is only used with a CSV"),
+    (["--dataset", "{csv}", "--target", "color", "--task", "regression"],
+     "regression needs a numeric target"),
+    (["--dataset", "diabetes", "--task", "classification"], "fewer than the 5 folds"),
+    (["--task", "clustering"], "argument --task: invalid choice"),
+])
+def test_bad_arguments(capsys, mixed_csv, args, problem):
+    args = [a.replace("{csv}", str(mixed_csv)) for a in args]
+    status, out, err = run(capsys, *args)
+    assert status == 2
+    assert out == ""
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("skreg compare: error: ")
+    assert problem in lines[0]
+    assert "Traceback" not in err
+
+
+def test_no_command(capsys):
+    assert main([]) == 2
+    assert capsys.readouterr().err.startswith("skreg: error:")
+
+
+def test_help(capsys):
+    assert main(["compare", "--help"]) == 0
+    assert "--dataset" in capsys.readouterr().out
