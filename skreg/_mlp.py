@@ -712,9 +712,11 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
                     f"{self.classes_.tolist()}, `y` has {np.unique(y).tolist()}.")
         n_classes = len(self.classes_)
         if n_classes < 2:
+            only = self.classes_[0]
+            only = only.item() if isinstance(only, np.generic) else only
             raise ValueError(
                 "RegularizedMLPClassifier needs samples of at least 2 classes in the "
-                f"data, but the data contains only one class: {self.classes_[0]!r}.")
+                f"data, but the data contains only one class: {only!r}.")
         labels = self._encoder.transform(y)
         eps = self.label_smoothing
         if n_classes == 2:

@@ -89,6 +89,12 @@ class Comparison:
         Shape of the input (before one-hot encoding).
     description : str
         One line naming the data, for the header.
+    n_classes : int or None
+        Number of classes (classification only).
+    elapsed : float
+        Wall-clock seconds of all the cross-validation runs.
+    notes : list of str
+        Extra lines printed under the table.
     """
 
     rows: list
@@ -159,9 +165,12 @@ def _logistic_regression(l1_ratio, solver, **kwargs):
     scikit-learn >= 1.8 sets the penalty through ``l1_ratio`` alone
     (``penalty`` is deprecated); older versions need ``penalty``.
     """
-    if signature(LogisticRegression).parameters["penalty"].default != "deprecated":
-        kwargs["penalty"] = {0.0: "l2", 1.0: "l1"}.get(l1_ratio, "elasticnet")
-    return LogisticRegression(l1_ratio=l1_ratio, solver=solver, **kwargs)
+    if signature(LogisticRegression).parameters["penalty"].default == "deprecated":
+        return LogisticRegression(l1_ratio=l1_ratio, solver=solver, **kwargs)
+    penalty = {0.0: "l2", 1.0: "l1"}.get(l1_ratio, "elasticnet")
+    if penalty == "elasticnet":
+        kwargs["l1_ratio"] = l1_ratio
+    return LogisticRegression(penalty=penalty, solver=solver, **kwargs)
 
 
 def _models(task, n_classes, random_state, max_iter):

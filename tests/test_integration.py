@@ -41,12 +41,13 @@ SMALL = dict(hidden_layer_sizes=(16,), learning_rate_init=0.01, random_state=SEE
 
 @pytest.fixture(scope="module", autouse=True)
 def _one_torch_thread():
-    """Train on one intra-op thread, as scikit-learn's own MLP does.
+    """Train on one torch intra-op thread in this module.
 
     The networks here are tiny: with two threads on a two-core machine that is
     also busy with other work, torch's thread pool mostly waits for a core
-    (fits become ~10x slower). GridSearchCV's loky workers get one thread per
-    worker from joblib anyway.
+    (measured: fits ~10x slower, the time going to the fused Adam step).
+    GridSearchCV's loky workers get one thread per worker from joblib anyway.
+    The assertions hold with any thread count; this only bounds run time.
     """
     n_threads = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -160,6 +161,26 @@ def test_feature_names_in_when_fitted_on_dataframe():
     # a numpy fit sets no feature names
     est = _clf(max_iter=5).fit(X, y)
     assert not hasattr(est, "feature_names_in_")
+
+
+def test_feature_names_from_column_transformer_with_pandas_output():
+    X, y, _ = _mixed_frame(n=200)
+    # string-valued columns need the encoder: the bare estimator refuses them
+    with pytest.raises(ValueError, match="could not convert string to float"):
+        _clf(max_iter=5).fit(X, y)
+
+    prep = ColumnTransformer([
+        ("num", StandardScaler(), ["x1", "x2"]),
+        ("cat", OneHotEncoder(sparse_output=False), ["colour", "size"]),
+    ])
+    pipe = make_pipeline(prep, _clf(max_iter=20)).set_output(transform="pandas")
+    pipe.fit(X, y)
+    mlp = pipe[-1]
+    np.testing.assert_array_equal(mlp.feature_names_in_,
+                                  prep.get_feature_names_out())
+    assert mlp.feature_names_in_[0] == "num__x1"
+    assert mlp.n_features_in_ == 8
+    assert set(np.unique(pipe.predict(X))) <= {"yes", "no"}
 
 
 # --------------------------------------------------------------------------
@@ -299,6 +320,31 @@ def test_cross_validate_multiple_metrics_with_train_scores():
     assert res["test_neg_log_loss"].mean() > np.log(0.5)  # better than p = 0.5
     # a small net fits its training folds at least as well as unseen folds
     assert res["train_accuracy"].mean() >= res["test_accuracy"].mean() - 0.02
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("kind", ["class", "reg"])
+def test_cross_validate_with_early_stopping_in_pipeline(kind, dtype):
+    X, y = make_classification(n_samples=300, n_features=8, n_informative=4,
+                               random_state=SEED)
+    X = X.astype(dtype)
+    if kind == "class":
+        y = np.array(["neg", "pos"])[y]  # stratified split with string labels
+        est, cv = _clf(early_stopping=True, max_iter=100), StratifiedKFold(3)
+    else:
+        y = X[:, 0] - X[:, 1] + 0.5 * X[:, 2] ** 2
+        est, cv = _reg(early_stopping=True, max_iter=100), KFold(3)
+    pipe = make_pipeline(StandardScaler(), est)  # StandardScaler keeps float32
+    res = cross_validate(pipe, X, y, cv=cv, return_estimator=True)
+    assert res["test_score"].mean() > 0.8, res["test_score"]
+    for fitted in res["estimator"]:
+        mlp = fitted[-1]
+        assert mlp.module_.coef_flat.dtype == (
+            torch.float32 if dtype == np.float32 else torch.float64)
+        scores = mlp.validation_scores_
+        assert len(scores) == mlp.n_iter_ and np.isfinite(scores).all()
+        assert mlp.best_validation_score_ == max(scores)
+        assert mlp.best_loss_ is None
 
 
 @pytest.mark.parametrize("make_est, target", [

@@ -1,0 +1,290 @@
+"""Fit/predict behaviour of both estimators: labels, outputs, training
+control (warm start, partial_fit, convergence), determinism, bad input."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification, make_regression
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+
+from skreg import DivergenceError, RegularizedMLPClassifier, RegularizedMLPRegressor
+
+SMALL = dict(hidden_layer_sizes=(16,), max_iter=30, learning_rate_init=0.01, random_state=0)
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+@pytest.fixture(scope="module")
+def clf_data():
+    return make_classification(300, 8, n_informative=5, n_classes=3, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def reg_data():
+    X, y = make_regression(300, 8, noise=0.5, random_state=0)
+    return X, y / y.std()
+
+
+# --------------------------------------------------------------- outputs
+def test_string_labels_and_probabilities(clf_data):
+    X, y = clf_data
+    labels = np.array(["cat", "dog", "emu"])[y]
+    clf = RegularizedMLPClassifier(**SMALL).fit(X, labels)
+    assert list(clf.classes_) == ["cat", "dog", "emu"]
+    pred = clf.predict(X)
+    assert set(pred) <= set(clf.classes_) and clf.score(X, labels) > 0.8
+    proba = clf.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(1), 1.0)
+    np.testing.assert_array_equal(clf.classes_[proba.argmax(1)], pred)
+    np.testing.assert_allclose(np.exp(clf.predict_log_proba(X)), proba, rtol=1e-5)
+    assert clf.out_activation_ == "softmax" and clf.n_outputs_ == 3
+
+
+def test_binary_uses_one_logistic_unit(clf_data):
+    X, y = clf_data
+    yb = np.where(y == 0, -1, 7)
+    clf = RegularizedMLPClassifier(**SMALL).fit(X, yb)
+    assert clf.out_activation_ == "logistic" and clf.n_outputs_ == 1
+    assert clf.coefs_[-1].shape == (16, 1)
+    decision = clf.decision_function(X)
+    np.testing.assert_array_equal(clf.predict(X), np.where(decision > 0, 7, -1))
+    np.testing.assert_allclose(clf.predict_proba(X)[:, 1], 1 / (1 + np.exp(-decision)),
+                               rtol=1e-5)
+
+
+def test_fitted_attributes_follow_sklearn(clf_data):
+    X, y = clf_data
+    clf = RegularizedMLPClassifier(hidden_layer_sizes=(16, 8), max_iter=7,
+                                   random_state=0).fit(X, y)
+    assert clf.n_layers_ == 4 and clf.n_features_in_ == 8 and clf.n_iter_ == 7
+    assert [W.shape for W in clf.coefs_] == [(8, 16), (16, 8), (8, 3)]
+    assert [b.shape for b in clf.intercepts_] == [(16,), (8,), (3,)]
+    assert len(clf.loss_curve_) == 7 and clf.loss_ == clf.loss_curve_[-1]
+    assert clf.best_loss_ == min(clf.loss_curve_)
+    assert clf.validation_scores_ is None and clf.best_validation_score_ is None
+    history = clf.history_
+    np.testing.assert_allclose(
+        history[:, "loss"], np.add(history[:, "train_loss"], history[:, "penalty"]))
+    # the module gives the same logits as decision_function
+    import torch
+    with torch.no_grad():
+        logits = clf.module_(torch.as_tensor(X)).numpy()
+    np.testing.assert_allclose(logits, clf.decision_function(X), rtol=1e-6)
+
+
+def test_multi_output_regression(reg_data):
+    X, y = reg_data
+    Y = np.column_stack([y, -2 * y, np.sin(y)])
+    reg = RegularizedMLPRegressor(hidden_layer_sizes=(32,), max_iter=200,
+                                  learning_rate_init=0.01, random_state=0).fit(X, Y)
+    assert reg.predict(X).shape == (300, 3) and reg.n_outputs_ == 3
+    assert reg.score(X, Y) > 0.9
+    single = RegularizedMLPRegressor(**SMALL).fit(X, y[:, None])
+    assert single.predict(X).shape == (300,)
+
+
+def test_float32_input_trains_in_float32(reg_data):
+    X, y = reg_data
+    reg32 = RegularizedMLPRegressor(**SMALL).fit(X.astype(np.float32), y)
+    assert reg32.coefs_[0].dtype == np.float32
+    reg64 = RegularizedMLPRegressor(**SMALL).fit(X, y)
+    assert reg64.coefs_[0].dtype == np.float64
+    assert abs(reg32.score(X, y) - reg64.score(X, y)) < 0.05
+
+
+def test_sparse_input_is_densified(clf_data):
+    import scipy.sparse as sp
+    X, y = clf_data
+    dense = RegularizedMLPClassifier(**SMALL).fit(X, y)
+    sparse = RegularizedMLPClassifier(**SMALL).fit(sp.csr_matrix(X), y)
+    np.testing.assert_array_equal(dense.predict_proba(X),
+                                  sparse.predict_proba(sp.csc_matrix(X)))
+
+
+# ------------------------------------------------------- training control
+def test_convergence_warning_only_when_max_iter_ends_training(reg_data):
+    X, y = reg_data
+    with pytest.warns(ConvergenceWarning, match="Maximum iterations \\(3\\)"):
+        RegularizedMLPRegressor(hidden_layer_sizes=(8,), max_iter=3).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        reg = RegularizedMLPRegressor(hidden_layer_sizes=(8,), max_iter=500, tol=0.1,
+                                      n_iter_no_change=2, random_state=0).fit(X, y)
+    assert reg.n_iter_ < 500
+    # stopped after n_iter_no_change + 1 epochs without an improvement > tol
+    curve = reg.loss_curve_
+    assert min(curve[-3:]) > min(curve[:-3]) - 0.1
+
+
+def test_warm_start_continues_training(reg_data):
+    X, y = reg_data
+    reg = RegularizedMLPRegressor(hidden_layer_sizes=(16,), max_iter=5, warm_start=True,
+                                  random_state=0).fit(X, y)
+    first = reg.coefs_[0].copy()
+    loss_before = reg.loss_
+    reg.fit(X, y)
+    assert reg.n_iter_ == 10 and len(reg.loss_curve_) == 10
+    assert reg.loss_ < loss_before
+    assert not np.array_equal(first, reg.coefs_[0])
+    cold = RegularizedMLPRegressor(hidden_layer_sizes=(16,), max_iter=5,
+                                   random_state=0).fit(X, y)
+    cold.fit(X, y)
+    assert cold.n_iter_ == 5
+
+
+def test_partial_fit(clf_data):
+    X, y = clf_data
+    clf = RegularizedMLPClassifier(hidden_layer_sizes=(16,), learning_rate_init=0.01,
+                                   random_state=0)
+    with pytest.raises(ValueError, match="classes must be passed on the first call"):
+        clf.partial_fit(X, y)
+    for _ in range(20):
+        clf.partial_fit(X[:150], y[:150], classes=[0, 1, 2])
+        clf.partial_fit(X[150:], y[150:])
+    assert clf.n_iter_ == 40 and clf.score(X, y) > 0.75
+    with pytest.raises(ValueError, match="not in classes_"):
+        clf.partial_fit(X[:5], np.array([0, 1, 2, 5, 1]))
+    # partial_fit over one chunk at a time equals fit with shuffle=False over
+    # the same chunk, epoch for epoch
+    kw = dict(hidden_layer_sizes=(8,), shuffle=False, random_state=0)
+    a = RegularizedMLPClassifier(max_iter=3, **kw).fit(X, y)
+    b = RegularizedMLPClassifier(**kw)
+    for _ in range(3):
+        b.partial_fit(X, y, classes=[0, 1, 2])
+    np.testing.assert_allclose(a.coefs_[0], b.coefs_[0])
+
+
+def test_same_random_state_gives_identical_predictions(clf_data):
+    X, y = clf_data
+    kw = dict(hidden_layer_sizes=(16,), dropout=0.2, max_iter=10, random_state=42)
+    p1 = RegularizedMLPClassifier(**kw).fit(X, y).predict_proba(X)
+    p2 = RegularizedMLPClassifier(**kw).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(p1, p2)
+    p3 = RegularizedMLPClassifier(**{**kw, "random_state": 7}).fit(X, y).predict_proba(X)
+    assert not np.array_equal(p1, p3)
+
+
+def test_sample_weight_zero_equals_removing_rows(reg_data):
+    X, y = reg_data
+    w = np.ones(len(y))
+    w[:100] = 0
+    kw = dict(hidden_layer_sizes=(8,), batch_size=400, max_iter=10, random_state=0)
+    weighted = RegularizedMLPRegressor(**kw).fit(X, y, sample_weight=w)
+    removed = RegularizedMLPRegressor(**kw).fit(X[100:], y[100:])
+    np.testing.assert_allclose(weighted.predict(X), removed.predict(X), rtol=1e-6,
+                               atol=1e-8)
+
+
+# ---------------------------------------------------------------- bad input
+@pytest.mark.parametrize("Est", [RegularizedMLPClassifier, RegularizedMLPRegressor])
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+def test_non_finite_input_is_rejected(Est, value):
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    y = np.arange(20) % 2
+    X[3, 1] = value
+    with pytest.raises(ValueError, match="Input X contains (NaN|infinity)"):
+        Est(max_iter=2).fit(X, y)
+
+
+def test_values_too_large_for_float32_are_rejected():
+    X = np.random.default_rng(0).normal(size=(20, 3)).astype(np.float32)
+    y = np.arange(20) % 2
+    clf = RegularizedMLPClassifier(max_iter=2).fit(X, y)
+    with pytest.raises(ValueError, match="too large for float32"):
+        clf.predict(np.full((2, 3), 1e39))
+
+
+@pytest.mark.parametrize("Est", [RegularizedMLPClassifier, RegularizedMLPRegressor])
+def test_shape_errors(Est):
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    y = np.arange(20) % 2
+    with pytest.raises(ValueError, match="Expected 2D array, got 1D array"):
+        Est(max_iter=2).fit(X[:, 0], y)
+    with pytest.raises(ValueError, match="0 sample"):
+        Est(max_iter=2).fit(X[:0], y[:0])
+    est = Est(max_iter=2).fit(X, y)
+    with pytest.raises(ValueError, match="X has 2 features, but .* is expecting 3"):
+        est.predict(X[:, :2])
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        Est(max_iter=2).fit(X, y[:10])
+    with pytest.raises(NotFittedError):
+        Est().predict(X)
+
+
+def test_one_class_and_continuous_labels_are_rejected():
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    with pytest.raises(ValueError, match="at least 2 classes .* only one class: 'a'"):
+        RegularizedMLPClassifier().fit(X, ["a"] * 20)
+    with pytest.raises(ValueError, match="Unknown label type"):
+        RegularizedMLPClassifier().fit(X, np.linspace(0, 1, 20))
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"alpha": -1.0}, "'alpha' parameter .* must be a float in the range \\[0.0, inf\\)"),
+    ({"penalty": "l3"}, "'penalty' parameter .* must be a str among"),
+    ({"activation": "swish"}, "'activation' parameter"),
+    ({"l1_ratio": 1.5}, "'l1_ratio' parameter"),
+    ({"dropout": 1.0}, "'dropout' parameter"),
+    ({"batch_size": 0}, "'batch_size' parameter"),
+    ({"hidden_layer_sizes": (10, 0)}, "hidden_layer_sizes must be positive integers"),
+    ({"label_smoothing": 1.0}, "'label_smoothing' parameter"),
+    ({"class_weight": {"z": 2.0}}, "class_weight has labels \\['z'\\]"),
+    ({"device": "tpu"}, "'device' parameter must be 'cpu', 'cuda', 'cuda:N' or 'auto'"),
+    ({"learning_rate_init": 0.0}, "'learning_rate_init' parameter"),
+])
+def test_invalid_parameters_name_the_parameter(params, match):
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    y = np.array(["x", "y"] * 10)
+    with pytest.raises(ValueError, match=match):
+        RegularizedMLPClassifier(max_iter=2, **params).fit(X, y)
+
+
+def test_cuda_requested_without_cuda():
+    import torch
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is available here")
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        RegularizedMLPRegressor(device="cuda").fit(X, X[:, 0])
+
+
+@pytest.mark.parametrize("Est", [RegularizedMLPClassifier, RegularizedMLPRegressor])
+def test_caller_arrays_are_not_modified(Est):
+    rng = np.random.default_rng(0)
+    for dtype in (np.float32, np.float64):
+        X = rng.normal(size=(60, 4)).astype(dtype)
+        y = (X[:, 0] > 0).astype(int)
+        w = rng.uniform(0.5, 2, size=60)
+        copies = X.copy(), y.copy(), w.copy()
+        est = Est(hidden_layer_sizes=(8,), max_iter=5, dropout=0.3,
+                  early_stopping=True, random_state=0).fit(X, y, sample_weight=w)
+        est.predict(X)
+        est.partial_fit(X, y, sample_weight=w)
+        for before, after in zip(copies, (X, y, w)):
+            np.testing.assert_array_equal(before, after)
+
+
+def test_diverging_fit_raises_and_leaves_estimator_unfitted(reg_data):
+    X, y = reg_data
+    reg = RegularizedMLPRegressor(hidden_layer_sizes=(64,), learning_rate_init=1e6,
+                                  solver="sgd", max_iter=50, random_state=0)
+    with pytest.raises(DivergenceError, match="Training diverged at epoch .*"
+                                              "learning_rate_init"):
+        reg.fit(X, y * 1e3)
+    with pytest.raises(NotFittedError):
+        reg.predict(X)
+
+
+def test_diverging_partial_fit_keeps_last_finite_weights(reg_data):
+    X, y = reg_data
+    X = X.astype(np.float32)
+    reg = RegularizedMLPRegressor(hidden_layer_sizes=(64,), random_state=0)
+    reg.partial_fit(X, y)
+    before = reg.coefs_[0].copy()
+    # squared errors of ~1e40 overflow float32: the loss becomes infinite
+    with pytest.raises(DivergenceError, match="Training diverged at epoch 2"):
+        reg.partial_fit(X, y * 1e20)
+    np.testing.assert_array_equal(reg.coefs_[0], before)
+    assert np.isfinite(reg.predict(X)).all()
+    reg.partial_fit(X, y)  # training can go on
+    assert reg.n_iter_ == 2
