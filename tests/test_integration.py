@@ -325,7 +325,8 @@ def test_cross_validate_multiple_metrics_with_train_scores():
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("kind", ["class", "reg"])
 def test_cross_validate_with_early_stopping_in_pipeline(kind, dtype):
-    X, y = make_classification(n_samples=300, n_features=8, n_informative=4,
+    # 600 rows: the 10% validation split must not be too small to be useful
+    X, y = make_classification(n_samples=600, n_features=8, n_informative=4,
                                random_state=SEED)
     X = X.astype(dtype)
     if kind == "class":
@@ -345,6 +346,7 @@ def test_cross_validate_with_early_stopping_in_pipeline(kind, dtype):
         assert len(scores) == mlp.n_iter_ and np.isfinite(scores).all()
         assert mlp.best_validation_score_ == max(scores)
         assert mlp.best_loss_ is None
+        assert mlp.n_iter_ < 100  # it did stop early
 
 
 @pytest.mark.parametrize("make_est, target", [

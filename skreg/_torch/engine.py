@@ -221,6 +221,7 @@ class TabularNet(NeuralNet):
                 with torch.no_grad():
                     module.coef_flat.copy_(snapshot[0])
                     module.intercept_flat.copy_(snapshot[1])
+                del self.history[-1]  # the diverged epoch did not happen
                 raise DivergenceError(
                     f"Training diverged at epoch {epoch}: the training loss became "
                     f"{train_loss}. Try a smaller learning_rate_init (now {self.lr}), "
