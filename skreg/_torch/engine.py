@@ -129,7 +129,12 @@ class TabularNet(NeuralNet):
 
     @property
     def _default_callbacks(self):
-        return [("epoch_timer", EpochTimer()), ("print_log", PrintLog())]
+        # PrintLog formats a table row every epoch even when silent, which is
+        # a large share of a small fit's time: add it only when it prints
+        callbacks = [("epoch_timer", EpochTimer())]
+        if self.verbose:
+            callbacks.append(("print_log", PrintLog()))
+        return callbacks
 
     # ------------------------------------------------------------ initialisation
     def initialize_module(self):
