@@ -417,7 +417,8 @@ def _dense(X, dtype):
     np_dtype = np.float32 if dtype == torch.float32 else np.float64
     if sp.issparse(X):
         X = X.toarray()
-    X = np.ascontiguousarray(X, dtype=np_dtype)
+    with np.errstate(over="ignore"):  # overflow is reported just below
+        X = np.ascontiguousarray(X, dtype=np_dtype)
     if np_dtype == np.float32 and not np.isfinite(X).all():
         raise ValueError(
             "Input X contains values too large for float32 (|x| > 3.4e38). "
