@@ -693,9 +693,6 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
         if incremental:
             if _check_partial_fit_first_call(self, classes):
                 self._encoder = LabelEncoder().fit(self.classes_)
-            elif first_pass:
-                # partial_fit after fit with warm_start=False keeps classes_
-                pass
             unseen = np.setdiff1d(np.unique(y), self.classes_)
             if unseen.size:
                 raise ValueError(
@@ -721,11 +718,10 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
         labels = self._encoder.transform(y)
         eps = self.label_smoothing
         if n_classes == 2:
-            targets = labels.astype(np.float32)[:, None]
+            targets = labels.astype(np.float64)[:, None]
             targets = targets * (1 - eps) + (1 - targets) * eps
         else:
-            targets = np.full((len(labels), n_classes), eps / (n_classes - 1),
-                              dtype=np.float32)
+            targets = np.full((len(labels), n_classes), eps / (n_classes - 1))
             targets[np.arange(len(labels)), labels] = 1 - eps
         return targets, labels
 

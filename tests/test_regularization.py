@@ -8,7 +8,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 
 from skreg import RegularizedMLPClassifier, RegularizedMLPRegressor
-from skreg._torch.losses import SoftTargetCrossEntropy
+from skreg._torch.losses import HalfSquaredError, SoftTargetCrossEntropy
 from skreg._torch.penalties import ElasticNetPenalty, make_penalty
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -202,18 +202,42 @@ def test_label_smoothing_targets_formula():
     np.testing.assert_allclose(t2.ravel(), [0.3, 0.7, 0.7])
 
 
-def test_smoothed_cross_entropy_gradient_matches_autograd():
+@pytest.mark.parametrize("n_outputs", [1, 4])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_smoothed_cross_entropy_gradient_matches_autograd(n_outputs, weighted):
     torch.manual_seed(0)
-    for k in (1, 4):
-        logits = torch.randn(6, k, dtype=torch.float64, requires_grad=True)
-        target = torch.rand(6, k, dtype=torch.float64)
-        if k > 1:
-            target = target / target.sum(1, keepdim=True)
-        crit = SoftTargetCrossEntropy()
-        crit(logits, target).sum().backward()
-        loss, grad = crit.loss_and_grad(logits.detach(), target)
-        torch.testing.assert_close(grad, logits.grad)
-        torch.testing.assert_close(loss, crit(logits, target).detach())
+    logits = torch.randn(6, n_outputs, dtype=torch.float64, requires_grad=True)
+    target = torch.rand(6, n_outputs, dtype=torch.float64)
+    if n_outputs > 1:
+        target = target / target.sum(1, keepdim=True)
+    weight = torch.rand(6, dtype=torch.float64) if weighted else None
+    crit = SoftTargetCrossEntropy()
+    losses = crit(logits, target)
+    expected_total = losses @ weight if weighted else losses.sum()
+    expected_total.backward()
+    total, grad = crit.loss_and_grad(logits.detach(), target, weight)
+    torch.testing.assert_close(total, expected_total.detach())
+    if weighted:
+        grad = grad * weight[:, None]
+    torch.testing.assert_close(grad, logits.grad)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_half_squared_error_gradient_matches_autograd(weighted):
+    torch.manual_seed(0)
+    pred = torch.randn(5, 3, dtype=torch.float64, requires_grad=True)
+    target = torch.randn(5, 3, dtype=torch.float64)
+    weight = torch.rand(5, dtype=torch.float64) if weighted else None
+    crit = HalfSquaredError()
+    losses = crit(pred, target)
+    torch.testing.assert_close(losses, 0.5 * ((pred - target) ** 2).mean(1))
+    expected_total = losses @ weight if weighted else losses.sum()
+    expected_total.backward()
+    total, grad = crit.loss_and_grad(pred.detach(), target, weight)
+    torch.testing.assert_close(total, expected_total.detach())
+    if weighted:
+        grad = grad * weight[:, None]
+    torch.testing.assert_close(grad, pred.grad)
 
 
 def test_label_smoothing_lowers_confidence(digits):

@@ -9,9 +9,11 @@ batches, so :meth:`TabularNet.fit_loop` replaces that path:
 * the data are moved to the device once per ``fit`` (no copy on the CPU for
   float32 input) and batches are sliced from the tensors by index;
 * the forward and backward passes of the MLP are written out by hand
-  (:meth:`TabularNet._train_step`) and gradients land directly in the flat
-  parameter tensors' ``.grad``; the optimizer is a regular torch optimizer,
-  fused where torch offers it;
+  (:meth:`TabularNet._step_function`, with the same backward kernels
+  autograd uses) and gradients land directly in the flat parameter
+  tensors' ``.grad``; the optimizer is a regular torch optimizer, fused
+  where torch offers it and stepped without its Python overhead
+  (:mod:`skreg._torch.optim`);
 * losses accumulate on the device and are read once per epoch;
 * callbacks see epoch events only (``on_train_begin/end``,
   ``on_epoch_begin/end``), never batch events.
@@ -25,6 +27,7 @@ from skorch import NeuralNet
 from skorch.callbacks import EarlyStopping, EpochTimer, PrintLog
 
 from .network import ACTIVATIONS
+from .optim import step_function
 
 
 class DivergenceError(ValueError, FloatingPointError):
@@ -195,7 +198,7 @@ class TabularNet(NeuralNet):
         starts = range(0, n, batch)
         total_weight = float(n if sample_weight is None else sample_weight.sum())
         mean_batch_weight = total_weight / len(starts)
-        criterion = self.criterion_
+        step = self._step_function()
         valid = None
         if X_valid is not None:
             valid = (self.to_device_tensor(X_valid), self.to_device_tensor(y_valid),
@@ -205,7 +208,7 @@ class TabularNet(NeuralNet):
             self.notify("on_epoch_begin")
             snapshot = [p.detach().clone() for p in (module.coef_flat, module.intercept_flat)]
             module.train()
-            loss_sum = torch.zeros((), device=X.device)
+            loss_sum = torch.zeros((), dtype=torch.float64, device=X.device)
             perm = (torch.randperm(n, generator=self.generator_, device=X.device)
                     if self.shuffle else None)
             for start in starts:
@@ -217,7 +220,7 @@ class TabularNet(NeuralNet):
                     idx = perm[start:start + batch]
                     xb, tb = X.index_select(0, idx), T.index_select(0, idx)
                     wb = None if W is None else W.index_select(0, idx)
-                self._train_step(xb, tb, wb, criterion, loss_sum)
+                step(xb, tb, wb, loss_sum)
 
             penalty = self.penalty.value(module.coef_flat.detach()) / mean_batch_weight
             train_loss, penalty = torch.stack([loss_sum / total_weight, penalty]).tolist()
@@ -242,72 +245,77 @@ class TabularNet(NeuralNet):
             self.notify("on_epoch_end", monitor_convergence=monitor_convergence)
         return self
 
-    @torch.no_grad()
-    def _train_step(self, xb, tb, wb, criterion, loss_sum):
-        """One optimizer step on a batch, with the backward pass written out.
+    def _step_function(self):
+        """A closure that takes one optimizer step on a batch.
 
-        With ``a_0 = x``, hidden layers ``a_k = m_k * f(a_{k-1} W_k + b_k)``
-        (``m_k`` the inverted-dropout mask) and logits
-        ``z = a_{L-1} W_L + b_L``, the batch objective is
-        ``sum_i s_i l_i / S_B + alpha P(W) / S_B``. Its gradient is
-        ``delta_L = s * dl/dz / S_B``, ``dW_k = a_{k-1}^T delta_k``,
-        ``db_k = sum_i delta_k``, and
-        ``delta_{k-1} = (delta_k W_k^T) * m_{k-1} * f'(.)``.
+        Built once per ``fit_loop`` call: it holds the layers' weight views,
+        their transposes, the gradient views and the optimizer step, so
+        that a step costs only tensor operations. With ``a_0 = x``, hidden
+        layers ``a_k = m_k * g(a_{k-1} W_k + b_k)`` (``m_k`` the
+        inverted-dropout mask) and output ``z = a_{L-1} W_L + b_L``, the batch
+        objective is ``sum_i s_i l_i / S_B + alpha P(W) / S_B``; its gradient
+        is ``delta_L = s * dl/dz / S_B``, ``dW_k = a_{k-1}^T delta_k``,
+        ``db_k = sum_i delta_k`` and
+        ``delta_{k-1} = g'(.) * m_{k-1} * (delta_k W_k^T)``.
         """
         module = self.module_
-        act, act_grad = ACTIVATIONS[module.activation]
+        act = ACTIVATIONS[module.activation]
         coefs, intercepts = module.coef_views(), module.intercept_views()
-        g_coefs = module.coef_views(module.coef_flat.grad)
+        coefs_t = [W.t() for W in coefs]
+        coef_flat, coef_grad = module.coef_flat.detach(), module.coef_flat.grad
+        g_coefs = module.coef_views(coef_grad)
         g_intercepts = module.intercept_views(module.intercept_flat.grad)
-        last = len(coefs) - 1
-        gelu = module.activation == "gelu"
+        n_hidden = len(coefs) - 1
+        dropout = [(k, p, 1.0 / (1.0 - p)) for k, p in enumerate(module.dropout)]
+        loss_and_grad = self.criterion_.loss_and_grad
+        penalty, keep_l2 = self.penalty, not self.decoupled_l2
+        optimizer_step = step_function(self.optimizer_)
+        generator = self.generator_
+        forward, backward, needs_input = act
 
-        # forward, keeping what the backward pass needs
-        inputs, derivs, masks = [xb], [], []
-        h = xb
-        for k in range(last):
-            z = torch.addmm(intercepts[k], h, coefs[k])
-            pre = z.clone() if gelu else None
-            h = act(z)
-            derivs.append(None if act_grad is None else act_grad(h, pre))
-            p = module.dropout[k]
-            if p > 0:
-                mask = torch.empty_like(h).bernoulli_(1.0 - p, generator=self.generator_)
-                mask.mul_(1.0 / (1.0 - p))
-                h = h * mask
-                masks.append(mask)
+        @torch.no_grad()
+        def step(xb, tb, wb, loss_sum):
+            if wb is not None:
+                batch_weight = float(wb.sum())  # one sync per batch with weights
+                if batch_weight <= 0:
+                    return  # an all-zero-weight batch carries no information
+                scale = 1.0 / batch_weight
             else:
-                masks.append(None)
-            inputs.append(h)
-        out = torch.addmm(intercepts[last], h, coefs[last])
+                scale = 1.0 / xb.shape[0]
+            inputs, outputs, pre, masks = [xb], [], [], []
+            h = xb
+            for k, p, inv_keep in dropout:
+                z = torch.addmm(intercepts[k], h, coefs[k])
+                pre.append(z.clone() if needs_input else None)
+                h = forward(z)
+                outputs.append(h)
+                if p > 0:
+                    mask = torch.empty_like(h).bernoulli_(1.0 - p, generator=generator)
+                    mask.mul_(inv_keep)
+                    h = h * mask
+                masks.append(mask if p > 0 else None)
+                inputs.append(h)
+            out = torch.addmm(intercepts[n_hidden], h, coefs[n_hidden])
+            total, delta = loss_and_grad(out, tb, wb)
+            loss_sum.add_(total)
+            if wb is None:
+                delta.mul_(scale)
+            else:
+                delta.mul_((wb * scale).unsqueeze(1))
+            for k in range(n_hidden, -1, -1):
+                torch.mm(inputs[k].t(), delta, out=g_coefs[k])
+                torch.sum(delta, 0, out=g_intercepts[k])
+                if k:
+                    delta = torch.mm(delta, coefs_t[k])
+                    if masks[k - 1] is not None:
+                        delta.mul_(masks[k - 1])
+                    if backward is not None:
+                        delta = backward(delta, outputs[k - 1], pre[k - 1])
+            if penalty:
+                penalty.add_grad_(coef_grad, coef_flat, scale, l2=keep_l2)
+            optimizer_step()
 
-        losses, delta = criterion.loss_and_grad(out, tb)
-        if wb is None:
-            loss_sum.add_(losses.sum())
-            scale = 1.0 / xb.shape[0]
-            delta.mul_(scale)
-        else:
-            loss_sum.add_(torch.dot(losses, wb))
-            batch_weight = wb.sum()
-            delta.mul_((wb / batch_weight).unsqueeze(1))
-            # the penalty's 1 / S_B scale is needed as a number; one sync
-            # per batch is the price of sample weights
-            scale = 1.0 / batch_weight.item()
-
-        # backward
-        for k in range(last, -1, -1):
-            torch.mm(inputs[k].t(), delta, out=g_coefs[k])
-            torch.sum(delta, 0, out=g_intercepts[k])
-            if k > 0:
-                delta = torch.mm(delta, coefs[k].t())
-                if masks[k - 1] is not None:
-                    delta.mul_(masks[k - 1])
-                if derivs[k - 1] is not None:
-                    delta.mul_(derivs[k - 1])
-        if self.penalty:
-            self.penalty.add_grad_(module.coef_flat.grad, module.coef_flat, scale,
-                                   l2=not self.decoupled_l2)
-        self.optimizer_.step()
+        return step
 
     @torch.no_grad()
     def evaluate(self, X, y, sample_weight=None):

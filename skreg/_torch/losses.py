@@ -1,9 +1,9 @@
 """Losses as torch modules, each with a fused value-and-gradient method.
 
 ``forward`` is the autograd form (per-sample losses, ``reduction='none'``);
-``loss_and_grad`` returns the same per-sample losses together with
+``loss_and_grad`` returns their (weighted) sum over a batch together with
 ``d loss_i / d logits_i``, which the engine's hand-written backward pass
-starts from. Both forms share one formula.
+starts from, in as few tensor operations as possible.
 """
 
 import torch
@@ -29,15 +29,19 @@ class SoftTargetCrossEntropy(nn.Module):
         return -(target * F.log_softmax(logits, dim=1)).sum(1)
 
     @torch.no_grad()
-    def loss_and_grad(self, logits, target):
-        """Per-sample losses and their gradient with respect to ``logits``."""
+    def loss_and_grad(self, logits, target, weight=None):
+        """``sum_i w_i l_i`` (``w_i = 1`` by default) and ``dl_i / dz_i``."""
         if logits.shape[1] == 1:
             # softplus(z) - t z is the logistic loss, stable for large |z|
-            loss = (F.softplus(logits) - target * logits).sum(1)
-            return loss, torch.sigmoid(logits).sub_(target)
+            losses = F.softplus(logits).sub_(target * logits)
+            total = losses.sum() if weight is None else torch.mm(weight[None], losses)[0, 0]
+            return total, torch.sigmoid(logits).sub_(target)
         log_p = F.log_softmax(logits, dim=1)
-        loss = -(target * log_p).sum(1)
-        return loss, log_p.exp_().sub_(target)
+        if weight is None:
+            total = -torch.dot(target.view(-1), log_p.view(-1))
+        else:
+            total = -torch.dot(weight, (target * log_p).sum(1))
+        return total, log_p.exp_().sub_(target)
 
 
 class HalfSquaredError(nn.Module):
@@ -51,11 +55,15 @@ class HalfSquaredError(nn.Module):
         return 0.5 * (pred - target).pow(2).mean(1)
 
     @torch.no_grad()
-    def loss_and_grad(self, pred, target):
-        """Per-sample losses and their gradient with respect to ``pred``."""
+    def loss_and_grad(self, pred, target, weight=None):
+        """``sum_i w_i l_i`` (``w_i = 1`` by default) and ``dl_i / dpred_i``."""
         diff = pred - target
-        loss = (0.5 / diff.shape[1]) * (diff * diff).sum(1)
-        return loss, diff.div_(diff.shape[1])
+        k = diff.shape[1]
+        if weight is None:
+            total = torch.dot(diff.view(-1), diff.view(-1)) * (0.5 / k)
+        else:
+            total = torch.dot(weight, (diff * diff).sum(1)) * (0.5 / k)
+        return total, diff.div_(k) if k > 1 else diff
 
 
 LOSSES = {"log_loss": SoftTargetCrossEntropy, "squared_error": HalfSquaredError}

@@ -15,26 +15,35 @@ so a layer is ``addmm(b, h, W)`` and ``coefs_`` needs no transpose.
 """
 
 import math
+from typing import Callable, NamedTuple, Optional
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-# name -> (in-place forward on the pre-activation, derivative).
-# The derivative takes (activation output a, pre-activation z) and returns
-# d a / d z; only 'gelu' needs z, the others are cheaper from a.
+aten = torch.ops.aten
+
+
+class Activation(NamedTuple):
+    """A hidden-layer activation and its backward pass.
+
+    ``forward(z)`` may overwrite ``z``. ``backward(delta, a, z)`` returns
+    ``delta * g'(z)`` given the output ``a = g(z)``, with the kernels autograd
+    itself uses; ``needs_input`` says whether it reads ``z`` (then the
+    forward pass keeps a copy).
+    """
+
+    forward: Callable
+    backward: Optional[Callable]
+    needs_input: bool = False
+
+
 ACTIVATIONS = {
-    "identity": (lambda z: z, None),
-    "relu": (torch.relu_, lambda a, z: a > 0),
-    "tanh": (torch.tanh_, lambda a, z: 1.0 - a * a),
-    "logistic": (torch.sigmoid_, lambda a, z: a * (1.0 - a)),
-    "gelu": (
-        lambda z: F.gelu(z),
-        lambda a, z: (
-            0.5 * (1.0 + torch.erf(z * (1.0 / math.sqrt(2.0))))
-            + z * torch.exp(-0.5 * z * z) * (1.0 / math.sqrt(2.0 * math.pi))
-        ),
-    ),
+    "identity": Activation(lambda z: z, None),
+    "relu": Activation(torch.relu_, lambda d, a, z: aten.threshold_backward(d, a, 0)),
+    "tanh": Activation(torch.tanh_, lambda d, a, z: aten.tanh_backward(d, a)),
+    "logistic": Activation(torch.sigmoid_, lambda d, a, z: aten.sigmoid_backward(d, a)),
+    "gelu": Activation(F.gelu, lambda d, a, z: aten.gelu_backward(d, z), True),
 }
 
 # name of the output activation -> function from logits to predictions.
@@ -123,7 +132,7 @@ class FlatMLP(nn.Module):
 
     def forward(self, X):
         """Logits of the network (autograd-compatible; dropout in train mode)."""
-        act = ACTIVATIONS[self.activation][0]
+        act = ACTIVATIONS[self.activation].forward
         h = X
         coefs, intercepts = self.coef_views(), self.intercept_views()
         last = len(coefs) - 1
@@ -141,7 +150,7 @@ class FlatMLP(nn.Module):
     @torch.no_grad()
     def predict(self, X, activate=True):
         """Predictions without dropout; logits when ``activate=False``."""
-        act = ACTIVATIONS[self.activation][0]
+        act = ACTIVATIONS[self.activation].forward
         h = X
         coefs, intercepts = self.coef_views(), self.intercept_views()
         last = len(coefs) - 1
