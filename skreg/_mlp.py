@@ -417,9 +417,10 @@ def _dense(X, dtype):
     np_dtype = np.float32 if dtype == torch.float32 else np.float64
     if sp.issparse(X):
         X = X.toarray()
+    cast = X.dtype != np_dtype
     with np.errstate(over="ignore"):  # overflow is reported just below
         X = np.ascontiguousarray(X, dtype=np_dtype)
-    if np_dtype == np.float32 and not np.isfinite(X).all():
+    if cast and np_dtype == np.float32 and not np.isfinite(X).all():
         raise ValueError(
             "Input X contains values too large for float32 (|x| > 3.4e38). "
             "Scale the features first, e.g. with StandardScaler, or pass float64.")

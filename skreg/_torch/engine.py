@@ -165,10 +165,12 @@ class TabularNet(NeuralNet):
         """``array`` as a tensor on the net's device; no copy for float32 on CPU."""
         if array is None:
             return None
-        with warnings.catch_warnings():
-            # read-only arrays (memmaps) are shared, never written to
-            warnings.simplefilter("ignore", UserWarning)
-            return torch.as_tensor(array, device=self.device)
+        if isinstance(array, np.ndarray) and not array.flags.writeable:
+            with warnings.catch_warnings():
+                # read-only arrays (memmaps) are shared, never written to
+                warnings.simplefilter("ignore", UserWarning)
+                return torch.as_tensor(array, device=self.device)
+        return torch.as_tensor(array, device=self.device)
 
     # ------------------------------------------------------------------ training
     def fit_loop(self, X, y=None, epochs=None, sample_weight=None,
