@@ -12,9 +12,10 @@ resident memory grew during ``fit`` as a multiple of ``X.nbytes``:
 
 The baseline is the RSS after importing everything, warming up with a tiny
 fit (so torch's lazy initialisation is not counted) and creating X and y.
-X is generated directly in float32, so nothing before the fit should raise
-the kernel's peak above the baseline; the script checks and says so if it
-did (``ru_maxrss`` would then overstate the fit's peak).
+Right before the fit the kernel's peak-RSS mark is reset to the current RSS
+(``echo 5 > /proc/self/clear_refs``, Linux >= 4.0) so that ``ru_maxrss``
+measures the fit alone; where that is not possible and an earlier peak is
+higher, the script says so and judges the target on the sampled value only.
 
 Target: peak - baseline <= 2.5 x X.nbytes (X itself is part of the baseline,
 so this is the memory fit adds on top of the data).
@@ -58,6 +59,21 @@ def rss_bytes():
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) * 1024
     raise RuntimeError("VmRSS not found in /proc/self/status")  # pragma: no cover
+
+
+def reset_peak_rss():
+    """Reset the kernel's peak-RSS mark to the current RSS (Linux >= 4.0).
+
+    Writing 5 to /proc/self/clear_refs resets the mm's high-water mark, which
+    both ``VmHWM`` and ``getrusage``'s ``ru_maxrss`` report. Returns whether
+    it worked.
+    """
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        return False
+    return maxrss_bytes() <= rss_bytes() + 4 * MB
 
 
 def maxrss_bytes():
@@ -140,6 +156,7 @@ def main(argv=None):
         torch.cuda.reset_peak_memory_stats()
         gpu_base = torch.cuda.memory_allocated()
 
+    peak_reset = reset_peak_rss()
     baseline = rss_bytes()
     maxrss_before = maxrss_bytes()
     nbytes = X.nbytes
@@ -149,7 +166,8 @@ def main(argv=None):
           f"max_iter={args.max_iter}, batch_size={args.batch_size}, penalty=None, "
           f"device={args.device!r})")
     print(f"baseline RSS (after imports, warm-up fit, X and y): {baseline / MB:.1f} MiB; "
-          f"ru_maxrss so far {maxrss_before / MB:.1f} MiB")
+          f"ru_maxrss {maxrss_before / MB:.1f} MiB "
+          f"({'peak mark reset via /proc/self/clear_refs' if peak_reset else 'peak mark could not be reset'})")
 
     # 3. the fit, watched by the sampler
     est = make_estimator(args)
@@ -166,7 +184,9 @@ def main(argv=None):
 
     sampled = sampler.peak - baseline
     kernel = maxrss_after - baseline
-    prior_peak = maxrss_after <= maxrss_before
+    # ru_maxrss did not move: either the fit stayed at the baseline or the
+    # kernel's peak predates the fit (when the peak mark could not be reset)
+    prior_peak = maxrss_after <= maxrss_before and maxrss_before > baseline + 4 * MB
     result = {
         "n_samples": args.n_samples, "n_features": args.n_features,
         "max_iter": args.max_iter, "batch_size": args.batch_size,
@@ -177,7 +197,8 @@ def main(argv=None):
         "rss_after_fit": after,
         "peak_over_baseline_maxrss": kernel, "peak_over_baseline_sampled": sampled,
         "ratio_maxrss": kernel / nbytes, "ratio_sampled": sampled / nbytes,
-        "maxrss_reflects_earlier_peak": prior_peak, "target": TARGET,
+        "maxrss_reflects_earlier_peak": prior_peak, "peak_mark_reset": peak_reset,
+        "target": TARGET,
     }
 
     print(f"fit: {elapsed:.1f} s, {est.n_iter_} epochs, "
@@ -198,7 +219,8 @@ def main(argv=None):
         result.update(gpu_peak_over_baseline=gpu_peak, gpu_ratio=gpu_peak / nbytes)
         print(f"{'GPU max_memory_allocated over base':<36}{gpu_peak / MB:>10.1f}"
               f"{gpu_peak / nbytes:>11.2f}x  (info: includes X and y moved to the GPU)")
-    met = max(result["ratio_maxrss"], result["ratio_sampled"]) <= TARGET
+    counted = [result["ratio_sampled"]] + ([] if prior_peak else [result["ratio_maxrss"]])
+    met = max(counted) <= TARGET
     print(f"\ntarget peak <= {TARGET} x X.nbytes: {'met' if met else 'NOT met'}")
     result["met"] = met
     save_json(args.json, {"benchmark": "memory", "quick": args.quick,

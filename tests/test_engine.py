@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from skreg import RegularizedMLPClassifier, RegularizedMLPRegressor
+from skreg._torch.engine import dropout_mask
 from skreg._torch.network import ACTIVATIONS
 from skreg._torch.optim import FusedAdamStep, step_function
 
@@ -82,3 +83,30 @@ def test_manual_gradient_matches_autograd(activation, Est):
     expected = [p.detach() - p.grad for p in module.parameters()]
     for got, want in zip(after, expected):
         torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("p", [0.05, 0.3, 0.5, 0.9])
+def test_dropout_mask_drops_the_requested_fraction(p):
+    generator = torch.Generator().manual_seed(0)
+    h = torch.empty(300, 1000)
+    drop = dropout_mask(h, round(p * 65536), generator)
+    assert drop.shape == h.shape and drop.dtype == torch.bool
+    assert abs(drop.float().mean().item() - p) < 0.005
+    # independent across units and draws
+    again = dropout_mask(h, round(p * 65536), generator)
+    assert abs((drop & again).float().mean().item() - p * p) < 0.005
+
+
+def test_dropout_keeps_the_mean_activation():
+    """Inverted dropout: training-mode output averages to the eval output."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 5))
+    est = RegularizedMLPRegressor(hidden_layer_sizes=(64,), dropout=0.4, max_iter=3,
+                                  random_state=0).fit(X, X[:, 0])
+    module = est.module_
+    Xt = torch.as_tensor(X)
+    with torch.no_grad():
+        deterministic = module.eval()(Xt)
+        module.train()
+        sampled = torch.stack([module(Xt) for _ in range(400)]).mean(0)
+    torch.testing.assert_close(sampled, deterministic, atol=0.05, rtol=0.05)

@@ -78,6 +78,19 @@ class Convergence(EarlyStopping):
             raise KeyboardInterrupt
 
 
+def dropout_mask(h, threshold, generator):
+    """Boolean mask of the units to drop, each with probability ``threshold / 2**16``.
+
+    Draws 64 random bits per 4 units and compares them as int16 with the
+    threshold: several times faster than ``bernoulli_`` on the CPU, where the
+    generator's cost per draw dominates.
+    """
+    n = h.numel()
+    bits = torch.empty((n + 3) // 4, dtype=torch.int64, device=h.device)
+    bits.random_(-2 ** 63, None, generator=generator)  # all 64 bits, uniform
+    return bits.view(torch.int16)[:n].view(h.shape) < threshold - 32768
+
+
 def _optimizer_instance(cls, groups, **kwargs):
     """``cls(groups, **kwargs)``, fused when this torch build supports it.
 
@@ -251,29 +264,36 @@ class TabularNet(NeuralNet):
         """A closure that takes one optimizer step on a batch.
 
         Built once per ``fit_loop`` call: it holds the layers' weight views,
-        their transposes, the gradient views and the optimizer step, so
-        that a step costs only tensor operations. With ``a_0 = x``, hidden
-        layers ``a_k = m_k * g(a_{k-1} W_k + b_k)`` (``m_k`` the
-        inverted-dropout mask) and output ``z = a_{L-1} W_L + b_L``, the batch
-        objective is ``sum_i s_i l_i / S_B + alpha P(W) / S_B``; its gradient
-        is ``delta_L = s * dl/dz / S_B``, ``dW_k = a_{k-1}^T delta_k``,
-        ``db_k = sum_i delta_k`` and
-        ``delta_{k-1} = g'(.) * m_{k-1} * (delta_k W_k^T)``.
+        their transposes, the gradient views and the optimizer step, so that
+        a step costs only tensor operations. With ``a_0 = x``, hidden layers
+        ``a_k = c_k m_k * g(a_{k-1} W_k + b_k)`` (``m_k`` the dropout mask,
+        ``c_k = 1 / (1 - p_k)``) and output ``z = a_{L-1} W_L + b_L``, the
+        batch objective is ``sum_i s_i l_i / S_B + alpha P(W) / S_B``; its
+        gradient is ``delta_L = s * dl/dz / S_B``,
+        ``dW_k = a_{k-1}^T delta_k``, ``db_k = sum_i delta_k`` and
+        ``delta_{k-1} = g'(.) * c_{k-1} m_{k-1} * (delta_k W_k^T)``. The
+        factor ``c_k`` is folded into the matrix products (their ``alpha``)
+        and the mask is applied with ``masked_fill_``, so dropout adds three
+        cheap operations per layer.
         """
         module = self.module_
-        act = ACTIVATIONS[module.activation]
+        forward, backward, needs_input = ACTIVATIONS[module.activation]
         coefs, intercepts = module.coef_views(), module.intercept_views()
         coefs_t = [W.t() for W in coefs]
         coef_flat, coef_grad = module.coef_flat.detach(), module.coef_flat.grad
         g_coefs = module.coef_views(coef_grad)
         g_intercepts = module.intercept_views(module.intercept_flat.grad)
         n_hidden = len(coefs) - 1
-        dropout = [(k, p, 1.0 / (1.0 - p)) for k, p in enumerate(module.dropout)]
+        # dropout p as a threshold on uniform int16s: exact to 2**-16
+        thresholds = [round(p * 65536) for p in module.dropout]
+        thresholds = [t if t < 65536 else 65535 for t in thresholds]
+        # input_scale[k]: factor c of the dropout on the input of layer k
+        input_scale = [1.0] + [65536.0 / (65536 - t) for t in thresholds]
         loss_and_grad = self.criterion_.loss_and_grad
         penalty, keep_l2 = self.penalty, not self.decoupled_l2
         optimizer_step = step_function(self.optimizer_)
         generator = self.generator_
-        forward, backward, needs_input = act
+        zero = coef_flat.new_zeros(())
 
         @torch.no_grad()
         def step(xb, tb, wb, loss_sum):
@@ -284,20 +304,23 @@ class TabularNet(NeuralNet):
                 scale = 1.0 / batch_weight
             else:
                 scale = 1.0 / xb.shape[0]
-            inputs, outputs, pre, masks = [xb], [], [], []
+            inputs, outputs, pre, drops = [xb], [], [], []
             h = xb
-            for k, p, inv_keep in dropout:
-                z = torch.addmm(intercepts[k], h, coefs[k])
-                pre.append(z.clone() if needs_input else None)
-                h = forward(z)
+            for k in range(n_hidden):
+                z = torch.addmm(intercepts[k], h, coefs[k], alpha=input_scale[k])
+                h = forward(z)  # in place, except gelu, whose backward reads z
+                pre.append(z if needs_input else None)
                 outputs.append(h)
-                if p > 0:
-                    mask = torch.empty_like(h).bernoulli_(1.0 - p, generator=generator)
-                    mask.mul_(inv_keep)
-                    h = h * mask
-                masks.append(mask if p > 0 else None)
+                drop = (dropout_mask(h, thresholds[k], generator) if thresholds[k]
+                        else None)
+                if drop is not None:
+                    # the activation backward below sees the masked output, which
+                    # is harmless: delta is zero wherever the mask dropped a unit
+                    h.masked_fill_(drop, 0.0)
+                drops.append(drop)
                 inputs.append(h)
-            out = torch.addmm(intercepts[n_hidden], h, coefs[n_hidden])
+            out = torch.addmm(intercepts[n_hidden], h, coefs[n_hidden],
+                              alpha=input_scale[n_hidden])
             total, delta = loss_and_grad(out, tb, wb)
             loss_sum.add_(total)
             if wb is None:
@@ -305,12 +328,19 @@ class TabularNet(NeuralNet):
             else:
                 delta.mul_((wb * scale).unsqueeze(1))
             for k in range(n_hidden, -1, -1):
-                torch.mm(inputs[k].t(), delta, out=g_coefs[k])
+                c = input_scale[k]
+                if c == 1.0:
+                    torch.mm(inputs[k].t(), delta, out=g_coefs[k])
+                else:
+                    g_coefs[k].addmm_(inputs[k].t(), delta, beta=0.0, alpha=c)
                 torch.sum(delta, 0, out=g_intercepts[k])
                 if k:
-                    delta = torch.mm(delta, coefs_t[k])
-                    if masks[k - 1] is not None:
-                        delta.mul_(masks[k - 1])
+                    if c == 1.0:
+                        delta = torch.mm(delta, coefs_t[k])
+                    else:
+                        delta = torch.addmm(zero, delta, coefs_t[k], beta=0.0, alpha=c)
+                    if drops[k - 1] is not None:
+                        delta.masked_fill_(drops[k - 1], 0.0)
                     if backward is not None:
                         delta = backward(delta, outputs[k - 1], pre[k - 1])
             if penalty:
