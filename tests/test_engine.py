@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from skreg import RegularizedMLPClassifier, RegularizedMLPRegressor
-from skreg._torch.engine import dropout_mask
+from skreg._torch.engine import DropoutMasks
 from skreg._torch.network import ACTIVATIONS
 from skreg._torch.optim import FusedAdamStep, step_function
 
@@ -86,15 +86,17 @@ def test_manual_gradient_matches_autograd(activation, Est):
 
 
 @pytest.mark.parametrize("p", [0.05, 0.3, 0.5, 0.9])
-def test_dropout_mask_drops_the_requested_fraction(p):
-    generator = torch.Generator().manual_seed(0)
-    h = torch.empty(300, 1000)
-    drop = dropout_mask(h, round(p * 65536), generator)
-    assert drop.shape == h.shape and drop.dtype == torch.bool
-    assert abs(drop.float().mean().item() - p) < 0.005
+def test_dropout_masks_drop_the_requested_fraction(p):
+    masks = DropoutMasks([1000, 7, 500], [round(p * 65536), 0, round(0.2 * 65536)], seed=0)
+    keep, none, other = masks.draw(300, torch.float32, torch.device("cpu"))
+    assert none is None
+    assert keep.shape == (300, 1000) and keep.dtype == torch.float32
+    assert set(keep.unique().tolist()) == {0.0, 1.0}
+    assert abs(1 - keep.mean().item() - p) < 0.005
+    assert abs(1 - other.mean().item() - 0.2) < 0.005
     # independent across units and draws
-    again = dropout_mask(h, round(p * 65536), generator)
-    assert abs((drop & again).float().mean().item() - p * p) < 0.005
+    again = masks.draw(300, torch.float32, torch.device("cpu"))[0]
+    assert abs(((1 - keep) * (1 - again)).mean().item() - p * p) < 0.005
 
 
 def test_dropout_keeps_the_mean_activation():

@@ -42,6 +42,20 @@ class ElasticNetPenalty:
         self.l1 = self.alpha * self.l1_ratio
         self.l2 = self.alpha * (1.0 - self.l1_ratio)
 
+    def _sign_buffer(self, w):
+        # reused across steps: the sign of a large weight vector is not
+        # allocated anew on every batch
+        buffer = getattr(self, "_buffer", None)
+        if buffer is None or buffer.shape != w.shape or buffer.dtype != w.dtype \
+                or buffer.device != w.device:
+            buffer = self._buffer = torch.empty_like(w)
+        return buffer
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_buffer", None)
+        return state
+
     def __bool__(self):
         return self.alpha > 0
 
@@ -62,7 +76,7 @@ class ElasticNetPenalty:
         as decoupled weight decay instead.
         """
         if self.l1:
-            grad.add_(torch.sign(w), alpha=self.l1 * scale)
+            grad.add_(torch.sign(w, out=self._sign_buffer(w)), alpha=self.l1 * scale)
         if self.l2 and l2:
             grad.add_(w, alpha=self.l2 * scale)
         return grad
