@@ -339,9 +339,9 @@ class TabularNet(NeuralNet):
         zero = coef_flat.new_zeros(())
         masks = self.dropout_masks_
         no_masks = [None] * n_hidden
-        # masks are drawn for many batches at once (up to ~4M units), so that
+        # masks are drawn for many batches at once (~512k units), so that
         # a small batch pays for two views and a multiply per layer only
-        bank_units = 1 << 22
+        bank_units = 1 << 19
         bank = {"masks": None, "row": 0}
 
         def next_masks(xb):
