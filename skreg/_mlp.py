@@ -19,21 +19,23 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state, compute_sample_weight
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.multiclass import (_check_partial_fit_first_call,
                                       type_of_target)
 from sklearn.utils.validation import (_check_sample_weight, check_is_fitted,
                                       column_or_1d, validate_data)
 
-from ._torch.engine import Convergence, TabularNet
+from ._torch.engine import (Convergence, DropoutMasks, LearningRateSchedule,
+                            TabularNet, _threshold)
 from ._torch.losses import LOSSES
-from ._torch.network import ACTIVATIONS, FlatMLP
-from ._torch.penalties import make_penalty
+from ._torch.network import ACTIVATIONS, OUT_ACTIVATIONS, FlatMLP
+from ._torch.penalties import GroupLassoPenalty, make_penalty
 
 SOLVERS = {
     "adam": torch.optim.Adam,
     "adamw": torch.optim.AdamW,
     "sgd": torch.optim.SGD,
+    "lbfgs": torch.optim.LBFGS,
 }
 
 # rows per forward pass at prediction time: bounds memory on large inputs
@@ -70,7 +72,17 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "solver": [StrOptions(set(SOLVERS))],
-        "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
+        "penalty": [StrOptions({"l2", "l1", "elasticnet", "lp"}), None],
+        "l1_method": [StrOptions({"proximal", "subgradient"})],
+        "p": [Interval(Real, 1, None, closed="left"), Options(Real, {np.inf})],
+        "group_alpha": [Interval(Real, 0, None, closed="left")],
+        "max_norm": [Interval(Real, 0, None, closed="neither"), None],
+        "input_noise": [Interval(Real, 0, None, closed="left")],
+        "hidden_noise": [Interval(Real, 0, None, closed="left")],
+        "mixup": [Interval(Real, 0, None, closed="left")],
+        "batch_norm": ["boolean"],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive", "cosine"})],
+        "power_t": [Interval(Real, 0, None, closed="left")],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
         "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
@@ -98,7 +110,9 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
                  l1_ratio, dropout, batch_size, learning_rate_init, max_iter,
                  shuffle, random_state, tol, verbose, warm_start, momentum,
                  nesterovs_momentum, early_stopping, validation_fraction, beta_1,
-                 beta_2, epsilon, n_iter_no_change, device):
+                 beta_2, epsilon, n_iter_no_change, device, l1_method, p, group_alpha,
+                 max_norm, input_noise, hidden_noise, mixup, batch_norm, learning_rate,
+                 power_t):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -123,6 +137,16 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.device = device
+        self.l1_method = l1_method
+        self.p = p
+        self.group_alpha = group_alpha
+        self.max_norm = max_norm
+        self.input_noise = input_noise
+        self.hidden_noise = hidden_noise
+        self.mixup = mixup
+        self.batch_norm = batch_norm
+        self.learning_rate = learning_rate
+        self.power_t = power_t
 
     # ------------------------------------------------------------------ hooks
     @abstractmethod
@@ -171,28 +195,37 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
             "adamw": {"betas": (self.beta_1, self.beta_2), "eps": self.epsilon},
             "sgd": {"momentum": self.momentum,
                     "nesterov": self.nesterovs_momentum and self.momentum > 0},
+            "lbfgs": {},
         }[self.solver]
-        penalty = make_penalty(self.penalty, self.alpha, self.l1_ratio)
+        penalty = make_penalty(self.penalty, self.alpha, self.l1_ratio, self.p)
+        dropout = self._dropout_rates(len(hidden))
+        self._check_lbfgs(penalty, dropout)
         decoupled = self.solver == "adamw"
         if decoupled:
             # AdamW applies w <- w - lr * weight_decay * w each step; this
             # value makes that the L2 part of alpha / batch_size
             solver_kwargs["weight_decay"] = penalty.l2 / batch_size
+        adaptive = self.learning_rate == "adaptive"
         if self.early_stopping:
             stopping = Convergence(monitor="valid_score", lower_is_better=False,
-                                   patience=self.n_iter_no_change,
-                                   threshold=self.tol, load_best=True)
+                                   patience=self.n_iter_no_change, threshold=self.tol,
+                                   load_best=True, adaptive=adaptive)
         else:
             stopping = Convergence(monitor="loss", lower_is_better=True,
-                                   patience=self.n_iter_no_change,
-                                   threshold=self.tol, load_best=False)
+                                   patience=self.n_iter_no_change, threshold=self.tol,
+                                   load_best=False, adaptive=adaptive)
+        callbacks = [("convergence", stopping)]
+        if self.learning_rate in ("invscaling", "cosine"):
+            callbacks.append(("lr_schedule", LearningRateSchedule(
+                self.learning_rate, self.learning_rate_init, self.power_t, self.max_iter)))
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         return TabularNet(
             module=FlatMLP,
             module__layer_sizes=[n_features, *hidden, self._n_outputs()],
             module__activation=self.activation,
             module__out_activation=self._out_activation,
-            module__dropout=self._dropout_rates(len(hidden)),
+            module__dropout=dropout,
+            module__batch_norm=self.batch_norm,
             criterion=LOSSES[self._loss],
             optimizer=SOLVERS[self.solver],
             lr=self.learning_rate_init,
@@ -200,15 +233,41 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
             batch_size=batch_size,
             device=device,
             verbose=int(self.verbose),
-            callbacks=[("convergence", stopping)],
+            callbacks=callbacks,
             loss=self._loss,
             penalty=penalty,
             decoupled_l2=decoupled,
             shuffle=self.shuffle,
             seed=int(seed),
             dtype=dtype,
+            l1_method=self.l1_method,
+            group_penalty=GroupLassoPenalty(self.group_alpha),
+            max_norm=self.max_norm,
+            input_noise=self.input_noise,
+            hidden_noise=self.hidden_noise,
+            mixup=self.mixup,
             **{f"optimizer__{k}": v for k, v in solver_kwargs.items()},
         ).initialize()
+
+    def _check_lbfgs(self, penalty, dropout):
+        """L-BFGS needs a smooth, deterministic full-batch objective."""
+        if self.solver != "lbfgs":
+            return
+        offending = []
+        if penalty and not penalty.smooth:
+            offending.append(f"penalty={self.penalty!r}" + (
+                f" with l1_ratio={self.l1_ratio}" if self.penalty == "elasticnet" else "")
+                + (f" with p={self.p}" if self.penalty == "lp" else ""))
+        for name in ("group_alpha", "mixup", "input_noise", "hidden_noise"):
+            if getattr(self, name):
+                offending.append(f"{name}={getattr(self, name)}")
+        if any(dropout):
+            offending.append(f"dropout={self.dropout}")
+        if offending:
+            raise ValueError(
+                "solver='lbfgs' minimises a smooth, deterministic full-batch objective "
+                "and cannot be combined with " + ", ".join(offending) + ". Use "
+                "solver='adam' for these, or penalty='l2' / penalty='lp' with 1 < p < inf.")
 
     def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
         first_pass = not hasattr(self, "net_") or (not self.warm_start and not incremental)
@@ -243,7 +302,9 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
             X_val = labels_val = sw_val = None
 
         n_samples = X.shape[0]
-        if self.batch_size == "auto":
+        if self.solver == "lbfgs":
+            batch_size = n_samples  # L-BFGS works on the full batch
+        elif self.batch_size == "auto":
             batch_size = min(200, n_samples)
         else:
             if self.batch_size > n_samples:
@@ -317,7 +378,48 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
                 outputs.append(net.module_.predict(chunk, activate=activate).cpu().numpy())
         return outputs[0] if len(outputs) == 1 else np.concatenate(outputs)
 
+    def _mc_forward(self, X, mc_samples):
+        """``mc_samples`` stochastic passes with dropout on (MC dropout).
+
+        Returns an array of shape ``(mc_samples, n_samples, n_outputs)`` of
+        output-activated predictions. The masks come from a generator seeded
+        by the fitted network, so repeated calls give the same result.
+        """
+        check_is_fitted(self)
+        if not isinstance(mc_samples, Integral) or mc_samples < 1:
+            raise ValueError(f"mc_samples must be a positive integer; got {mc_samples!r}.")
+        module = self.net_.module_
+        if not any(module.dropout):
+            raise ValueError(
+                "Monte Carlo dropout needs a model trained with dropout > 0; this one "
+                f"has dropout={self.dropout!r}.")
+        X = self.net_.to_device_tensor(self._validate_X(X, reset=False))
+        masks = DropoutMasks(module.layer_sizes[1:-1],
+                             [_threshold(p) for p in module.dropout], self.net_.seed)
+        generator = torch.Generator(device=X.device).manual_seed(self.net_.seed)
+        module.train()
+        if module.norms is not None:
+            module.norms.eval()  # batch statistics stay those of training
+        samples = []
+        try:
+            with torch.no_grad():
+                for _ in range(mc_samples):
+                    keep = masks.draw(X.shape[0], X.dtype, X.device, generator)
+                    out = module(X, keep_masks=keep)
+                    samples.append(OUT_ACTIVATIONS[module.out_activation](out).cpu().numpy())
+        finally:
+            module.eval()
+        return np.stack(samples)
+
     # ------------------------------------------------------- fitted attributes
+    @property
+    def feature_importances_(self):
+        """ndarray of shape (n_features_in_,): L2 norm of each input feature's
+        outgoing weights (row ``j`` of ``coefs_[0]``); exactly 0 for features
+        removed by the group lasso (``group_alpha``). Usable by
+        :class:`~sklearn.feature_selection.SelectFromModel`."""
+        return np.linalg.norm(self.coefs_[0], axis=1)
+
     def __sklearn_is_fitted__(self):
         return hasattr(self, "net_")
 
@@ -663,7 +765,10 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
                  shuffle=True, random_state=None, tol=1e-4, verbose=False,
                  warm_start=False, momentum=0.9, nesterovs_momentum=True,
                  early_stopping=False, validation_fraction=0.1, beta_1=0.9,
-                 beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, device="cpu"):
+                 beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, device="cpu",
+                 l1_method="proximal", p=2.0, group_alpha=0.0, max_norm=None,
+                 input_noise=0.0, hidden_noise=0.0, mixup=0.0, batch_norm=False,
+                 learning_rate="constant", power_t=0.5):
         super().__init__(
             hidden_layer_sizes, activation, solver=solver, penalty=penalty,
             alpha=alpha, l1_ratio=l1_ratio, dropout=dropout, batch_size=batch_size,
@@ -672,7 +777,10 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
             momentum=momentum, nesterovs_momentum=nesterovs_momentum,
             early_stopping=early_stopping, validation_fraction=validation_fraction,
             beta_1=beta_1, beta_2=beta_2, epsilon=epsilon,
-            n_iter_no_change=n_iter_no_change, device=device)
+            n_iter_no_change=n_iter_no_change, device=device, l1_method=l1_method,
+            p=p, group_alpha=group_alpha, max_norm=max_norm, input_noise=input_noise,
+            hidden_noise=hidden_noise, mixup=mixup, batch_norm=batch_norm,
+            learning_rate=learning_rate, power_t=power_t)
         self.label_smoothing = label_smoothing
         self.class_weight = class_weight
 
@@ -819,20 +927,28 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
         idx = (logits[:, 0] > 0).astype(int) if logits.shape[1] == 1 else logits.argmax(1)
         return self.classes_[idx]
 
-    def predict_proba(self, X):
+    def predict_proba(self, X, mc_samples=None):
         """Class probabilities.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Input data.
+        mc_samples : int or None, default=None
+            None: the deterministic network (dropout off). An int: Monte
+            Carlo dropout, the mean of the probabilities of ``mc_samples``
+            forward passes with dropout on (the ensemble view of dropout);
+            needs a model trained with ``dropout > 0``.
 
         Returns
         -------
         ndarray of shape (n_samples, n_classes)
             ``p_ik``, ordered as ``classes_``; rows sum to 1.
         """
-        proba = self._forward(X).astype(np.float64)
+        if mc_samples is None:
+            proba = self._forward(X).astype(np.float64)
+        else:
+            proba = self._mc_forward(X, mc_samples).astype(np.float64).mean(axis=0)
         if proba.shape[1] == 1:
             return np.hstack([1 - proba, proba])
         return proba / proba.sum(axis=1, keepdims=True)
@@ -905,7 +1021,10 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
                  verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False,
                  validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
-                 n_iter_no_change=10, device="cpu"):
+                 n_iter_no_change=10, device="cpu",
+                 l1_method="proximal", p=2.0, group_alpha=0.0, max_norm=None,
+                 input_noise=0.0, hidden_noise=0.0, mixup=0.0, batch_norm=False,
+                 learning_rate="constant", power_t=0.5):
         super().__init__(
             hidden_layer_sizes, activation, solver=solver, penalty=penalty,
             alpha=alpha, l1_ratio=l1_ratio, dropout=dropout, batch_size=batch_size,
@@ -914,7 +1033,10 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
             momentum=momentum, nesterovs_momentum=nesterovs_momentum,
             early_stopping=early_stopping, validation_fraction=validation_fraction,
             beta_1=beta_1, beta_2=beta_2, epsilon=epsilon,
-            n_iter_no_change=n_iter_no_change, device=device)
+            n_iter_no_change=n_iter_no_change, device=device, l1_method=l1_method,
+            p=p, group_alpha=group_alpha, max_norm=max_norm, input_noise=input_noise,
+            hidden_noise=hidden_noise, mixup=mixup, batch_norm=batch_norm,
+            learning_rate=learning_rate, power_t=power_t)
 
     def _n_outputs(self):
         return self._n_targets
@@ -978,21 +1100,34 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
         """
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)
 
-    def predict(self, X):
-        """Predict targets.
+    def predict(self, X, return_std=False, mc_samples=30):
+        """Predict targets, optionally with a Monte Carlo dropout uncertainty.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Input data.
+        return_std : bool, default=False
+            If True, run ``mc_samples`` forward passes with dropout on and
+            return their mean and standard deviation (MC dropout, the
+            ensemble view of dropout). Needs a model trained with
+            ``dropout > 0``.
+        mc_samples : int, default=30
+            Number of stochastic passes when ``return_std=True``.
 
         Returns
         -------
-        ndarray of shape (n_samples,) or (n_samples, n_targets)
-            Predictions; 1-D when the model has one output.
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
+            Predictions (the deterministic network's, or the MC mean); 1-D
+            when the model has one output.
+        y_std : ndarray of the same shape
+            Standard deviation over the passes; only with ``return_std=True``.
         """
-        out = self._forward(X)
-        return out[:, 0] if out.shape[1] == 1 else out
+        squeeze = (lambda a: a[:, 0] if a.shape[1] == 1 else a)  # noqa: E731
+        if not return_std:
+            return squeeze(self._forward(X))
+        samples = self._mc_forward(X, mc_samples)
+        return squeeze(samples.mean(axis=0)), squeeze(samples.std(axis=0))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -19,15 +19,16 @@ batches, so :meth:`TabularNet.fit_loop` replaces that path:
   ``on_epoch_begin/end``), never batch events.
 """
 
+import math
 import warnings
 
 import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import EarlyStopping, EpochTimer, PrintLog
+from skorch.callbacks import Callback, EarlyStopping, EpochTimer, PrintLog
 
 from .network import ACTIVATIONS
-from .optim import step_function
+from .optim import step_function, step_sizes
 
 
 class DivergenceError(ValueError, FloatingPointError):
@@ -44,8 +45,18 @@ class Convergence(EarlyStopping):
     ``load_best=True`` the weights of the best epoch are restored at the end.
 
     The rule is checked only in epochs whose ``on_epoch_end`` receives
-    ``monitor_convergence=True`` (``partial_fit`` passes False).
+    ``monitor_convergence=True`` (``partial_fit`` passes False). With
+    ``adaptive=True`` (scikit-learn's ``learning_rate='adaptive'``) the
+    learning rate is divided by 5 instead of stopping, and training stops
+    only once it would fall below 1e-6.
     """
+
+    def __init__(self, monitor="loss", patience=10, threshold=1e-4, threshold_mode="abs",
+                 lower_is_better=True, load_best=False, adaptive=False, sink=print):
+        super().__init__(monitor=monitor, patience=patience, threshold=threshold,
+                         threshold_mode=threshold_mode, lower_is_better=lower_is_better,
+                         load_best=load_best, sink=sink)
+        self.adaptive = adaptive
 
     def on_train_begin(self, net, **kwargs):
         super().on_train_begin(net, **kwargs)
@@ -68,6 +79,15 @@ class Convergence(EarlyStopping):
                 self.best_model_weights_ = {
                     k: v.detach().clone() for k, v in net.module_.state_dict().items()}
         net.history.record("best_epoch", self.best_epoch_)
+        if self.misses_ > self.patience and self.adaptive:
+            # scikit-learn's learning_rate='adaptive': divide by 5, stop below 1e-6
+            lr = net.optimizer_.param_groups[0]["lr"]
+            if lr > 1e-6:
+                for group in net.optimizer_.param_groups:
+                    group["lr"] = group["lr"] / 5.0
+                self.misses_ = 0
+                self._sink(f"Learning rate lowered to {lr / 5.0:g}.", verbose=net.verbose)
+                return
         if self.misses_ > self.patience:
             self.stopped_ = True
             self._sink(
@@ -76,6 +96,34 @@ class Convergence(EarlyStopping):
                 verbose=net.verbose,
             )
             raise KeyboardInterrupt
+
+
+class LearningRateSchedule(Callback):
+    """Sets the learning rate at the start of each epoch ``e`` (0-based).
+
+    ``'invscaling'``: ``lr_e = lr0 / (1 + e) ** power_t``;
+    ``'cosine'``: ``lr_e = lr0 * (1 + cos(pi * e / max_epochs)) / 2``.
+    ``e`` counts every epoch since initialisation, so the schedule continues
+    across ``partial_fit`` calls and warm starts.
+    """
+
+    def __init__(self, kind, lr0, power_t, max_epochs):
+        self.kind = kind
+        self.lr0 = lr0
+        self.power_t = power_t
+        self.max_epochs = max_epochs
+
+    def learning_rate(self, epoch):
+        """The learning rate of 0-based epoch ``epoch``."""
+        if self.kind == "invscaling":
+            return self.lr0 / (1.0 + epoch) ** self.power_t
+        return self.lr0 * (1.0 + math.cos(math.pi * min(epoch, self.max_epochs)
+                                          / self.max_epochs)) / 2.0
+
+    def on_epoch_begin(self, net, **kwargs):
+        lr = self.learning_rate(len(net.history) - 1)
+        for group in net.optimizer_.param_groups:
+            group["lr"] = lr
 
 
 def _threshold(p):
@@ -164,6 +212,16 @@ class TabularNet(NeuralNet):
         Seed of the generator for initialisation, shuffling and dropout.
     dtype : torch.dtype
         Floating dtype of the parameters; data must come in the same dtype.
+    l1_method : {'proximal', 'subgradient'}
+        How the L1 part of ``penalty`` is applied.
+    group_penalty : GroupLassoPenalty or None
+        Group lasso on the input layer, applied as a proximal step.
+    max_norm : float or None
+        Bound on the L2 norm of each unit's incoming weights.
+    input_noise, hidden_noise : float
+        Standard deviation of Gaussian noise on inputs / hidden activations.
+    mixup : float
+        Beta(mixup, mixup) mixing of each batch with a permutation of itself.
     **kwargs
         Passed to :class:`skorch.NeuralNet` (``module``, ``criterion``,
         ``optimizer``, ``lr``, ``max_epochs``, ``batch_size``, ``device``,
@@ -173,7 +231,8 @@ class TabularNet(NeuralNet):
 
     def __init__(self, *args, loss="squared_error", penalty=None,
                  decoupled_l2=False, shuffle=True, seed=0, dtype=torch.float32,
-                 **kwargs):
+                 l1_method="proximal", group_penalty=None, max_norm=None,
+                 input_noise=0.0, hidden_noise=0.0, mixup=0.0, **kwargs):
         kwargs.setdefault("train_split", None)
         super().__init__(*args, **kwargs)
         self.loss = loss
@@ -182,6 +241,12 @@ class TabularNet(NeuralNet):
         self.shuffle = shuffle
         self.seed = seed
         self.dtype = dtype
+        self.l1_method = l1_method
+        self.group_penalty = group_penalty
+        self.max_norm = max_norm
+        self.input_noise = input_noise
+        self.hidden_noise = hidden_noise
+        self.mixup = mixup
 
     @property
     def _default_callbacks(self):
@@ -199,6 +264,7 @@ class TabularNet(NeuralNet):
         module = self.module_
         self.dropout_masks_ = DropoutMasks(
             module.layer_sizes[1:-1], [_threshold(p) for p in module.dropout], self.seed)
+        self.numpy_random_ = np.random.default_rng(self.seed)
         # initialise on the CPU with a CPU generator, so that the same seed
         # gives the same network on every device
         self.module_.to(dtype=self.dtype)
@@ -208,11 +274,22 @@ class TabularNet(NeuralNet):
 
     def initialize_optimizer(self, triggered_directly=None):
         kwargs = self.get_params_for("optimizer")
+        module = self.module_
+        if self.optimizer is torch.optim.LBFGS:
+            # one L-BFGS iteration per epoch; it takes a single parameter group
+            # the strong-Wolfe line search chooses the step; lr=1 is its
+            # initial trial step, as in scipy's L-BFGS-B
+            self.optimizer_ = torch.optim.LBFGS(
+                list(module.parameters()), lr=1.0, max_iter=1,
+                line_search_fn="strong_wolfe", **kwargs)
+            return self
         weight_decay = kwargs.pop("weight_decay", 0.0)
         groups = [
-            {"params": [self.module_.coef_flat], "weight_decay": weight_decay},
-            {"params": [self.module_.intercept_flat], "weight_decay": 0.0},
+            {"params": [module.coef_flat], "weight_decay": weight_decay},
+            {"params": [module.intercept_flat], "weight_decay": 0.0},
         ]
+        if module.norms is not None:
+            groups.append({"params": list(module.norms.parameters()), "weight_decay": 0.0})
         self.optimizer_ = _optimizer_instance(
             self.optimizer, groups, lr=self.lr, **kwargs)
         return self
@@ -264,6 +341,7 @@ class TabularNet(NeuralNet):
 
         for _ in range(epochs):
             self.notify("on_epoch_begin")
+            self.history.record("lr", float(self.optimizer_.param_groups[0]["lr"]))
             snapshot = [p.detach().clone() for p in (module.coef_flat, module.intercept_flat)]
             module.train()
             loss_sum = torch.zeros((), dtype=torch.float64, device=X.device)
@@ -280,7 +358,11 @@ class TabularNet(NeuralNet):
                     wb = None if W is None else W.index_select(0, idx)
                 step(xb, tb, wb, loss_sum)
 
-            penalty = self.penalty.value(module.coef_flat.detach()) / mean_batch_weight
+            with torch.no_grad():
+                penalty = self.penalty.value(module.coef_flat.detach())
+                if self.group_penalty:
+                    penalty = penalty + self.group_penalty.value(module.coef_views()[0])
+            penalty = penalty / mean_batch_weight
             train_loss, penalty = torch.stack([loss_sum / total_weight, penalty]).tolist()
             epoch = len(self.history)
             if not np.isfinite(train_loss):
@@ -306,18 +388,101 @@ class TabularNet(NeuralNet):
     def _step_function(self):
         """A closure that takes one optimizer step on a batch.
 
-        Built once per ``fit_loop`` call: it holds the layers' weight views,
-        their transposes, the gradient views and the optimizer step, so that
-        a step costs only tensor operations. With ``a_0 = x``, hidden layers
-        ``a_k = c_k m_k * g(a_{k-1} W_k + b_k)`` (``m_k`` the dropout mask,
-        ``c_k = 1 / (1 - p_k)``) and output ``z = a_{L-1} W_L + b_L``, the
+        Built once per ``fit_loop`` call. The plain MLP uses the hand-written
+        pass of :meth:`_manual_step`; batch normalization and L-BFGS use
+        autograd (:meth:`_autograd_step`). Both share the batch
+        transformations before (input noise, mixup) and the proximal and
+        max-norm steps after the optimizer step (:meth:`_post_step`).
+        """
+        module = self.module_
+        autograd = module.norms is not None or isinstance(self.optimizer_, torch.optim.LBFGS)
+        core = self._autograd_step() if autograd else self._manual_step()
+        post_step = self._post_step()
+        transform = self._batch_transform()
+
+        @torch.no_grad()
+        def step(xb, tb, wb, loss_sum):
+            if wb is not None:
+                batch_weight = float(wb.sum())  # one sync per batch with weights
+                if batch_weight <= 0:
+                    return  # an all-zero-weight batch carries no information
+                scale = 1.0 / batch_weight
+            else:
+                scale = 1.0 / xb.shape[0]
+            if transform is not None:
+                xb, tb, wb = transform(xb, tb, wb)
+            core(xb, tb, wb, scale, loss_sum)
+            if post_step is not None:
+                post_step(scale)
+
+        return step
+
+    def _batch_transform(self):
+        """Input noise and mixup, applied to a batch before the step (or None)."""
+        noise, mixup = self.input_noise, self.mixup
+        if not noise and not mixup:
+            return None
+        generator, rng = self.generator_, self.numpy_random_
+
+        def transform(xb, tb, wb):
+            if mixup:
+                lam = float(rng.beta(mixup, mixup))
+                perm = torch.randperm(xb.shape[0], generator=generator, device=xb.device)
+                xb = torch.lerp(xb.index_select(0, perm), xb, lam)
+                tb = torch.lerp(tb.index_select(0, perm), tb, lam)
+                if wb is not None:
+                    wb = torch.lerp(wb.index_select(0, perm), wb, lam)
+            if noise:
+                # out of place: xb may be a view of the caller's data
+                xb = xb + noise * torch.randn(xb.shape, generator=generator,
+                                              dtype=xb.dtype, device=xb.device)
+            return xb, tb, wb
+
+        return transform
+
+    def _post_step(self):
+        """Proximal steps (L1, group lasso) and the max-norm projection (or None)."""
+        module = self.module_
+        penalty, group = self.penalty, self.group_penalty
+        prox_l1 = bool(penalty) and penalty.l1 > 0 and self.l1_method == "proximal"
+        max_norm = self.max_norm
+        if not (prox_l1 or group or max_norm):
+            return None
+        coef_flat = module.coef_flat.detach()
+        coefs = module.coef_views(coef_flat)
+        n_first = coefs[0].numel()
+        first_shape = coefs[0].shape
+        eta = step_sizes(self.optimizer_, module.coef_flat)
+
+        def post_step(scale):
+            if prox_l1 or group:
+                step = eta()
+                if prox_l1:
+                    penalty.prox_(coef_flat, step, scale)
+                if group:
+                    first = (step[:n_first].view(first_shape)
+                             if isinstance(step, torch.Tensor) else step)
+                    group.prox_(coefs[0], first, scale)
+            if max_norm:
+                for W in coefs:
+                    # columns hold each unit's incoming weights
+                    W.renorm_(2, 1, max_norm)
+
+        return post_step
+
+    def _manual_step(self):
+        """The MLP's forward and backward pass written out (no autograd).
+
+        With ``a_0 = x``, hidden layers ``a_k = c_k m_k * (g(a_{k-1} W_k +
+        b_k) + n_k)`` (``m_k`` the dropout mask, ``c_k = 1 / (1 - p_k)``,
+        ``n_k`` the hidden noise) and output ``z = a_{L-1} W_L + b_L``, the
         batch objective is ``sum_i s_i l_i / S_B + alpha P(W) / S_B``; its
         gradient is ``delta_L = s * dl/dz / S_B``,
         ``dW_k = a_{k-1}^T delta_k``, ``db_k = sum_i delta_k`` and
         ``delta_{k-1} = g'(.) * c_{k-1} m_{k-1} * (delta_k W_k^T)``. The
-        factor ``c_k`` is folded into the matrix products (their ``alpha``)
-        and the 0/1 mask is multiplied in place, so dropout adds four cheap
-        operations per layer.
+        factor ``c_k`` is folded into the matrix products (their ``alpha``),
+        the backward kernels are autograd's own, and gradients are written
+        straight into the flat parameters' ``.grad``.
         """
         module = self.module_
         forward, backward, needs_input = ACTIVATIONS[module.activation]
@@ -329,51 +494,36 @@ class TabularNet(NeuralNet):
         n_hidden = len(coefs) - 1
         # input_scale[k]: factor c of the dropout on the input of layer k
         input_scale = [1.0] + [65536.0 / (65536 - _threshold(p)) for p in module.dropout]
+        hidden_noise = self.hidden_noise
         # the relu and logistic backward kernels give zero wherever the
         # (masked) output is zero, which already applies the dropout mask
-        masked_by_backward = module.activation in ("relu", "logistic")
+        masked_by_backward = module.activation in ("relu", "logistic") and not hidden_noise
         loss_and_grad = self.criterion_.loss_and_grad
-        penalty, keep_l2 = self.penalty, not self.decoupled_l2
+        penalty = self.penalty
+        grad_l1 = self.l1_method == "subgradient"
+        grad_l2 = not self.decoupled_l2
         optimizer_step = step_function(self.optimizer_)
         generator = self.generator_
         zero = coef_flat.new_zeros(())
-        masks = self.dropout_masks_
+        next_masks = self._mask_source()
         no_masks = [None] * n_hidden
-        # masks are drawn for many batches at once (~512k units), so that
-        # a small batch pays for two views and a multiply per layer only
-        bank_units = 1 << 19
-        bank = {"masks": None, "row": 0}
 
-        def next_masks(xb):
-            rows = xb.shape[0]
-            if bank["masks"] is None or bank["row"] + rows > bank["masks_rows"]:
-                n_rows = max(rows, bank_units // max(masks.units_per_row, 1))
-                bank["masks"] = masks.draw(n_rows, xb.dtype, xb.device, generator)
-                bank["masks_rows"], bank["row"] = n_rows, 0
-            start = bank["row"]
-            bank["row"] = start + rows
-            return [None if m is None else m[start:start + rows] for m in bank["masks"]]
-
-        @torch.no_grad()
-        def step(xb, tb, wb, loss_sum):
-            if wb is not None:
-                batch_weight = float(wb.sum())  # one sync per batch with weights
-                if batch_weight <= 0:
-                    return  # an all-zero-weight batch carries no information
-                scale = 1.0 / batch_weight
-            else:
-                scale = 1.0 / xb.shape[0]
+        def step(xb, tb, wb, scale, loss_sum):
             inputs, outputs, pre = [xb], [], []
-            keeps = next_masks(xb) if masks else no_masks
+            keeps = next_masks(xb) if next_masks else no_masks
             h = xb
             for k in range(n_hidden):
                 z = torch.addmm(intercepts[k], h, coefs[k], alpha=input_scale[k])
                 h = forward(z)  # in place, except gelu, whose backward reads z
                 pre.append(z if needs_input else None)
                 outputs.append(h)
+                if hidden_noise:
+                    h = h + hidden_noise * torch.randn(h.shape, generator=generator,
+                                                       dtype=h.dtype, device=h.device)
                 if keeps[k] is not None:
-                    # the activation backward below sees the masked output, which
-                    # is harmless: delta is zero wherever the mask dropped a unit
+                    # without hidden noise this masks the activation output the
+                    # backward kernel reads, which is harmless: delta is zero
+                    # wherever the mask dropped a unit
                     h.mul_(keeps[k])
                 inputs.append(h)
             out = torch.addmm(intercepts[n_hidden], h, coefs[n_hidden],
@@ -401,10 +551,70 @@ class TabularNet(NeuralNet):
                     if backward is not None:
                         delta = backward(delta, outputs[k - 1], pre[k - 1])
             if penalty:
-                penalty.add_grad_(coef_grad, coef_flat, scale, l2=keep_l2)
+                penalty.add_grad_(coef_grad, coef_flat, scale, l1=grad_l1, l2=grad_l2)
             optimizer_step()
 
         return step
+
+    def _autograd_step(self):
+        """Autograd forward/backward, for batch normalization and L-BFGS."""
+        module = self.module_
+        optimizer = self.optimizer_
+        criterion = self.criterion_
+        penalty = self.penalty
+        grad_l1 = self.l1_method == "subgradient"
+        grad_l2 = not self.decoupled_l2
+        hidden_noise, generator = self.hidden_noise, self.generator_
+        next_masks = self._mask_source()
+
+        def step(xb, tb, wb, scale, loss_sum):
+            keeps = next_masks(xb) if next_masks else None
+            totals = []
+
+            def closure():
+                optimizer.zero_grad()
+                with torch.enable_grad():
+                    out = module(xb, keep_masks=keeps, hidden_noise=hidden_noise,
+                                 generator=generator)
+                    losses = criterion(out, tb)
+                    total = losses.sum() if wb is None else torch.dot(losses, wb)
+                    objective = total * scale
+                    if penalty:
+                        objective = objective + scale * penalty.value(
+                            module.coef_flat, l1=grad_l1, l2=grad_l2)
+                    objective.backward()
+                totals.append(total.detach())
+                return objective.detach()
+
+            optimizer.step(closure)
+            loss_sum.add_(totals[0])  # the loss at the start of the step
+
+        return step
+
+    def _mask_source(self):
+        """A function drawing the dropout masks of a batch, or None without dropout.
+
+        Masks are drawn for many batches at once (~512k units), so that a
+        small batch pays for two views and a multiply per layer only.
+        """
+        masks = self.dropout_masks_
+        if not masks:
+            return None
+        generator = self.generator_
+        bank_units = 1 << 19
+        bank = {"masks": None, "row": 0, "rows": 0}
+
+        def next_masks(xb):
+            rows = xb.shape[0]
+            if bank["masks"] is None or bank["row"] + rows > bank["rows"]:
+                n_rows = max(rows, bank_units // masks.units_per_row)
+                bank["masks"] = masks.draw(n_rows, xb.dtype, xb.device, generator)
+                bank["rows"], bank["row"] = n_rows, 0
+            start = bank["row"]
+            bank["row"] = start + rows
+            return [None if m is None else m[start:start + rows] for m in bank["masks"]]
+
+        return next_masks
 
     @torch.no_grad()
     def evaluate(self, X, y, sample_weight=None):

@@ -69,6 +69,8 @@ class FlatMLP(nn.Module):
     dropout : sequence of float
         Drop probability after each hidden layer (inverted dropout, active in
         ``train()`` mode only).
+    batch_norm : bool, default=False
+        Batch normalization of each hidden layer's pre-activation.
 
     Attributes
     ----------
@@ -80,7 +82,7 @@ class FlatMLP(nn.Module):
     """
 
     def __init__(self, layer_sizes, activation="relu", out_activation="identity",
-                 dropout=()):
+                 dropout=(), batch_norm=False):
         super().__init__()
         self.layer_sizes = tuple(int(s) for s in layer_sizes)
         self.activation = activation
@@ -90,6 +92,9 @@ class FlatMLP(nn.Module):
         shapes = list(zip(self.layer_sizes[:-1], self.layer_sizes[1:]))
         self.coef_flat = nn.Parameter(torch.empty(sum(a * b for a, b in shapes)))
         self.intercept_flat = nn.Parameter(torch.empty(sum(self.layer_sizes[1:])))
+        self.batch_norm = bool(batch_norm)
+        self.norms = (nn.ModuleList(nn.BatchNorm1d(width) for width in self.layer_sizes[1:-1])
+                      if batch_norm else None)
 
     @property
     def n_layers(self):
@@ -130,8 +135,15 @@ class FlatMLP(nn.Module):
             b.uniform_(-bound, bound, generator=generator)
         return self
 
-    def forward(self, X):
-        """Logits of the network (autograd-compatible; dropout in train mode)."""
+    def forward(self, X, keep_masks=None, hidden_noise=0.0, generator=None):
+        """Logits of the network (autograd-compatible).
+
+        In ``train()`` mode dropout is active: with ``keep_masks`` (one 0/1
+        tensor or None per hidden layer, as drawn by the engine) kept units
+        are scaled by ``1 / (1 - p)``; without, torch's ``F.dropout`` draws
+        the masks. ``hidden_noise`` adds Gaussian noise of that standard
+        deviation to each hidden activation (training only).
+        """
         act = ACTIVATIONS[self.activation].forward
         h = X
         coefs, intercepts = self.coef_views(), self.intercept_views()
@@ -139,23 +151,26 @@ class FlatMLP(nn.Module):
         for i, (W, b) in enumerate(zip(coefs, intercepts)):
             h = torch.addmm(b, h, W)
             if i < last:
-                # in place is safe for autograd: addmm's backward does not
-                # need its output, and the activations' own backward reads
-                # the activated result
+                if self.norms is not None:
+                    h = self.norms[i](h)
+                # in place is safe for autograd: neither addmm's nor batch
+                # norm's backward needs its output, and the activations' own
+                # backward reads the activated result
                 h = act(h)
+                if self.training and hidden_noise > 0:
+                    h = h + hidden_noise * torch.randn(
+                        h.shape, generator=generator, dtype=h.dtype, device=h.device)
                 if self.training and self.dropout[i] > 0:
-                    h = F.dropout(h, self.dropout[i], training=True)
+                    if keep_masks is not None and keep_masks[i] is not None:
+                        h = h * keep_masks[i] * (1.0 / (1.0 - self.dropout[i]))
+                    else:
+                        h = F.dropout(h, self.dropout[i], training=True)
         return h
 
     @torch.no_grad()
     def predict(self, X, activate=True):
-        """Predictions without dropout; logits when ``activate=False``."""
-        act = ACTIVATIONS[self.activation].forward
-        h = X
-        coefs, intercepts = self.coef_views(), self.intercept_views()
-        last = len(coefs) - 1
-        for i, (W, b) in enumerate(zip(coefs, intercepts)):
-            h = torch.addmm(b, h, W)
-            if i < last:
-                h = act(h)
+        """Predictions in evaluation mode; logits when ``activate=False``."""
+        if self.training:
+            self.eval()
+        h = self.forward(X)
         return OUT_ACTIVATIONS[self.out_activation](h) if activate else h

@@ -76,3 +76,35 @@ def step_function(optimizer):
     if _fast_path_supported(optimizer):
         return FusedAdamStep(optimizer)
     return optimizer.step
+
+
+def step_sizes(optimizer, param):
+    """A callable giving the per-weight step size ``eta`` of the last step.
+
+    Used by proximal steps, which must shrink each weight in proportion to
+    how far the optimizer just moved it: for Adam and AdamW
+    ``eta = lr / (sqrt(v / (1 - beta2^t)) + eps)``, Adam's own per-weight
+    step (``v`` the second-moment estimate, ``t`` the step count), computed
+    on the device without synchronisation; for other optimizers ``lr``.
+
+    Parameters
+    ----------
+    optimizer : torch.optim.Optimizer
+    param : torch.nn.Parameter
+        The parameter whose step sizes are wanted.
+
+    Returns
+    -------
+    callable
+        ``eta()`` returns a tensor shaped like ``param`` or a float.
+    """
+    group = next(g for g in optimizer.param_groups if any(p is param for p in g["params"]))
+    if isinstance(optimizer, (torch.optim.Adam, torch.optim.AdamW)):
+        def eta():
+            state = optimizer.state[param]
+            _, beta2 = group["betas"]
+            correction = 1 - torch.pow(beta2, state["step"].to(param.dtype))
+            denom = (state["exp_avg_sq"] / correction).sqrt_().add_(group["eps"])
+            return denom.reciprocal_().mul_(float(group["lr"]))
+        return eta
+    return lambda: float(group["lr"])
