@@ -302,6 +302,9 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
             X_val = labels_val = sw_val = None
 
         n_samples = X.shape[0]
+        if self.batch_norm and n_samples < 2:
+            raise ValueError(
+                "batch_norm=True needs at least 2 training samples; got 1 sample.")
         if self.solver == "lbfgs":
             batch_size = n_samples  # L-BFGS works on the full batch
         elif self.batch_size == "auto":
@@ -538,9 +541,13 @@ _COMMON_PARAMS = """
         ``1 / (1 + exp(-z))``, ``z``, or ``z * Phi(z)`` with ``Phi`` the
         standard normal CDF.
 
-    solver : {'adam', 'adamw', 'sgd'}, default='adam'
-        Optimizer. With 'adam' and 'sgd' the whole penalty is part of the
-        gradient (coupled, as in scikit-learn). With 'adamw' the L2 part of
+    solver : {'adam', 'adamw', 'sgd', 'lbfgs'}, default='adam'
+        Optimizer. 'lbfgs' is full-batch L-BFGS with a strong-Wolfe line
+        search, one iteration per epoch (``max_iter`` iterations), for small
+        data and smooth objectives: it refuses non-smooth penalties (L1,
+        elastic net, ``p=1`` or ``inf``, ``group_alpha``) and stochastic
+        regularizers (dropout, noise, mixup). With 'adam' and 'sgd' the whole
+        smooth penalty is part of the gradient (coupled, as in scikit-learn). With 'adamw' the L2 part of
         the penalty is instead applied as decoupled weight decay,
         ``w <- w - lr * weight_decay * w`` after each Adam step, with
         ``weight_decay = alpha * (1 - l1_ratio) / batch_size``: the same
@@ -548,11 +555,15 @@ _COMMON_PARAMS = """
         Adam's per-weight step sizes, so weights with large gradients are
         decayed as much as the others (Loshchilov & Hutter's AdamW).
 
-    penalty : {'l2', 'l1', 'elasticnet'} or None, default='l2'
+    penalty : {'l2', 'l1', 'elasticnet', 'lp'} or None, default='l2'
         Penalty on the connection weights (never on the biases). With
         ``rho = l1_ratio`` ('l2' is ``rho = 0``, 'l1' is ``rho = 1``)::
 
             P(W) = rho * ||W||_1 + (1 - rho) / 2 * ||W||_2^2
+
+        and for 'lp'::
+
+            P(W) = sum_i |w_i|^p / p   (1 <= p < inf),   P(W) = max_i |w_i|   (p = inf)
 
         summed over every weight matrix. Each minibatch ``B`` minimises::
 
@@ -564,7 +575,7 @@ _COMMON_PARAMS = """
         epoch it amounts to minimising ``sum_i s_i loss_i + alpha * P(W)``
         scaled by ``1 / sum_i s_i``, so ``penalty='l2'`` matches
         ``MLPClassifier``/``MLPRegressor``'s ``alpha`` exactly. The L1 part
-        enters through its subgradient ``sign(w)``.
+        is applied as set by ``l1_method``.
 
     alpha : float, default=0.0001
         Strength of the penalty (``alpha >= 0``).
@@ -572,6 +583,51 @@ _COMMON_PARAMS = """
     l1_ratio : float, default=0.15
         Elastic-net mixing ``rho`` in ``[0, 1]``; used only with
         ``penalty='elasticnet'``.
+
+    l1_method : {'proximal', 'subgradient'}, default='proximal'
+        How the L1 part of 'l1' / 'elasticnet' is applied. 'proximal':
+        after each optimizer step every weight is soft-thresholded,
+        ``w <- sign(w) * max(|w| - eta * alpha * rho / S_B, 0)``, with
+        ``eta`` the step size that weight just took (``lr`` for SGD,
+        ``lr / (sqrt(v_hat) + epsilon)`` for Adam/AdamW): weights become
+        exactly 0, as in Lasso. 'subgradient': ``alpha * rho * sign(w) / S_B``
+        is added to the gradient; weights hover near 0 without reaching it.
+
+    p : float, default=2.0
+        Exponent of ``penalty='lp'``, ``p >= 1`` or ``np.inf``.
+
+    group_alpha : float, default=0.0
+        Group lasso on the input layer, ``group_alpha * sum_j ||W_1[j, :]||_2``
+        over the input features ``j``, applied as a proximal block
+        soft-threshold after each step,
+        ``W_1[j, :] <- W_1[j, :] * max(0, 1 - eta_j * group_alpha / (S_B ||W_1[j, :]||))``
+        (``eta_j`` the row's mean step size): uninformative features lose all
+        their weights and leave the model; see ``feature_importances_``.
+
+    max_norm : float or None, default=None
+        Max-norm constraint: after each step, each unit's incoming weight
+        vector (each column of ``coefs_[k]``) is rescaled to L2 norm
+        ``<= max_norm`` if it is longer.
+
+    input_noise : float, default=0.0
+        Standard deviation of Gaussian noise added to the inputs of each
+        training batch (never at prediction time).
+
+    hidden_noise : float, default=0.0
+        Standard deviation of Gaussian noise added to every hidden activation
+        during training (never at prediction time).
+
+    mixup : float, default=0.0
+        Mixup with ``lambda ~ Beta(mixup, mixup)`` drawn per batch: each
+        batch is replaced by ``lambda * batch + (1 - lambda) * batch[perm]``
+        for a random permutation, inputs, targets (class probabilities for the
+        classifier) and sample weights alike. 0 turns it off.
+
+    batch_norm : bool, default=False
+        Batch normalization of each hidden layer's pre-activation (batch
+        statistics in training, running averages at prediction time).
+        Trains through autograd, so it is slower than the plain network; a
+        final batch of a single row is skipped.
 
     dropout : float or array-like of shape (n_layers - 2,), default=0.0
         Probability of zeroing each hidden unit during training, one value
@@ -584,7 +640,20 @@ _COMMON_PARAMS = """
         clipped to ``n_samples`` with a warning.
 
     learning_rate_init : float, default=0.001
-        Step size.
+        Step size (the initial one, with a schedule). Ignored by 'lbfgs'.
+
+    learning_rate : {'constant', 'invscaling', 'adaptive', 'cosine'}, default='constant'
+        Schedule over epochs ``e = 0, 1, ...``: 'constant' keeps
+        ``learning_rate_init``; 'invscaling' uses
+        ``learning_rate_init / (1 + e) ** power_t`` (the power law of the
+        seed experiments, with a one-epoch time scale); 'cosine' uses
+        ``learning_rate_init * (1 + cos(pi * e / max_iter)) / 2``;
+        'adaptive' (scikit-learn's) divides the rate by 5 whenever the
+        stopping rule would stop, and stops once it falls below 1e-6.
+        The rate of each epoch is recorded in ``history_[:, 'lr']``.
+
+    power_t : float, default=0.5
+        Exponent of 'invscaling'.
 
     max_iter : int, default=200
         Maximum number of epochs (passes over the training data).
@@ -659,6 +728,10 @@ _COMMON_ATTRIBUTES = """
 
     coefs_ : list of ndarray
         Weight matrices; ``coefs_[i]`` has shape ``(fan_in, fan_out)``.
+
+    feature_importances_ : ndarray of shape (n_features_in_,)
+        L2 norm of each input feature's outgoing weights (rows of
+        ``coefs_[0]``); exactly 0 for features removed by ``group_alpha``.
 
     intercepts_ : list of ndarray
         Bias vectors; ``intercepts_[i]`` has shape ``(fan_out,)``.

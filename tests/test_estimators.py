@@ -288,3 +288,15 @@ def test_diverging_partial_fit_keeps_last_finite_weights(reg_data):
     assert np.isfinite(reg.predict(X)).all()
     reg.partial_fit(X, y)  # training can go on
     assert reg.n_iter_ == 2
+
+
+@pytest.mark.parametrize("Est", [RegularizedMLPClassifier, RegularizedMLPRegressor])
+def test_every_parameter_is_documented(Est):
+    import inspect
+    import re
+    params = [p for p in inspect.signature(Est.__init__).parameters if p != "self"]
+    missing = [p for p in params if not re.search(rf"^\s*{p} :", Est.__doc__, re.M)]
+    assert not missing
+    fitted = ["coefs_", "intercepts_", "feature_importances_", "history_", "module_",
+              "n_iter_", "loss_curve_", "n_features_in_"]
+    assert all(re.search(rf"^\s*{a} :", Est.__doc__, re.M) for a in fitted)

@@ -567,7 +567,11 @@ class TabularNet(NeuralNet):
         hidden_noise, generator = self.hidden_noise, self.generator_
         next_masks = self._mask_source()
 
+        skip_single_rows = module.norms is not None
+
         def step(xb, tb, wb, scale, loss_sum):
+            if skip_single_rows and xb.shape[0] == 1:
+                return  # batch statistics of one row are undefined
             keeps = next_masks(xb) if next_masks else None
             totals = []
 
