@@ -627,7 +627,8 @@ _COMMON_PARAMS = """
         Batch normalization of each hidden layer's pre-activation (batch
         statistics in training, running averages at prediction time).
         Trains through autograd, so it is slower than the plain network; a
-        final batch of a single row is skipped.
+        final batch of a single row is skipped. Sample weights enter the
+        loss but not the batch statistics.
 
     dropout : float or array-like of shape (n_layers - 2,), default=0.0
         Probability of zeroing each hidden unit during training, one value
