@@ -280,7 +280,7 @@ class TabularNet(NeuralNet):
             # the strong-Wolfe line search chooses the step; lr=1 is its
             # initial trial step, as in scipy's L-BFGS-B
             self.optimizer_ = torch.optim.LBFGS(
-                list(module.parameters()), lr=1.0, max_iter=1,
+                list(module.parameters()), lr=1.0, max_iter=1, max_eval=25,
                 line_search_fn="strong_wolfe", **kwargs)
             return self
         weight_decay = kwargs.pop("weight_decay", 0.0)
