@@ -601,7 +601,8 @@ _COMMON_PARAMS = """
         over the input features ``j``, applied as a proximal block
         soft-threshold after each step,
         ``W_1[j, :] <- W_1[j, :] * max(0, 1 - eta_j * group_alpha / (S_B ||W_1[j, :]||))``
-        (``eta_j`` the row's mean step size): uninformative features lose all
+        (``eta_j`` the harmonic mean of the row's step sizes): uninformative
+        features lose all
         their weights and leave the model; see ``feature_importances_``.
 
     max_norm : float or None, default=None

@@ -177,7 +177,9 @@ class GroupLassoPenalty:
     weights. It is applied as the proximal (block soft-threshold) step
     ``W_1[j, :] <- W_1[j, :] * max(0, 1 - t_j / ||W_1[j, :]||)`` after each
     optimizer step, with ``t_j = group_alpha * eta_j / S_B`` and ``eta_j``
-    the mean step size of row ``j``, so that uninformative features lose all
+    the harmonic mean of the step sizes in row ``j`` (not dominated by
+    weights into dead units, whose Adam step sizes are near ``lr / eps``), so
+    that uninformative features lose all
     their weights at once and drop out of the model exactly.
 
     Parameters
@@ -199,7 +201,9 @@ class GroupLassoPenalty:
     def prox_(self, W1, step_size, scale):
         """Block soft-threshold of the rows of ``W1`` in place."""
         if isinstance(step_size, torch.Tensor):
-            step_size = step_size.mean(dim=1, keepdim=True)
+            # harmonic mean: weights of dead units have near-infinite Adam
+            # step sizes (lr / eps) and must not dominate the row's step
+            step_size = step_size.reciprocal().mean(dim=1, keepdim=True).reciprocal_()
         norms = W1.norm(dim=1, keepdim=True)
         factor = (1 - step_size * (self.group_alpha * scale) / norms.clamp_min(1e-30))
         return W1.mul_(factor.clamp_min_(0))
