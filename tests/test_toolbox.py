@@ -85,43 +85,48 @@ def test_l1_method_defaults_to_proximal():
 
 def test_proximal_l1_zero_fraction_rises_with_alpha(digits):
     X, y = digits
-    kw = dict(hidden_layer_sizes=(32,), penalty="l1", max_iter=20, random_state=0)
+    kw = dict(hidden_layer_sizes=(32,), penalty="l1", learning_rate_init=0.003,
+              max_iter=20, random_state=0)
     fits = [RegularizedMLPClassifier(alpha=alpha, **kw).fit(X, y)
-            for alpha in (0.1, 1.0, 10.0)]
+            for alpha in (0.1, 1.0, 3.0)]
     zeros = [np.mean(weights(est) == 0) for est in fits]
-    assert zeros[0] < zeros[1] < zeros[2]
-    assert zeros[1] > 0.2
-    assert fits[1].score(X, y) > 0.85
+    assert 0.1 < zeros[0] < zeros[1] < zeros[2]
+    assert zeros[1] > 0.5 and zeros[2] > 0.85
+    # half the weights gone, predictions still good
+    assert fits[0].score(X, y) > 0.93 and fits[1].score(X, y) > 0.9
 
 
 def test_subgradient_l1_leaves_no_exact_zeros(digits):
     X, y = digits
-    kw = dict(hidden_layer_sizes=(32,), penalty="l1", alpha=1.0, max_iter=20,
-              random_state=0)
+    kw = dict(hidden_layer_sizes=(32,), penalty="l1", alpha=1.0, learning_rate_init=0.003,
+              max_iter=20, random_state=0)
     prox = RegularizedMLPClassifier(l1_method="proximal", **kw).fit(X, y)
     sub = RegularizedMLPClassifier(l1_method="subgradient", **kw).fit(X, y)
     assert np.mean(weights(sub) == 0) < 0.01
-    assert np.mean(weights(prox) == 0) > 0.2
+    assert np.mean(weights(prox) == 0) > 0.5
     # subgradient weights hover near zero instead
-    assert np.mean(np.abs(weights(sub)) < 1e-2) > 0.2
-    assert prox.score(X, y) > 0.85 and sub.score(X, y) > 0.85
+    assert np.mean(np.abs(weights(sub)) < 1e-2) > 0.3
+    assert prox.score(X, y) > 0.9 and sub.score(X, y) > 0.9
 
 
 def test_proximal_elasticnet_gives_exact_zeros(digits):
     X, y = digits
-    kw = dict(hidden_layer_sizes=(32,), alpha=2.0, max_iter=20, random_state=0)
+    kw = dict(hidden_layer_sizes=(32,), alpha=2.0, learning_rate_init=0.003, max_iter=20,
+              random_state=0)
     en = RegularizedMLPClassifier(penalty="elasticnet", l1_ratio=0.5, **kw).fit(X, y)
     l2 = RegularizedMLPClassifier(penalty="l2", **kw).fit(X, y)
-    assert np.mean(weights(en) == 0) > 0.1
+    assert np.mean(weights(en) == 0) > 0.5
     assert np.mean(weights(l2) == 0) == 0
+    assert en.score(X, y) > 0.9
 
 
-@pytest.mark.parametrize("penalty,l1_ratio", [("l1", 1.0), ("elasticnet", 0.5)])
-def test_proximal_sgd_step_is_soft_thresholding(tiny, penalty, l1_ratio):
+@pytest.mark.parametrize("penalty,l1_ratio,alpha", [("l1", 1.0, 60.0),
+                                                    ("elasticnet", 0.5, 120.0)])
+def test_proximal_sgd_step_is_soft_thresholding(tiny, penalty, l1_ratio, alpha):
     """One full-batch SGD step: gradient step on loss + L2 part, then
     soft-thresholding at ``lr * alpha * l1_ratio / S_B``."""
     X, y = tiny
-    lr, alpha, n = 0.1, 60.0, 40
+    lr, n = 0.1, 40
     w0, g = _sgd_start_and_grad(X, y, **ONE_STEP)
     est = RegularizedMLPRegressor(solver="sgd", momentum=0.0, learning_rate_init=lr,
                                   penalty=penalty, alpha=alpha, l1_ratio=l1_ratio,
@@ -163,10 +168,12 @@ def test_proximal_adam_step_uses_per_weight_threshold(tiny):
 INFORMATIVE = {0, 1, 2, 3}
 
 
-def _sparse_nonlinear(n=600, n_features=20, seed=0):
+def _sparse_nonlinear(n=1000, n_features=20, seed=0):
+    """Only features 0-3 matter: x0 linearly, x1 through x1**2 and x2, x3
+    through their product, which no linear model can see."""
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, n_features))
-    y = X[:, 0] + 2 * X[:, 1] ** 2 - X[:, 2] * X[:, 3] + 0.1 * rng.normal(size=n)
+    y = X[:, 0] + 2 * X[:, 1] ** 2 - 2 * X[:, 2] * X[:, 3] + 0.1 * rng.normal(size=n)
     return X, y
 
 
@@ -177,8 +184,12 @@ def sparse_nonlinear():
     return X, y, X_test, y_test
 
 
-GROUP = dict(hidden_layer_sizes=(32,), group_alpha=30.0, learning_rate_init=0.01,
-             max_iter=200, n_iter_no_change=10_000, random_state=0)
+# group_alpha=20 keeps x0-x3 and removes the 16 noise features for every
+# random_state tried (0-3) once the group step is robust to dead units (see
+# test_tiny_group_alpha_keeps_informative_features); 10 leaves a few noise
+# rows hovering just above zero, 35+ starts to cut the x2*x3 interaction
+GROUP = dict(hidden_layer_sizes=(32,), group_alpha=20.0, learning_rate_init=0.01,
+             max_iter=100, n_iter_no_change=10_000, random_state=0)
 
 
 @pytest.fixture(scope="module")
@@ -236,11 +247,31 @@ def test_group_lasso_beats_lasso_at_selection_and_fit(sparse_nonlinear, group_fi
     assert r2_ours > r2_lasso + 0.3
 
 
+def test_tiny_group_alpha_keeps_informative_features():
+    """A group penalty far too weak to matter must not remove a feature.
+
+    With ReLU units some hidden units are dead (zero on every training row),
+    so the Adam statistics of their incoming weights stay near zero and
+    their per-weight step sizes ``lr / (sqrt(v_hat) + eps)`` near
+    ``lr / eps``. The group step of a row must not be dominated by such
+    weights, or every row gets a huge threshold and all features vanish.
+    """
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0, 1, size=(400, 2))  # non-negative inputs: dead units are common
+    y = X[:, 0] + X[:, 1] ** 2
+    kw = dict(hidden_layer_sizes=(16,), learning_rate_init=0.01, max_iter=50,
+              random_state=0)
+    free = RegularizedMLPRegressor(**kw).fit(X, y)
+    tiny = RegularizedMLPRegressor(group_alpha=1e-2, **kw).fit(X, y)
+    assert np.all(tiny.feature_importances_ > 0.5 * free.feature_importances_)
+    assert tiny.score(X, y) > free.score(X, y) - 0.02
+
+
 def test_select_from_model_picks_the_informative_features(sparse_nonlinear):
     X, y, X_test, y_test = sparse_nonlinear
     selector = SelectFromModel(RegularizedMLPRegressor(**GROUP), threshold=1e-8)
     pipe = make_pipeline(selector, RegularizedMLPRegressor(
-        hidden_layer_sizes=(32,), learning_rate_init=0.01, max_iter=200, random_state=0))
+        hidden_layer_sizes=(32,), learning_rate_init=0.01, max_iter=100, random_state=0))
     pipe.fit(X, y)
     assert set(np.flatnonzero(pipe[0].get_support())) == INFORMATIVE
     assert pipe.score(X_test, y_test) > 0.8
@@ -270,22 +301,28 @@ def test_group_lasso_sgd_step_is_block_soft_thresholding(tiny):
 @pytest.mark.parametrize("solver", ["adam", "sgd"])
 def test_max_norm_bounds_every_unit_incoming_norm(digits, solver):
     X, y = digits
-    kw = dict(hidden_layer_sizes=(32, 16), solver=solver, learning_rate_init=0.05,
+    kw = dict(hidden_layer_sizes=(32,), solver=solver, learning_rate_init=0.05,
               penalty=None, max_iter=15, random_state=0)
     free = RegularizedMLPClassifier(**kw).fit(X, y)
     bounded = RegularizedMLPClassifier(max_norm=0.5, **kw).fit(X, y)
-    assert max(n.max() for n in _column_norms(free)) > 0.5
+    assert all(n.max() > 2.0 for n in _column_norms(free))
     for norms in _column_norms(bounded):
         assert norms.max() <= 0.5 + 1e-6
-    # the constraint binds, yet the network still learns
-    assert max(n.max() for n in _column_norms(bounded)) > 0.4
-    assert bounded.score(X, y) > 0.8
+        assert norms.max() > 0.45  # the constraint binds in every layer
+    # a looser bound still binds, and costs little accuracy (0.5 bounds the
+    # softmax logits too tightly for a confident fit)
+    loose = RegularizedMLPClassifier(max_norm=2.0, **kw).fit(X, y)
+    for norms in _column_norms(loose):
+        assert 1.9 < norms.max() <= 2.0 + 1e-6
+    assert loose.score(X, y) > 0.95
 
 
 def test_max_norm_regressor(tiny):
     X, y = tiny
-    est = RegularizedMLPRegressor((8,), max_norm=0.3, learning_rate_init=0.1,
-                                  max_iter=30, random_state=0).fit(X, y)
+    kw = dict(hidden_layer_sizes=(8,), learning_rate_init=0.1, max_iter=30, random_state=0)
+    free = RegularizedMLPRegressor(**kw).fit(X, y)
+    est = RegularizedMLPRegressor(max_norm=0.3, **kw).fit(X, y)
+    assert max(n.max() for n in _column_norms(free)) > 0.3
     for norms in _column_norms(est):
         assert norms.max() <= 0.3 + 1e-6
 
@@ -293,7 +330,11 @@ def test_max_norm_regressor(tiny):
 # ======================================================================
 # 4. penalty='lp'
 # ======================================================================
-LP = dict(hidden_layer_sizes=(32,), max_iter=20, random_state=0)
+# SGD, so that each penalty acts through its own gradient: under Adam a
+# coupled penalty's gradient is rescaled per weight, and p=3 then shrinks the
+# many small weights with tiny loss gradients as fast as the large ones
+LP = dict(hidden_layer_sizes=(32,), solver="sgd", learning_rate_init=0.1, max_iter=20,
+          random_state=0)
 
 
 @pytest.fixture(scope="module")
@@ -304,7 +345,7 @@ def lp_fits(digits):
         "none": RegularizedMLPClassifier(penalty=None, **LP).fit(X, y),
         "l1": RegularizedMLPClassifier(penalty="l1", alpha=1.0, **LP).fit(X, y),
         "l2": RegularizedMLPClassifier(penalty="l2", alpha=1.0, **LP).fit(X, y),
-        "p3": RegularizedMLPClassifier(penalty="lp", p=3, alpha=30.0, **LP).fit(X, y),
+        "p3": RegularizedMLPClassifier(penalty="lp", p=3, alpha=10.0, **LP).fit(X, y),
         "pinf": RegularizedMLPClassifier(penalty="lp", p=np.inf, alpha=30.0,
                                          **LP).fit(X, y),
     }
@@ -318,8 +359,11 @@ def test_p_defaults_to_two():
 def test_lp_inf_shrinks_the_largest_weight(lp_fits, digits):
     X, y = digits
     max_abs = {k: np.abs(weights(est)).max() for k, est in lp_fits.items()}
-    assert max_abs["pinf"] < 0.8 * max_abs["none"]
-    assert lp_fits["pinf"].score(X, y) > 0.85
+    mean_abs = {k: np.abs(weights(est)).mean() for k, est in lp_fits.items()}
+    assert max_abs["pinf"] < 0.6 * max_abs["none"]
+    # only the largest weight is penalized: the bulk is left alone
+    assert mean_abs["pinf"] > 0.95 * mean_abs["none"]
+    assert lp_fits["pinf"].score(X, y) > 0.95
 
 
 def test_lp3_shrinks_large_weights_more_than_small_ones(lp_fits, digits):
@@ -334,7 +378,7 @@ def test_lp3_shrinks_large_weights_more_than_small_ones(lp_fits, digits):
     spread = {k: s[0] / s[1] for k, s in stats.items()}
     assert spread["p3"] < spread["none"] < spread["l1"]
     assert spread["p3"] < spread["l2"]
-    assert lp_fits["p3"].score(X, y) > 0.85
+    assert lp_fits["p3"].score(X, y) > 0.9
 
 
 @pytest.mark.parametrize("p", [1.0, 1.5, 2.0, 3.0, np.inf])
@@ -373,13 +417,35 @@ def test_noise_is_off_at_prediction_time(noise, tiny):
     assert np.abs(weights(est) - weights(plain)).max() > 1e-4  # it did train noisily
 
 
-@pytest.mark.parametrize("noise", [{"input_noise": 0.5}, {"hidden_noise": 0.5}],
-                         ids=["input", "hidden"])
-def test_noise_narrows_the_generalisation_gap(noise):
+def test_hidden_noise_narrows_the_generalisation_gap():
+    """Seed 000: 200 noisy 50-d linear samples; the plain MLP interpolates."""
     X, y, X_val, y_val = noisy_linear()
     plain = RegularizedMLPRegressor(max_iter=300, **SEED000).fit(X, y)
-    noisy = RegularizedMLPRegressor(max_iter=300, **SEED000, **noise).fit(X, y)
+    noisy = RegularizedMLPRegressor(max_iter=300, hidden_noise=0.5, **SEED000).fit(X, y)
     assert _gap(noisy, X, y, X_val, y_val) < 0.7 * _gap(plain, X, y, X_val, y_val)
+    assert np.mean((noisy.predict(X_val) - y_val) ** 2) < np.mean(
+        (plain.predict(X_val) - y_val) ** 2)
+
+
+def test_input_noise_narrows_the_generalisation_gap():
+    """100 samples of a noisy smooth function of 5 inputs.
+
+    Not seed 000's problem: Gaussian input noise penalizes the input
+    gradient of the network (Bishop's Tikhonov equivalence), and for a
+    linear target in 50 dimensions that gradient is the signal itself, so
+    there input noise widens the gap (a plain torch training loop does the
+    same). In low dimension it smooths the fit between noisy samples.
+    """
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-2, 2, size=(1100, 5))
+    y = np.sin(2 * X[:, 0]) + X[:, 1] ** 2 / 2 + X[:, 2] + 0.5 * rng.normal(size=1100)
+    X, X_val, y, y_val = X[:100], X[100:], y[:100], y[100:]
+    kw = {**SEED000, "batch_size": 100, "max_iter": 300}
+    plain = RegularizedMLPRegressor(**kw).fit(X, y)
+    noisy = RegularizedMLPRegressor(input_noise=0.3, **kw).fit(X, y)
+    assert _gap(noisy, X, y, X_val, y_val) < 0.8 * _gap(plain, X, y, X_val, y_val)
+    assert np.mean((noisy.predict(X_val) - y_val) ** 2) < np.mean(
+        (plain.predict(X_val) - y_val) ** 2)
 
 
 def test_noise_reproducible_with_random_state(tiny):
@@ -403,12 +469,13 @@ def test_mixup_narrows_the_generalisation_gap():
 
 def test_mixup_lowers_confidence_and_keeps_accuracy(digits_split):
     X, X_test, y, y_test = digits_split
-    kw = dict(hidden_layer_sizes=(32,), max_iter=40, random_state=0)
+    kw = dict(hidden_layer_sizes=(32,), learning_rate_init=0.01, max_iter=40,
+              random_state=0)
     plain = RegularizedMLPClassifier(**kw).fit(X, y)
     mixed = RegularizedMLPClassifier(mixup=0.4, **kw).fit(X, y)
     conf_plain = plain.predict_proba(X_test).max(1).mean()
     conf_mixed = mixed.predict_proba(X_test).max(1).mean()
-    assert conf_mixed < conf_plain - 0.03
+    assert conf_mixed < conf_plain - 0.04
     assert mixed.score(X_test, y_test) > plain.score(X_test, y_test) - 0.03
 
 
@@ -424,7 +491,7 @@ def test_mixup_with_sample_weight_and_binary_labels():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(200, 4))
     y = (X[:, 0] + X[:, 1] > 0).astype(int)
-    clf = RegularizedMLPClassifier((8,), mixup=0.5, max_iter=30, learning_rate_init=0.01,
+    clf = RegularizedMLPClassifier((8,), mixup=0.5, max_iter=100, learning_rate_init=0.01,
                                    random_state=0).fit(X, y, sample_weight=rng.uniform(
                                        0.5, 2.0, size=200))
     proba = clf.predict_proba(X)
@@ -455,8 +522,12 @@ def test_batch_norm_adds_batchnorm_modules(bn_fit):
 
 
 def test_batch_norm_trains_on_badly_scaled_features(bn_fit, digits_split):
-    _, X_test, _, y_test = digits_split
+    """Pixels in [0, 100] and no scaler: normalizing each hidden layer's
+    pre-activations makes up for it within the same budget."""
+    X, X_test, y, y_test = digits_split
+    plain = RegularizedMLPClassifier((32,), max_iter=30, random_state=0).fit(X * 100, y)
     assert bn_fit.score(X_test * 100, y_test) > 0.9
+    assert bn_fit.score(X_test * 100, y_test) > plain.score(X_test * 100, y_test) + 0.05
 
 
 def test_batch_norm_predictions_are_deterministic_and_row_independent(bn_fit,
@@ -537,6 +608,16 @@ def test_mc_predict_proba(digits):
     # averaging stochastic passes spreads the probability mass
     assert mc.max(1).mean() < det.max(1).mean()
     np.testing.assert_array_equal(clf.predict_proba(X), det)
+
+
+def test_mc_predict_proba_binary(tiny):
+    X, y = tiny
+    clf = RegularizedMLPClassifier((16,), dropout=0.5, max_iter=20,
+                                   random_state=0).fit(X, y > 0)
+    mc = clf.predict_proba(X, mc_samples=5)
+    assert mc.shape == (40, 2)
+    np.testing.assert_allclose(mc.sum(1), 1.0, rtol=1e-6)
+    assert np.abs(mc - clf.predict_proba(X)).max() > 1e-4
 
 
 # ======================================================================
@@ -620,6 +701,7 @@ def test_lbfgs_beats_adam_on_a_smooth_problem():
     mse = lambda est: np.mean((est.predict(X) - y) ** 2)  # noqa: E731
     assert mse(lbfgs) < 0.7 * mse(adam)
     assert lbfgs.score(X, y) > 0.9
+    assert lbfgs.n_iter_ <= 100
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
@@ -715,7 +797,8 @@ def test_grid_search_over_new_regressor_parameters(sparse_nonlinear):
 def test_grid_search_over_new_classifier_parameters(digits):
     X, y = digits
     grid = GridSearchCV(
-        RegularizedMLPClassifier((16,), max_iter=10, random_state=0),
+        RegularizedMLPClassifier((16,), learning_rate_init=0.01, max_iter=30,
+                                 random_state=0),
         {"mixup": [0.0, 0.2], "batch_norm": [False, True],
          "penalty": ["l1", "lp"], "l1_method": ["proximal"], "p": [3.0]},
         cv=2).fit(X[:400], y[:400])
