@@ -314,7 +314,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
                 warnings.warn(
                     f"Got batch_size={self.batch_size} larger than the number of "
                     f"training samples ({n_samples}); it is clipped to {n_samples}.",
-                    UserWarning)
+                    UserWarning, stacklevel=3)
             batch_size = min(self.batch_size, n_samples)
 
         if first_pass:
@@ -334,7 +334,8 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         if not incremental and not dict(net.callbacks_)["convergence"].stopped_:
             warnings.warn(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached "
-                "and the optimization hasn't converged yet.", ConvergenceWarning)
+                "and the optimization hasn't converged yet.", ConvergenceWarning,
+                stacklevel=3)
         return self
 
     def _effective_sample_weight(self, labels, sample_weight):

@@ -67,7 +67,7 @@ def test_classification_table(capsys):
     columns, rows = parse_table(out)
     assert columns[:4] == ["model", "test accuracy", "std", "train"]
     assert list(rows) == CLASSIFIERS
-    for name, row in rows.items():
+    for row in rows.values():
         assert 0 <= row["test accuracy"] <= 1 and 0 <= row["train"] <= 1
         assert row["fit s"] >= 0
         assert row["|w|>0.001"] <= row["nonzero"] <= row["weights"]

@@ -10,6 +10,8 @@ call, so learning-rate schedulers and ``state_dict`` round trips behave as
 with ``optimizer.step()``. Every other optimizer uses its own ``step``.
 """
 
+import math
+
 import torch
 
 
@@ -96,15 +98,26 @@ def step_sizes(optimizer, param):
     Returns
     -------
     callable
-        ``eta()`` returns a tensor shaped like ``param`` or a float.
+        ``eta()`` returns a tensor shaped like ``param`` (a buffer reused by
+        the next call, which callers may scale in place) or a float.
     """
     group = next(g for g in optimizer.param_groups if any(p is param for p in g["params"]))
     if isinstance(optimizer, (torch.optim.Adam, torch.optim.AdamW)):
+        buffer = {}
+
         def eta():
             state = optimizer.state[param]
+            v = state["exp_avg_sq"]
+            out = buffer.get("eta")
+            if out is None or out.shape != v.shape or out.dtype != v.dtype:
+                out = buffer["eta"] = torch.empty_like(v)
             _, beta2 = group["betas"]
-            correction = 1 - torch.pow(beta2, state["step"].to(param.dtype))
-            denom = (state["exp_avg_sq"] / correction).sqrt_().add_(group["eps"])
-            return denom.reciprocal_().mul_(float(group["lr"]))
+            torch.sqrt(v, out=out)
+            if v.device.type == "cpu":
+                # reading the step count costs nothing on the CPU
+                out.mul_(1.0 / math.sqrt(1.0 - beta2 ** float(state["step"])))
+            else:
+                out.div_(torch.sqrt(1 - torch.pow(beta2, state["step"].to(v.dtype))))
+            return out.add_(group["eps"]).reciprocal_().mul_(float(group["lr"]))
         return eta
     return lambda: float(group["lr"])

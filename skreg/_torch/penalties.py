@@ -23,7 +23,7 @@ import torch
 def soft_threshold_(w, threshold):
     """``w <- sign(w) * max(|w| - threshold, 0)`` in place (threshold scalar or tensor)."""
     if isinstance(threshold, torch.Tensor):
-        return w.sub_(torch.maximum(torch.minimum(w, threshold), -threshold))
+        return w.sub_(torch.clamp(w, torch.neg(threshold), threshold))
     return w.sub_(w.clamp(-threshold, threshold))
 
 
@@ -104,9 +104,15 @@ class ElasticNetPenalty:
         return grad
 
     def prox_(self, w, step_size, scale):
-        """Proximal step of the L1 part: soft-threshold ``w`` at ``step_size * l1 * scale``."""
+        """Proximal step of the L1 part: soft-threshold ``w`` at ``step_size * l1 * scale``.
+
+        A tensor ``step_size`` is scaled in place (it is a scratch buffer).
+        """
         if self.l1:
-            soft_threshold_(w, step_size * (self.l1 * scale))
+            if isinstance(step_size, torch.Tensor):
+                soft_threshold_(w, step_size.mul_(self.l1 * scale))
+            else:
+                soft_threshold_(w, step_size * self.l1 * scale)
         return w
 
 
