@@ -150,14 +150,15 @@ def test_subgradient_sgd_step_adds_sign(tiny):
 
 def test_proximal_adam_step_uses_per_weight_threshold(tiny):
     """First Adam step: ``v_hat = g**2``, so the step is ``lr g / (|g| + eps)``
-    and the threshold ``lr * alpha / (S_B (|g| + eps))``."""
+    and the threshold ``lr * alpha / (S_B |g|)`` (Adam's step size without
+    its epsilon)."""
     X, y = tiny
     lr, alpha, n, eps = 0.1, 1.0, 40, 1e-8
     w0, g = _sgd_start_and_grad(X, y, **ONE_STEP)
     est = RegularizedMLPRegressor(solver="adam", learning_rate_init=lr, penalty="l1",
                                   alpha=alpha, epsilon=eps, **ONE_STEP).partial_fit(X, y)
-    denom = np.abs(g) + eps
-    expected = _soft_threshold(w0 - lr * g / denom, lr * alpha / (n * denom))
+    expected = _soft_threshold(w0 - lr * g / (np.abs(g) + eps),
+                               lr * alpha / (n * np.abs(g)))
     np.testing.assert_allclose(weights(est), expected, rtol=1e-6, atol=1e-9)
     assert np.any(expected == 0)
 

@@ -85,9 +85,12 @@ def step_sizes(optimizer, param):
 
     Used by proximal steps, which must shrink each weight in proportion to
     how far the optimizer just moved it: for Adam and AdamW
-    ``eta = lr / (sqrt(v / (1 - beta2^t)) + eps)``, Adam's own per-weight
-    step (``v`` the second-moment estimate, ``t`` the step count), computed
-    on the device without synchronisation; for other optimizers ``lr``.
+    ``eta = lr / sqrt(v / (1 - beta2^t))``, Adam's own per-weight step (``v``
+    the second-moment estimate, ``t`` the step count) without its
+    ``epsilon``, which matters only where ``v < epsilon^2``; there both forms
+    give step sizes far beyond any weight (infinite for ``v = 0``, so the
+    weight is thresholded to 0). Two operations, no synchronisation on the
+    GPU. For other optimizers ``lr``.
 
     Parameters
     ----------
@@ -112,12 +115,12 @@ def step_sizes(optimizer, param):
             if out is None or out.shape != v.shape or out.dtype != v.dtype:
                 out = buffer["eta"] = torch.empty_like(v)
             _, beta2 = group["betas"]
-            torch.sqrt(v, out=out)
+            torch.rsqrt(v, out=out)
             if v.device.type == "cpu":
                 # reading the step count costs nothing on the CPU
-                out.mul_(1.0 / math.sqrt(1.0 - beta2 ** float(state["step"])))
-            else:
-                out.div_(torch.sqrt(1 - torch.pow(beta2, state["step"].to(v.dtype))))
-            return out.add_(group["eps"]).reciprocal_().mul_(float(group["lr"]))
+                correction = 1.0 - beta2 ** float(state["step"])
+                return out.mul_(float(group["lr"]) * math.sqrt(correction))
+            correction = 1 - torch.pow(beta2, state["step"].to(v.dtype))
+            return out.mul_(torch.sqrt(correction)).mul_(float(group["lr"]))
         return eta
     return lambda: float(group["lr"])

@@ -11,7 +11,7 @@ Smooth parts enter the gradient; non-smooth parts (the L1 norm, the group
 lasso) can instead be applied as proximal steps after each optimizer step,
 which sets weights (or whole rows) exactly to zero. A proximal step takes the
 per-weight step size ``eta`` of the step just made (``lr`` for SGD,
-``lr / (sqrt(v_hat) + eps)`` for Adam, see
+``lr / sqrt(v_hat)`` for Adam, see
 :func:`skreg._torch.optim.step_sizes`).
 """
 
