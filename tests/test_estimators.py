@@ -300,3 +300,17 @@ def test_every_parameter_is_documented(Est):
     fitted = ["coefs_", "intercepts_", "feature_importances_", "history_", "module_",
               "n_iter_", "loss_curve_", "n_features_in_"]
     assert all(re.search(rf"^\s*{a} :", Est.__doc__, re.M) for a in fitted)
+
+
+def test_verbose_prints_one_row_per_epoch(capsys):
+    X = np.random.default_rng(0).normal(size=(100, 4))
+    y = (X[:, 0] > 0).astype(int)
+    RegularizedMLPClassifier((8,), max_iter=4, verbose=True, early_stopping=True,
+                             random_state=0).fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    header = next(line for line in lines if "train_loss" in line)
+    assert "valid_score" in header and "penalty" in header
+    rows = [line for line in lines if line.strip()[:1].isdigit()]
+    assert [int(r.split()[0]) for r in rows] == [1, 2, 3, 4]
+    RegularizedMLPClassifier((8,), max_iter=4, random_state=0).fit(X, y)
+    assert capsys.readouterr().out == ""
