@@ -505,6 +505,15 @@ class TabularNet(NeuralNet):
         grad_l1 = self.l1_method == "subgradient"
         grad_l2 = not self.decoupled_l2
         optimizer_step = step_function(self.optimizer_)
+        # Adam's and SGD's weight_decay is exactly the coupled L2 gradient
+        # term: setting it per batch to l2 / S_B costs nothing, while adding
+        # alpha * w / S_B to the gradient is one more pass over the weights
+        coef_group = self.optimizer_.param_groups[0]
+        l2_as_decay = (grad_l2 and getattr(penalty, "l2", 0.0) > 0
+                       and type(self.optimizer_) in (torch.optim.Adam, torch.optim.SGD)
+                       and coef_group["params"][0] is module.coef_flat)
+        penalty_in_grad = bool(penalty) and not (
+            l2_as_decay and not (grad_l1 and penalty.l1))
         generator = self.generator_
         zero = coef_flat.new_zeros(())
         next_masks = self._mask_source()
@@ -552,8 +561,11 @@ class TabularNet(NeuralNet):
                         delta.mul_(keeps[k - 1])
                     if backward is not None:
                         delta = backward(delta, outputs[k - 1], pre[k - 1])
-            if penalty:
-                penalty.add_grad_(coef_grad, coef_flat, scale, l1=grad_l1, l2=grad_l2)
+            if l2_as_decay:
+                coef_group["weight_decay"] = penalty.l2 * scale
+            if penalty_in_grad:
+                penalty.add_grad_(coef_grad, coef_flat, scale, l1=grad_l1,
+                                  l2=grad_l2 and not l2_as_decay)
             optimizer_step()
 
         return step
