@@ -14,7 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from sklearn.base import (BaseEstimator, ClassifierMixin, RegressorMixin,
-                          _fit_context)
+                          _fit_context, is_classifier)
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
@@ -342,7 +342,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         return sample_weight
 
     def _validation_split(self, X, targets, labels, sample_weight):
-        stratify = labels if is_classifier_like(self) else None
+        stratify = labels if is_classifier(self) else None
         arrays = [X, targets, labels]
         if sample_weight is not None:
             arrays.append(sample_weight)
@@ -374,7 +374,6 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
         net = self.net_
-        net.module_.eval()
         outputs = []
         with torch.no_grad():
             for start in range(0, X.shape[0], _PREDICT_CHUNK):
@@ -503,11 +502,6 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
-
-
-def is_classifier_like(estimator):
-    return getattr(estimator, "_estimator_type", None) == "classifier" or isinstance(
-        estimator, ClassifierMixin)
 
 
 def _as_dtype(a, dtype):
