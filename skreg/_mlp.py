@@ -584,7 +584,7 @@ _COMMON_PARAMS = """
         after each optimizer step every weight is soft-thresholded,
         ``w <- sign(w) * max(|w| - eta * alpha * rho / S_B, 0)``, with
         ``eta`` the step size that weight just took (``lr`` for SGD,
-        ``lr / sqrt(v_hat)`` for Adam/AdamW): weights become
+        ``lr / (sqrt(v_hat) + epsilon)`` for Adam/AdamW): weights become
         exactly 0, as in Lasso. 'subgradient': ``alpha * rho * sign(w) / S_B``
         is added to the gradient; weights hover near 0 without reaching it.
 

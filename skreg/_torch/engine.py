@@ -28,7 +28,7 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping, EpochTimer, PrintLog
 
 from .network import ACTIVATIONS
-from .optim import step_function, step_sizes
+from .optim import l1_prox, step_function, step_sizes
 
 
 class DivergenceError(ValueError, FloatingPointError):
@@ -454,17 +454,24 @@ class TabularNet(NeuralNet):
         coefs = module.coef_views(coef_flat)
         n_first = coefs[0].numel()
         first_shape = coefs[0].shape
-        eta = step_sizes(self.optimizer_, module.coef_flat)
+        if group:
+            eta = step_sizes(self.optimizer_, module.coef_flat)
+        elif prox_l1:
+            # without the group lasso the step sizes are never formed
+            prox = l1_prox(self.optimizer_, module.coef_flat)
+        l1 = penalty.l1 if prox_l1 else 0.0
 
         def post_step(scale):
-            if prox_l1 or group:
+            if group:
                 step = eta()
-                if group:  # before the L1 step, which scales ``step`` in place
-                    first = (step[:n_first].view(first_shape)
-                             if isinstance(step, torch.Tensor) else step)
-                    group.prox_(coefs[0], first, scale)
+                # before the L1 step, which scales ``step`` in place
+                first = (step[:n_first].view(first_shape)
+                         if isinstance(step, torch.Tensor) else step)
+                group.prox_(coefs[0], first, scale)
                 if prox_l1:
                     penalty.prox_(coef_flat, step, scale)
+            elif prox_l1:
+                prox(l1 * scale)
             if max_norm:
                 for W in coefs:
                     # columns hold each unit's incoming weights

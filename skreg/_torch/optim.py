@@ -80,17 +80,20 @@ def step_function(optimizer):
     return optimizer.step
 
 
+def _adam_state(optimizer, param):
+    group = next(g for g in optimizer.param_groups if any(p is param for p in g["params"]))
+    return group, optimizer.state
+
+
 def step_sizes(optimizer, param):
     """A callable giving the per-weight step size ``eta`` of the last step.
 
     Used by proximal steps, which must shrink each weight in proportion to
-    how far the optimizer just moved it: for Adam and AdamW
-    ``eta = lr / sqrt(v / (1 - beta2^t))``, Adam's own per-weight step (``v``
-    the second-moment estimate, ``t`` the step count) without its
-    ``epsilon``, which matters only where ``v < epsilon^2``; there both forms
-    give step sizes far beyond any weight (infinite for ``v = 0``, so the
-    weight is thresholded to 0). Two operations, no synchronisation on the
-    GPU. For other optimizers ``lr``.
+    how far the optimizer just moved it: for Adam and AdamW Adam's own
+    per-weight step ``eta = lr / (sqrt(v / (1 - beta2^t)) + epsilon)``
+    (``v`` the second-moment estimate, ``t`` the step count), which is
+    ``lr / epsilon`` where a weight has never had a gradient. For other
+    optimizers ``lr``.
 
     Parameters
     ----------
@@ -104,23 +107,75 @@ def step_sizes(optimizer, param):
         ``eta()`` returns a tensor shaped like ``param`` (a buffer reused by
         the next call, which callers may scale in place) or a float.
     """
-    group = next(g for g in optimizer.param_groups if any(p is param for p in g["params"]))
+    group, states = _adam_state(optimizer, param)
     if isinstance(optimizer, (torch.optim.Adam, torch.optim.AdamW)):
         buffer = {}
 
         def eta():
-            state = optimizer.state[param]
-            v = state["exp_avg_sq"]
+            v = states[param]["exp_avg_sq"]
             out = buffer.get("eta")
             if out is None or out.shape != v.shape or out.dtype != v.dtype:
                 out = buffer["eta"] = torch.empty_like(v)
-            _, beta2 = group["betas"]
-            torch.rsqrt(v, out=out)
-            if v.device.type == "cpu":
-                # reading the step count costs nothing on the CPU
-                correction = 1.0 - beta2 ** float(state["step"])
-                return out.mul_(float(group["lr"]) * math.sqrt(correction))
-            correction = 1 - torch.pow(beta2, state["step"].to(v.dtype))
-            return out.mul_(torch.sqrt(correction)).mul_(float(group["lr"]))
+            root, _ = _bias_root(group, states[param], v)
+            # eta = lr * root / (sqrt(v) + eps * root)
+            torch.sqrt(v, out=out).add_(group["eps"] * root)
+            return out.reciprocal_().mul_(root * float(group["lr"]))
         return eta
     return lambda: float(group["lr"])
+
+
+def _bias_root(group, state, v):
+    """``sqrt(1 - beta2^t)``: a float on the CPU, a 0-d tensor elsewhere (no sync)."""
+    _, beta2 = group["betas"]
+    if v.device.type == "cpu":
+        # reading the step count costs nothing on the CPU
+        return math.sqrt(1.0 - beta2 ** float(state["step"])), True
+    return torch.sqrt(1 - torch.pow(beta2, state["step"].to(v.dtype))), False
+
+
+def l1_prox(optimizer, param):
+    """A callable applying the L1 proximal step after each optimizer step.
+
+    ``prox(l1)`` soft-thresholds every weight at ``l1`` times its step size
+    ``eta`` (:func:`step_sizes`),
+    ``w <- sign(w) * max(|w| - l1 * eta, 0)``, which is the exact minimiser
+    of ``||w' - w||^2 / (2 eta) + l1 ||w'||_1`` per weight. For Adam and
+    AdamW, ``eta = lr r / s`` with ``r = sqrt(1 - beta2^t)`` and
+    ``s = sqrt(v) + epsilon r`` (> 0), so the step is computed as
+    ``w <- w - clip(w s, -c, c) / s`` with ``c = l1 lr r``: five
+    element-wise passes, against eight for forming ``eta`` and thresholding
+    with it.
+
+    Parameters
+    ----------
+    optimizer : torch.optim.Optimizer
+    param : torch.nn.Parameter
+        The parameter to threshold (in place, without autograd).
+
+    Returns
+    -------
+    callable
+        ``prox(l1)``, ``l1`` a float.
+    """
+    group, states = _adam_state(optimizer, param)
+    w = param.detach()
+    if not isinstance(optimizer, (torch.optim.Adam, torch.optim.AdamW)):
+        def prox_scalar(l1):
+            t = l1 * float(group["lr"])
+            return w.sub_(w.clamp(-t, t))
+        return prox_scalar
+    s, tmp = torch.empty_like(w), torch.empty_like(w)
+
+    def prox(l1):
+        state = states[param]
+        v = state["exp_avg_sq"]
+        root, on_cpu = _bias_root(group, state, v)
+        torch.sqrt(v, out=s).add_(group["eps"] * root)
+        c = root * (l1 * float(group["lr"]))
+        torch.mul(w, s, out=tmp)
+        if on_cpu:
+            tmp.clamp_(-c, c)
+        else:
+            tmp.clamp_(torch.neg(c), c)
+        return w.addcdiv_(tmp, s, value=-1)
+    return prox
