@@ -30,6 +30,7 @@ from sklearn.utils.validation import (_check_sample_weight, check_is_fitted,
 
 from ._mlp import (RegularizedMLPClassifier, RegularizedMLPRegressor,
                    _resolve_device, _dense)
+from ._threads import torch_thread_budget
 from ._torch.batched import ConfigSpec, network_outputs, train_models
 from ._torch.network import ACTIVATIONS
 
@@ -331,13 +332,16 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
             n_train = min(len(r) for r in train_rows)
             batch = min(200, n_train) if self.batch_size == "auto" else min(
                 self.batch_size, n_train)
-            result = train_models(
-                Xt, Yt, fold_weights, train_rows, valid_rows or None, spec,
-                layer_sizes=[X.shape[1], *arch, n_outputs], activation=self.activation,
-                kind=kind, lr=self.learning_rate_init, betas=(self.beta_1, self.beta_2),
-                eps=self.epsilon, batch_size=batch, max_iter=self.max_iter, tol=self.tol,
-                n_iter_no_change=self.n_iter_no_change, early_stopping=self.early_stopping,
-                l1_method=self.l1_method, shuffle=self.shuffle, seed=seed)
+            with torch_thread_budget():
+                result = train_models(
+                    Xt, Yt, fold_weights, train_rows, valid_rows or None, spec,
+                    layer_sizes=[X.shape[1], *arch, n_outputs],
+                    activation=self.activation, kind=kind, lr=self.learning_rate_init,
+                    betas=(self.beta_1, self.beta_2), eps=self.epsilon, batch_size=batch,
+                    max_iter=self.max_iter, tol=self.tol,
+                    n_iter_no_change=self.n_iter_no_change,
+                    early_stopping=self.early_stopping, l1_method=self.l1_method,
+                    shuffle=self.shuffle, seed=seed)
             fit_time = time.perf_counter() - t0
             any_unconverged |= not result.converged.all()
             t0 = time.perf_counter()

@@ -25,6 +25,7 @@ from sklearn.utils.multiclass import (_check_partial_fit_first_call,
 from sklearn.utils.validation import (_check_sample_weight, check_is_fitted,
                                       column_or_1d, validate_data)
 
+from ._threads import torch_thread_budget
 from ._torch.engine import (Convergence, DropoutMasks, LearningRateSchedule,
                             TabularNet, _threshold)
 from ._torch.losses import LOSSES
@@ -322,14 +323,16 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         else:
             net = self.net_
             net.batch_size = batch_size
-        net.partial_fit(
-            X, targets,
-            epochs=1 if incremental else self.max_iter,
-            sample_weight=_as_dtype(sample_weight, X.dtype),
-            X_valid=X_val, y_valid=labels_val,
-            sample_weight_valid=_as_dtype(sw_val, X.dtype),
-            monitor_convergence=not incremental,
-        )
+        with torch_thread_budget() as n_threads:
+            net.partial_fit(
+                X, targets,
+                epochs=1 if incremental else self.max_iter,
+                sample_weight=_as_dtype(sample_weight, X.dtype),
+                X_valid=X_val, y_valid=labels_val,
+                sample_weight_valid=_as_dtype(sw_val, X.dtype),
+                monitor_convergence=not incremental,
+            )
+        self.torch_threads_ = n_threads
         self.net_ = net
         if not incremental and not dict(net.callbacks_)["convergence"].stopped_:
             warnings.warn(
@@ -741,6 +744,11 @@ _COMMON_ATTRIBUTES = """
 
     n_iter_ : int
         Number of epochs run since the network was initialised.
+
+    torch_threads_ : int
+        torch intra-op threads the last ``fit`` / ``partial_fit`` ran with:
+        torch's pool, or a share of it when several fits run at once in
+        threads of one process (see the user guide's section on scaling out).
 
     n_layers_ : int
         Number of layers, input and output included.
