@@ -379,7 +379,9 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
             for start in range(0, X.shape[0], _PREDICT_CHUNK):
                 chunk = net.to_device_tensor(X[start:start + _PREDICT_CHUNK])
                 outputs.append(net.module_.predict(chunk, activate=activate).cpu().numpy())
-        return outputs[0] if len(outputs) == 1 else np.concatenate(outputs)
+        out = outputs[0] if len(outputs) == 1 else np.concatenate(outputs)
+        _check_finite_outputs(out)
+        return out
 
     def _mc_forward(self, X, mc_samples):
         """``mc_samples`` stochastic passes with dropout on (MC dropout).
@@ -502,6 +504,20 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+def _check_finite_outputs(out):
+    """Refuse outputs that overflowed: finite inputs far outside the training range."""
+    finite = np.isfinite(out)
+    if finite.all():
+        return
+    rows = ~finite.reshape(-1, *out.shape[-2:]).all(axis=(0, 2))
+    raise ValueError(
+        f"The network's output is not finite (it overflowed {out.dtype}) for "
+        f"{int(rows.sum())} of {rows.size} rows of X, the first at row "
+        f"{int(np.argmax(rows))}: their values are far outside the range the model "
+        "was trained on. Scale X as the training data were scaled (e.g. with the "
+        "same StandardScaler), or train in float64.")
 
 
 def _as_dtype(a, dtype):
@@ -864,6 +880,11 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
     def _validate_targets(self, y, incremental, first_pass, classes=None):
         y = column_or_1d(y, warn=True)
         target_type = type_of_target(y, input_name="y")
+        kinds = {type(v).__name__ for v in y} if y.dtype == object else set()
+        if target_type == "unknown" and len(kinds) > 1:
+            raise ValueError(
+                f"y mixes labels of types {sorted(kinds)}; RegularizedMLPClassifier "
+                "needs labels of one type (all strings or all numbers).")
         if target_type not in ("binary", "multiclass"):
             raise ValueError(
                 f"Unknown label type: {target_type!r}. RegularizedMLPClassifier "
