@@ -515,9 +515,11 @@ def _check_finite_outputs(out):
     raise ValueError(
         f"The network's output is not finite (it overflowed {out.dtype}) for "
         f"{int(rows.sum())} of {rows.size} rows of X, the first at row "
-        f"{int(np.argmax(rows))}: their values are far outside the range the model "
-        "was trained on. Scale X as the training data were scaled (e.g. with the "
-        "same StandardScaler), or train in float64.")
+        f"{int(np.argmax(rows))}. Either these rows are far outside the range the "
+        "model was trained on (scale X as the training data were scaled, e.g. with "
+        "the same StandardScaler, or train in float64), or the weights have grown "
+        "too large (after a DivergenceError: refit with a smaller "
+        "learning_rate_init).")
 
 
 def _as_dtype(a, dtype):
