@@ -29,7 +29,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from skreg import DivergenceError, RegularizedMLPClassifier, RegularizedMLPRegressor
 
-HOSTILE = settings(max_examples=100, deadline=None, derandomize=True,
+HOSTILE = settings(max_examples=100, deadline=None, derandomize=True, database=None,
                    suppress_health_check=[HealthCheck.too_slow,
                                           HealthCheck.data_too_large])
 TINY = dict(hidden_layer_sizes=(3,), max_iter=2, random_state=0)
