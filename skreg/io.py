@@ -48,7 +48,6 @@ except ImportError as exc:  # pragma: no cover - exercised without skops only
         "joblib work without it but must only load files you trust."
     ) from exc
 
-from sklearn.utils.validation import check_is_fitted
 from skorch.history import History
 
 from ._mlp import BaseRegularizedMLP, RegularizedMLPClassifier, RegularizedMLPRegressor

@@ -292,7 +292,8 @@ def _frame(kinds, n, rng):
             "int": lambda: pd.Series(base),
             "bool": lambda: pd.Series(base > 1),
             "category_num": lambda: pd.Series(base).astype("category"),
-            "category_str": lambda: pd.Series(np.array(list("abcd"))[base]).astype("category"),
+            "category_str": lambda: pd.Series(
+                np.array(list("abcd"))[base]).astype("category"),
             "Int64": lambda: pd.Series(base, dtype="Int64"),
             "Int64_na": lambda: pd.Series(base, dtype="Int64").mask(base == 0),
             "Float64": lambda: pd.Series(base * 0.5, dtype="Float64"),

@@ -7,14 +7,13 @@ The divergence tests complement tests/test_estimators.py (a diverging
 import gc
 import os
 import threading
-import warnings
 
 import joblib
 import numpy as np
 import pytest
 import torch
 from sklearn.base import clone
-from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, KFold
 
 import skreg
