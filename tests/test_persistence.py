@@ -109,13 +109,18 @@ def test_skops_round_trip_of_a_float32_multi_output_regressor(params):
     np.testing.assert_array_equal(out, reg.predict(X))
 
 
+@pytest.mark.parametrize("round_trip", [
+    lambda est: skreg.io.loads(skreg.io.dumps(est)),
+    lambda est: pickle.loads(pickle.dumps(est)),
+], ids=["skops", "pickle"])
 @pytest.mark.parametrize("Est", [RegularizedMLPClassifier, RegularizedMLPRegressor])
-def test_training_goes_on_after_loading_exactly_as_without_the_round_trip(Est, data):
+def test_training_goes_on_after_loading_exactly_as_without_the_round_trip(
+        Est, round_trip, data):
     X, labels = data
     y = labels if Est is RegularizedMLPClassifier else X[:, 0] - X[:, 1]
     # dropout and input noise draw from the generators whose state is saved
     est = Est(**TINY, dropout=0.3, input_noise=0.1).fit(X, y)
-    loaded = skreg.io.loads(skreg.io.dumps(est))
+    loaded = round_trip(est)
     for model in (est, loaded):
         model.partial_fit(X, y)
         model.set_params(warm_start=True, max_iter=2).fit(X, y)
@@ -247,20 +252,23 @@ def test_joblib_memory_mapped_load_predicts(data, tmp_path):
                                   clf.predict_proba(X))
 
 
-class _CudaGeneratorState:
-    """Pickles exactly as the ``torch.Generator`` of a CUDA-trained net does."""
+class _CudaGenerator:
+    """Stands in for the ``torch.Generator`` of a CUDA-trained net.
 
-    def __init__(self, generator):
-        self.state = generator.__reduce__()[2]
+    It has a CUDA generator's device and state (seed and offset), and pickles
+    exactly as a CUDA generator does, which fails to load without CUDA.
+    """
+
+    device = torch.device("cuda", 0)
+
+    def get_state(self):
+        return torch.zeros(16, dtype=torch.uint8)
 
     def __reduce__(self):
-        return (torch.Generator, (torch.device("cuda", 0),), self.state)
+        return (torch.Generator, (self.device,), torch.Generator().__reduce__()[2])
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
-@pytest.mark.xfail(raises=RuntimeError, strict=False,
-                   reason="TabularNet pickles its torch.Generator with its device: a "
-                          "CUDA generator cannot be rebuilt without CUDA")
 def test_pickle_of_a_cuda_trained_model_loads_on_a_cpu_only_machine(data):
     X, labels = data
     clf = RegularizedMLPClassifier(**TINY).fit(X, labels)
@@ -268,13 +276,15 @@ def test_pickle_of_a_cuda_trained_model_loads_on_a_cpu_only_machine(data):
     # what differs in the pickle of the same model trained with device='cuda'
     # (skorch stores module, criterion and optimizer with a map_location)
     clf.net_.device = "cuda"
-    clf.net_.generator_ = _CudaGeneratorState(clf.net_.generator_)
+    clf.net_.generator_ = _CudaGenerator()
     blob = pickle.dumps(clf)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # skorch: "loaded on the CPU"
         loaded = pickle.loads(blob)
-    assert loaded.net_.device == "cpu"
+    assert str(loaded.net_.device) == "cpu"
+    assert loaded.net_.generator_.device.type == "cpu"
     np.testing.assert_array_equal(loaded.predict_proba(X), expected)
+    assert loaded.partial_fit(X, labels).n_iter_ == clf.n_iter_ + 1  # trains on
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA is not available")

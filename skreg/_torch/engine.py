@@ -259,6 +259,28 @@ class TabularNet(NeuralNet):
             callbacks.append(("print_log", PrintLog()))
         return callbacks
 
+    # ------------------------------------------------------------------ pickling
+    def __getstate__(self):
+        state = super().__getstate__()
+        generator = state.get("generator_")
+        if generator is not None:
+            # a torch.Generator pickles with its device, which a machine
+            # without that device cannot rebuild: keep the device type and
+            # the state only
+            state["generator_"] = (generator.device.type, generator.get_state())
+        return state
+
+    def __setstate__(self, state):
+        generator = state.get("generator_")
+        super().__setstate__(state)  # maps a CUDA device to the CPU without CUDA
+        if isinstance(generator, tuple):
+            device_type, generator_state = generator
+            self.generator_ = torch.Generator(device=self.device)
+            if self.generator_.device.type == device_type:
+                self.generator_.set_state(generator_state)
+            else:
+                self.generator_.manual_seed(self.seed)
+
     # ------------------------------------------------------------ initialisation
     def initialize_module(self):
         super().initialize_module()
