@@ -1,8 +1,15 @@
 """skreg: regularized neural networks for tabular data with a scikit-learn API."""
 
-from ._cv import RegularizedMLPClassifierCV, RegularizedMLPRegressorCV
-from ._mlp import RegularizedMLPClassifier, RegularizedMLPRegressor
-from ._torch.engine import DivergenceError
+from ._show_versions import _check_dependencies
+
+# before torch or scikit-learn is imported: an incompatible installation gets
+# one clear message instead of an error from deep inside an import
+_check_dependencies()
+
+from ._cv import RegularizedMLPClassifierCV, RegularizedMLPRegressorCV  # noqa: E402
+from ._mlp import RegularizedMLPClassifier, RegularizedMLPRegressor  # noqa: E402
+from ._show_versions import show_versions  # noqa: E402
+from ._torch.engine import DivergenceError  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -13,4 +20,5 @@ __all__ = [
     "RegularizedMLPRegressor",
     "RegularizedMLPRegressorCV",
     "__version__",
+    "show_versions",
 ]

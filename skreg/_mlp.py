@@ -189,23 +189,28 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         return _dense(X, self.net_.module_.coef_flat.dtype)
 
     # -------------------------------------------------------------------- fit
-    def _build_net(self, n_features, batch_size, device, dtype):
-        hidden = self._hidden_sizes()
-        solver_kwargs = {
+    def _solver_kwargs(self, solver, penalty, batch_size):
+        """Keyword arguments of ``solver``'s torch optimizer, ``lr`` aside."""
+        kwargs = {
             "adam": {"betas": (self.beta_1, self.beta_2), "eps": self.epsilon},
             "adamw": {"betas": (self.beta_1, self.beta_2), "eps": self.epsilon},
             "sgd": {"momentum": self.momentum,
                     "nesterov": self.nesterovs_momentum and self.momentum > 0},
             "lbfgs": {},
-        }[self.solver]
+        }[solver]
+        if solver == "adamw":
+            # AdamW applies w <- w - lr * weight_decay * w each step; this
+            # value makes that the L2 part of alpha / batch_size
+            kwargs["weight_decay"] = penalty.l2 / batch_size
+        return kwargs
+
+    def _build_net(self, n_features, batch_size, device, dtype):
+        hidden = self._hidden_sizes()
         penalty = make_penalty(self.penalty, self.alpha, self.l1_ratio, self.p)
+        solver_kwargs = self._solver_kwargs(self.solver, penalty, batch_size)
         dropout = self._dropout_rates(len(hidden))
         self._check_lbfgs(penalty, dropout)
         decoupled = self.solver == "adamw"
-        if decoupled:
-            # AdamW applies w <- w - lr * weight_decay * w each step; this
-            # value makes that the L2 part of alpha / batch_size
-            solver_kwargs["weight_decay"] = penalty.l2 / batch_size
         adaptive = self.learning_rate == "adaptive"
         if self.early_stopping:
             stopping = Convergence(monitor="valid_score", lower_is_better=False,
@@ -323,6 +328,8 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         else:
             net = self.net_
             net.batch_size = batch_size
+            if not incremental:
+                self._restart_optimizer(net, batch_size)
         with torch_thread_budget() as n_threads:
             net.partial_fit(
                 X, targets,
@@ -340,6 +347,23 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
                 "and the optimization hasn't converged yet.", ConvergenceWarning,
                 stacklevel=3)
         return self
+
+    def _restart_optimizer(self, net, batch_size):
+        """A new optimizer with the current hyperparameters, as at every fit.
+
+        scikit-learn's MLP builds its optimizer anew on each ``fit``: a warm
+        start keeps the weights, not the optimizer's state, and takes the
+        current ``learning_rate_init``, ``beta_1``, ``momentum``, ... into
+        account. The solver itself stays the one the network was built with.
+        """
+        solver = next(name for name, cls in SOLVERS.items() if cls is net.optimizer)
+        net.lr = self.learning_rate_init
+        for key, value in self._solver_kwargs(solver, net.penalty, batch_size).items():
+            setattr(net, f"optimizer__{key}", value)
+        schedule = dict(net.callbacks_).get("lr_schedule")
+        if schedule is not None:
+            schedule.lr0, schedule.power_t = self.learning_rate_init, self.power_t
+        net.initialize_optimizer()
 
     def _effective_sample_weight(self, labels, sample_weight):
         return sample_weight
@@ -382,7 +406,9 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
             for start in range(0, X.shape[0], _PREDICT_CHUNK):
                 chunk = net.to_device_tensor(X[start:start + _PREDICT_CHUNK])
                 outputs.append(net.module_.predict(chunk, activate=activate).cpu().numpy())
-        return outputs[0] if len(outputs) == 1 else np.concatenate(outputs)
+        out = outputs[0] if len(outputs) == 1 else np.concatenate(outputs)
+        _check_finite_outputs(out)
+        return out
 
     def _mc_forward(self, X, mc_samples):
         """``mc_samples`` stochastic passes with dropout on (MC dropout).
@@ -505,6 +531,22 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+def _check_finite_outputs(out):
+    """Refuse outputs that overflowed: finite inputs far outside the training range."""
+    finite = np.isfinite(out)
+    if finite.all():
+        return
+    rows = ~finite.reshape(-1, *out.shape[-2:]).all(axis=(0, 2))
+    raise ValueError(
+        f"The network's output is not finite (it overflowed {out.dtype}) for "
+        f"{int(rows.sum())} of {rows.size} rows of X, the first at row "
+        f"{int(np.argmax(rows))}. Either these rows are far outside the range the "
+        "model was trained on (scale X as the training data were scaled, e.g. with "
+        "the same StandardScaler, or train in float64), or the weights have grown "
+        "too large (after a DivergenceError: refit with a smaller "
+        "learning_rate_init).")
 
 
 def _as_dtype(a, dtype):
@@ -675,7 +717,10 @@ _COMMON_PARAMS = """
         Print one line per epoch (losses, validation score, duration).
 
     warm_start : bool, default=False
-        Continue from the previous solution on the next ``fit``.
+        Continue from the previous solution on the next ``fit``. As in
+        scikit-learn, each ``fit`` starts a new optimizer with the current
+        ``learning_rate_init``, ``momentum``, ``beta_1``, ... (``partial_fit``
+        goes on with the optimizer it has).
 
     momentum : float, default=0.9
         Momentum for ``solver='sgd'``.
@@ -872,6 +917,11 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
     def _validate_targets(self, y, incremental, first_pass, classes=None):
         y = column_or_1d(y, warn=True)
         target_type = type_of_target(y, input_name="y")
+        kinds = {type(v).__name__ for v in y} if y.dtype == object else set()
+        if target_type == "unknown" and len(kinds) > 1:
+            raise ValueError(
+                f"y mixes labels of types {sorted(kinds)}; RegularizedMLPClassifier "
+                "needs labels of one type (all strings or all numbers).")
         if target_type not in ("binary", "multiclass"):
             raise ValueError(
                 f"Unknown label type: {target_type!r}. RegularizedMLPClassifier "
@@ -911,6 +961,23 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
             targets = np.full((len(labels), n_classes), eps / (n_classes - 1))
             targets[np.arange(len(labels)), labels] = 1 - eps
         return targets, labels
+
+    def _restart_optimizer(self, net, batch_size):
+        """A new optimizer with the current hyperparameters, as at every fit.
+
+        scikit-learn's MLP builds its optimizer anew on each ``fit``: a warm
+        start keeps the weights, not the optimizer's state, and takes the
+        current ``learning_rate_init``, ``beta_1``, ``momentum``, ... into
+        account. The solver itself stays the one the network was built with.
+        """
+        solver = next(name for name, cls in SOLVERS.items() if cls is net.optimizer)
+        net.lr = self.learning_rate_init
+        for key, value in self._solver_kwargs(solver, net.penalty, batch_size).items():
+            setattr(net, f"optimizer__{key}", value)
+        schedule = dict(net.callbacks_).get("lr_schedule")
+        if schedule is not None:
+            schedule.lr0, schedule.power_t = self.learning_rate_init, self.power_t
+        net.initialize_optimizer()
 
     def _effective_sample_weight(self, labels, sample_weight):
         if self.class_weight is None:

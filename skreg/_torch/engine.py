@@ -32,7 +32,7 @@ from .optim import l1_prox, step_function, step_sizes
 
 
 class DivergenceError(ValueError, FloatingPointError):
-    """Raised when the training loss becomes NaN or infinite."""
+    """Raised when the training objective (data loss + penalty) becomes NaN or infinite."""
 
 
 class Convergence(EarlyStopping):
@@ -181,6 +181,36 @@ class DropoutMasks:
         return masks
 
 
+def _clone_state(obj):
+    """A copy of an optimizer's state with every tensor cloned."""
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().clone()
+    if isinstance(obj, dict):
+        return {k: _clone_state(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_clone_state(v) for v in obj)
+    return obj
+
+
+def _restore_state(state, saved):
+    """Puts an optimizer's ``state`` back to ``saved`` (from :func:`_clone_state`).
+
+    Tensors are restored in place, since step functions hold references to
+    them; state entries created since the snapshot are removed.
+    """
+    for param, current in state.items():
+        before = saved.get(param, {})
+        for key in [k for k in current if k not in before]:
+            del current[key]
+        for key, value in before.items():
+            old = current.get(key)
+            if (isinstance(value, torch.Tensor) and isinstance(old, torch.Tensor)
+                    and old.shape == value.shape and old.dtype == value.dtype):
+                old.copy_(value)
+            else:
+                current[key] = value
+
+
 def _optimizer_instance(cls, groups, **kwargs):
     """``cls(groups, **kwargs)``, fused when this torch build supports it.
 
@@ -258,6 +288,28 @@ class TabularNet(NeuralNet):
         if self.verbose:
             callbacks.append(("print_log", PrintLog()))
         return callbacks
+
+    # ------------------------------------------------------------------ pickling
+    def __getstate__(self):
+        state = super().__getstate__()
+        generator = state.get("generator_")
+        if generator is not None:
+            # a torch.Generator pickles with its device, which a machine
+            # without that device cannot rebuild: keep the device type and
+            # the state only
+            state["generator_"] = (generator.device.type, generator.get_state())
+        return state
+
+    def __setstate__(self, state):
+        generator = state.get("generator_")
+        super().__setstate__(state)  # maps a CUDA device to the CPU without CUDA
+        if isinstance(generator, tuple):
+            device_type, generator_state = generator
+            self.generator_ = torch.Generator(device=self.device)
+            if self.generator_.device.type == device_type:
+                self.generator_.set_state(generator_state)
+            else:
+                self.generator_.manual_seed(self.seed)
 
     # ------------------------------------------------------------ initialisation
     def initialize_module(self):
@@ -341,10 +393,14 @@ class TabularNet(NeuralNet):
             valid = (self.to_device_tensor(X_valid), self.to_device_tensor(y_valid),
                      self.to_device_tensor(sample_weight_valid))
 
+        # restored when an epoch diverges: parameters, buffers (batch-norm
+        # statistics) and the optimizer's state (moments, momentum)
+        module_tensors = [*module.parameters(), *module.buffers()]
         for _ in range(epochs):
             self.notify("on_epoch_begin")
             self.history.record("lr", float(self.optimizer_.param_groups[0]["lr"]))
-            snapshot = [p.detach().clone() for p in (module.coef_flat, module.intercept_flat)]
+            snapshot = [t.detach().clone() for t in module_tensors]
+            optimizer_snapshot = _clone_state(self.optimizer_.state)
             module.train()
             loss_sum = torch.zeros((), dtype=torch.float64, device=X.device)
             perm = (torch.randperm(n, generator=self.generator_, device=X.device)
@@ -367,16 +423,18 @@ class TabularNet(NeuralNet):
             penalty = penalty / mean_batch_weight
             train_loss, penalty = torch.stack([loss_sum / total_weight, penalty]).tolist()
             epoch = len(self.history)
-            if not np.isfinite(train_loss):
+            if not np.isfinite(train_loss + penalty):
                 with torch.no_grad():
-                    module.coef_flat.copy_(snapshot[0])
-                    module.intercept_flat.copy_(snapshot[1])
+                    for tensor, saved in zip(module_tensors, snapshot):
+                        tensor.copy_(saved)
+                _restore_state(self.optimizer_.state, optimizer_snapshot)
                 del self.history[-1]  # the diverged epoch did not happen
+                what = (f"training loss became {train_loss}" if not np.isfinite(train_loss)
+                        else f"penalty became {penalty}")
                 raise DivergenceError(
-                    f"Training diverged at epoch {epoch}: the training loss became "
-                    f"{train_loss}. Try a smaller learning_rate_init (now {self.lr}), "
-                    "scale the input features (e.g. StandardScaler), or clip extreme "
-                    "target values.")
+                    f"Training diverged at epoch {epoch}: the {what}. Try a smaller "
+                    f"learning_rate_init (now {self.lr}), scale the input features "
+                    "(e.g. StandardScaler), or clip extreme target values.")
             self.history.record("train_loss", train_loss)
             self.history.record("penalty", penalty)
             self.history.record("loss", train_loss + penalty)
