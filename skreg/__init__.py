@@ -1,5 +1,6 @@
 """skreg: regularized neural networks for tabular data with a scikit-learn API."""
 
+from . import datasets, metrics, plotting
 from ._mlp import RegularizedMLPClassifier, RegularizedMLPRegressor
 from ._torch.engine import DivergenceError
 
@@ -10,4 +11,7 @@ __all__ = [
     "RegularizedMLPClassifier",
     "RegularizedMLPRegressor",
     "__version__",
+    "datasets",
+    "metrics",
+    "plotting",
 ]
