@@ -92,8 +92,10 @@ class TrainingHistoryDisplay:
         Epoch numbers (1-based).
     train_loss : array-like of shape (n_epochs,)
         Training loss per epoch.
-    valid_loss : array-like of shape (n_epochs,), default=None
-        Validation loss per epoch.
+    valid_loss : array-like of shape (n_valid,), default=None
+        Validation loss at the epochs ``valid_epochs``.
+    valid_epochs : array-like of shape (n_valid,), default=None
+        Epochs of ``valid_loss``; None means every epoch (``epochs``).
     best_epoch : int, default=None
         Epoch to mark; None marks none.
     l1_norm, l2_norm : array-like of shape (n_epochs,), default=None
@@ -129,9 +131,9 @@ class TrainingHistoryDisplay:
     True
     """
 
-    def __init__(self, *, epochs, train_loss, valid_loss=None, best_epoch=None,
-                 l1_norm=None, l2_norm=None, snapshot_epochs=None, snapshots=None,
-                 estimator_name=None):
+    def __init__(self, *, epochs, train_loss, valid_loss=None, valid_epochs=None,
+                 best_epoch=None, l1_norm=None, l2_norm=None, snapshot_epochs=None,
+                 snapshots=None, estimator_name=None):
         self.epochs = np.asarray(epochs)
         self.train_loss = np.asarray(train_loss, dtype=float)
         if self.train_loss.shape != self.epochs.shape:
@@ -139,10 +141,11 @@ class TrainingHistoryDisplay:
                 f"train_loss must have one value per epoch ({self.epochs.shape[0]}); got "
                 f"shape {self.train_loss.shape}.")
         self.valid_loss = None if valid_loss is None else np.asarray(valid_loss, dtype=float)
-        if self.valid_loss is not None and self.valid_loss.shape != self.epochs.shape:
+        self.valid_epochs = self.epochs if valid_epochs is None else np.asarray(valid_epochs)
+        if self.valid_loss is not None and self.valid_loss.shape != self.valid_epochs.shape:
             raise ValueError(
-                f"valid_loss must have one value per epoch ({self.epochs.shape[0]}); got "
-                f"shape {self.valid_loss.shape}.")
+                f"valid_loss must have one value per entry of valid_epochs (or per epoch, "
+                f"{self.valid_epochs.shape[0]}); got shape {self.valid_loss.shape}.")
         self.best_epoch = best_epoch
         self.l1_norm = None if l1_norm is None else np.asarray(l1_norm, dtype=float)
         self.l2_norm = None if l2_norm is None else np.asarray(l2_norm, dtype=float)
@@ -151,18 +154,21 @@ class TrainingHistoryDisplay:
         self.estimator_name = estimator_name
 
     @classmethod
-    def from_estimator(cls, estimator, *, valid_loss=None, max_trajectories=300,
-                       log_x=True, ax=None, name=None):
+    def from_estimator(cls, estimator, *, valid_loss=None, valid_epochs=None,
+                       max_trajectories=300, log_x=True, ax=None, name=None):
         """Plot the ``history_`` of a fitted skreg estimator.
 
         Parameters
         ----------
         estimator : RegularizedMLPClassifier, RegularizedMLPRegressor or Pipeline
             Fitted; a pipeline's last step is used.
-        valid_loss : array-like of shape (n_epochs,), default=None
-            Validation loss per epoch computed outside the estimator. None
-            uses ``history_[:, 'valid_loss']`` when the estimator recorded
-            it (``early_stopping=True``).
+        valid_loss : array-like of shape (n_valid,), default=None
+            Validation loss computed outside the estimator (in the units of
+            ``history_[:, 'train_loss']``), at the epochs ``valid_epochs``.
+            None uses ``history_[:, 'valid_loss']`` when the estimator
+            recorded it (``early_stopping=True``).
+        valid_epochs : array-like of shape (n_valid,), default=None
+            Epochs of ``valid_loss``; None means every epoch.
         max_trajectories : int, default=300
             Plot at most this many weight trajectories, evenly spaced over
             the weights (all of them if there are fewer).
@@ -176,7 +182,7 @@ class TrainingHistoryDisplay:
         Returns
         -------
         display : TrainingHistoryDisplay
-            The best epoch is ``argmin(valid_loss)`` when ``valid_loss`` is
+            The best epoch is the epoch of the smallest ``valid_loss`` when it is
             given, else the estimator's ``history_[-1, 'best_epoch']`` (the
             epoch whose weights early stopping restored), else None.
         """
@@ -190,11 +196,12 @@ class TrainingHistoryDisplay:
         best = None
         if valid_loss is not None:
             valid_loss = np.asarray(valid_loss, dtype=float)
-            if valid_loss.shape != epochs.shape:
+            at = epochs if valid_epochs is None else np.asarray(valid_epochs)
+            if valid_loss.shape != at.shape:
                 raise ValueError(
-                    f"valid_loss must have one value per epoch ({len(epochs)}); got shape "
-                    f"{valid_loss.shape}.")
-            best = int(epochs[np.nanargmin(valid_loss)])
+                    f"valid_loss must have one value per entry of valid_epochs (or per "
+                    f"epoch, {len(at)}); got shape {valid_loss.shape}.")
+            best = int(at[np.nanargmin(valid_loss)])
         elif all("valid_loss" in r for r in rows):
             valid_loss = [r["valid_loss"] for r in rows]
         if best is None and "best_epoch" in rows[-1]:
@@ -212,7 +219,8 @@ class TrainingHistoryDisplay:
                 keep = np.linspace(0, snapshots.shape[1] - 1, max_trajectories).astype(int)
                 snapshots = snapshots[:, keep]
         display = cls(epochs=epochs, train_loss=[r["train_loss"] for r in rows],
-                      valid_loss=valid_loss, best_epoch=best, l1_norm=column("l1_norm"),
+                      valid_loss=valid_loss, valid_epochs=valid_epochs, best_epoch=best,
+                      l1_norm=column("l1_norm"),
                       l2_norm=column("l2_norm"), snapshot_epochs=snapshot_epochs,
                       snapshots=snapshots, estimator_name=name or type(est).__name__)
         return display.plot(ax=ax, log_x=log_x)
@@ -238,7 +246,7 @@ class TrainingHistoryDisplay:
         ax_loss, ax_w = ax
         ax_loss.plot(self.epochs, self.train_loss, label="train loss")
         if self.valid_loss is not None:
-            ax_loss.plot(self.epochs, self.valid_loss, label="validation loss")
+            ax_loss.plot(self.valid_epochs, self.valid_loss, label="validation loss")
         if self.best_epoch is not None:
             for a in ax:
                 a.axvline(self.best_epoch, color="r", ls="--", lw=1)
@@ -251,7 +259,7 @@ class TrainingHistoryDisplay:
         ax_loss.legend(loc="lower left", frameon=False)
         ax_loss.grid(lw=0.3)
         if self.snapshots is not None:
-            alpha = min(0.5, max(0.03, 10.0 / self.snapshots.shape[1]))
+            alpha = min(0.6, max(0.15, 20.0 / self.snapshots.shape[1]))
             ax_w.plot(self.snapshot_epochs, self.snapshots, color="k", lw=0.5, alpha=alpha)
         ax_w.set(xlabel="epoch", ylabel="weight values" if self.snapshots is not None else "")
         ax_w.grid(lw=0.3)
@@ -262,8 +270,11 @@ class TrainingHistoryDisplay:
                 twin.plot(self.epochs, self.l1_norm, color="tab:red", label="L1 norm")
             if self.l2_norm is not None:
                 twin.plot(self.epochs, self.l2_norm, color="tab:blue", label="L2 norm")
+            norms = [v for v in (self.l1_norm, self.l2_norm) if v is not None]
+            if all(np.all(v > 0) for v in norms):
+                twin.set_yscale("log")  # L1 and L2 norms differ by orders of magnitude
             twin.set(ylabel="norm of the weights")
-            twin.legend(loc="upper left", frameon=False)
+            twin.legend(loc="upper right", frameon=False)
             self.norm_ax_ = twin
         if log_x:
             ax_loss.set_xscale("log")
@@ -474,8 +485,8 @@ class DecisionBoundaryGridDisplay:
 
     def _draw_points(self, ax, cmap):
         for a, name in zip(ax, self.names):
-            a.scatter(self.X[:, 0], self.X[:, 1], c=self.y, cmap=cmap, s=10,
-                      edgecolors="k", linewidths=0.4)
+            a.scatter(self.X[:, 0], self.X[:, 1], c=self.y, cmap=cmap, s=16,
+                      edgecolors="white", linewidths=0.6)
             a.set_title(name, fontsize=10)
             a.set(xticks=[], yticks=[], xlabel="", ylabel="")
         self.ax_ = ax
@@ -675,6 +686,8 @@ class ComparisonDisplay:
         Standard deviation of the test score (error bars).
     score_name : str, default='score'
         Label of the y axis.
+    test_label : str, default='test'
+        Legend label of the test scores (e.g. 'validation').
 
     Attributes
     ----------
@@ -684,12 +697,14 @@ class ComparisonDisplay:
         The figure.
     """
 
-    def __init__(self, names, train_scores, test_scores, *, test_std=None, score_name="score"):
+    def __init__(self, names, train_scores, test_scores, *, test_std=None, score_name="score",
+                 test_label="test"):
         self.names = list(names)
         self.train_scores = np.asarray(train_scores, dtype=float)
         self.test_scores = np.asarray(test_scores, dtype=float)
         self.test_std = None if test_std is None else np.asarray(test_std, dtype=float)
         self.score_name = score_name
+        self.test_label = test_label
         n = len(self.names)
         for key in ("train_scores", "test_scores", "test_std"):
             value = getattr(self, key)
@@ -738,7 +753,8 @@ class ComparisonDisplay:
         ax.scatter(x, self.train_scores, color="tab:blue", label="train", zorder=3)
         ax.errorbar(x, self.test_scores, yerr=self.test_std, fmt="o", color="tab:red",
                     capsize=3, zorder=3,
-                    label="test" if self.test_std is None else "test (mean, std over folds)")
+                    label=self.test_label if self.test_std is None
+                    else f"{self.test_label} (mean, std over folds)")
         ax.axhline(self.train_scores[0], color="tab:blue", ls="--", lw=0.7, alpha=0.6)
         ax.axhline(self.test_scores[0], color="tab:red", ls="--", lw=0.7, alpha=0.6)
         ax.set_xticks(x)
