@@ -33,7 +33,7 @@ def _rst_to_markdown(text):
             # a literal block: "text::" then an indented block
             head = line.rstrip()[:-2].rstrip()
             if head:
-                out.append(head + ":")
+                out.append(_inline(head) + ":")
             i += 1
             block = []
             while i < len(lines) and (not lines[i].strip() or lines[i].startswith("    ")):
@@ -45,11 +45,15 @@ def _rst_to_markdown(text):
                 block.pop(0)
             out += ["", "```text", *block, "```", ""]
             continue
-        out.append(line)
+        out.append(_inline(line))
         i += 1
-    md = "\n".join(out)
-    md = re.sub(r":(?:func|class|meth|data|mod):`~?([^`]+)`", r"`\1`", md)
-    return md.replace("``", "`")
+    return "\n".join(out)
+
+
+def _inline(text):
+    """Inline reStructuredText markup (roles, double backquotes) as Markdown code."""
+    text = re.sub(r":(?:func|class|meth|data|mod):`~?([^`]+)`", r"`\1`", text)
+    return text.replace("``", "`")
 
 
 def _page(path):
