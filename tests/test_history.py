@@ -82,3 +82,12 @@ def test_bad_snapshot_every_is_named(data, value):
     X, y = data
     with pytest.raises(ValueError, match="snapshot_every"):
         RegularizedMLPRegressor(snapshot_every=value, max_iter=2).fit(X, y)
+
+
+def test_verbose_rows_leave_out_the_weight_statistics(data, capsys):
+    X, y = data
+    reg = RegularizedMLPRegressor((6,), snapshot_every=1, max_iter=2, verbose=True,
+                                  random_state=0).fit(X, y)
+    out = capsys.readouterr().out
+    assert "train_loss" in out and "coef_snapshot" not in out and "l1_norm" not in out
+    assert len(reg.history_[:, "coef_snapshot"]) == 2  # still recorded

@@ -113,6 +113,7 @@ class WeightStatistics(Callback):
     """
 
     near_zero = 1e-3
+    keys = ["l1_norm", "l2_norm", "frac_near_zero", "frac_zero", "coef_snapshot"]
 
     def __init__(self, snapshot_every=None):
         self.snapshot_every = snapshot_every
@@ -299,7 +300,8 @@ class TabularNet(NeuralNet):
         callbacks = [("epoch_timer", EpochTimer()),
                      ("weight_statistics", WeightStatistics(self.snapshot_every))]
         if self.verbose:
-            callbacks.append(("print_log", PrintLog()))
+            # the weight statistics stay in the history, out of the printed row
+            callbacks.append(("print_log", PrintLog(keys_ignored=WeightStatistics.keys)))
         return callbacks
 
     # ------------------------------------------------------------ initialisation
