@@ -113,3 +113,14 @@ def test_bad_inputs_are_rejected():
         expected_calibration_error(y, np.array([0.2, 0.5, 0.9]))
     with pytest.raises(ValueError, match="not in labels"):
         expected_calibration_error(np.array([0, 1, 5]), np.ones((3, 2)) / 2, labels=[0, 1])
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import skreg.datasets
+    import skreg.metrics
+
+    for module in (skreg.metrics, skreg.datasets):
+        result = doctest.testmod(module)
+        assert result.attempted > 0 and result.failed == 0
