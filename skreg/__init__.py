@@ -6,6 +6,7 @@ from ._show_versions import _check_dependencies
 # one clear message instead of an error from deep inside an import
 _check_dependencies()
 
+from . import datasets, metrics, plotting  # noqa: E402
 from ._cv import RegularizedMLPClassifierCV, RegularizedMLPRegressorCV  # noqa: E402
 from ._mlp import RegularizedMLPClassifier, RegularizedMLPRegressor  # noqa: E402
 from ._show_versions import show_versions  # noqa: E402
@@ -20,5 +21,8 @@ __all__ = [
     "RegularizedMLPRegressor",
     "RegularizedMLPRegressorCV",
     "__version__",
+    "datasets",
+    "metrics",
+    "plotting",
     "show_versions",
 ]

@@ -104,6 +104,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         "epsilon": [Interval(Real, 0, None, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "device": [str],
+        "snapshot_every": [Interval(Integral, 1, None, closed="left"), None],
     }
 
     @abstractmethod
@@ -113,7 +114,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
                  nesterovs_momentum, early_stopping, validation_fraction, beta_1,
                  beta_2, epsilon, n_iter_no_change, device, l1_method, p, group_alpha,
                  max_norm, input_noise, hidden_noise, mixup, batch_norm, learning_rate,
-                 power_t):
+                 power_t, snapshot_every):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -148,6 +149,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         self.batch_norm = batch_norm
         self.learning_rate = learning_rate
         self.power_t = power_t
+        self.snapshot_every = snapshot_every
 
     # ------------------------------------------------------------------ hooks
     @abstractmethod
@@ -252,6 +254,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
             input_noise=self.input_noise,
             hidden_noise=self.hidden_noise,
             mixup=self.mixup,
+            snapshot_every=self.snapshot_every,
             **{f"optimizer__{k}": v for k, v in solver_kwargs.items()},
         ).initialize()
 
@@ -464,7 +467,8 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
     def history_(self):
         """Per-epoch :class:`skorch.History`: ``epoch``, ``train_loss``,
         ``penalty``, ``loss``, ``valid_loss``, ``valid_score``, ``best_epoch``,
-        ``dur``."""
+        ``lr``, ``dur``, ``l1_norm``, ``l2_norm``, ``frac_near_zero``,
+        ``frac_zero`` and (with ``snapshot_every``) ``coef_snapshot``."""
         return self.net_.history
 
     @property
@@ -753,6 +757,14 @@ _COMMON_PARAMS = """
     device : {'cpu', 'cuda', 'cuda:N', 'auto'}, default='cpu'
         Where the network trains and predicts; 'auto' picks CUDA when
         available. Fitted models pickle and load on CPU-only machines.
+
+    snapshot_every : int or None, default=None
+        Every ``snapshot_every`` epochs (epochs ``k, 2k, ...``, counted from
+        1 since initialisation) record a float64 copy of all connection
+        weights in ``history_`` under ``'coef_snapshot'``, shape
+        ``(n_weights,)``, the matrices of ``coefs_`` flattened row-major and
+        concatenated; for trajectory plots
+        (:class:`skreg.plotting.TrainingHistoryDisplay`). None records none.
 """
 
 _COMMON_ATTRIBUTES = """
@@ -808,7 +820,12 @@ _COMMON_ATTRIBUTES = """
         One dict per epoch with ``epoch``, ``train_loss`` (data loss),
         ``penalty`` (``alpha * P(W)`` over the mean batch weight), ``loss``
         (their sum), ``valid_loss`` and ``valid_score`` (early stopping),
-        ``best_epoch`` and ``dur`` (seconds).
+        ``best_epoch`` (the epoch with the best monitored value so far),
+        ``lr`` (the epoch's learning rate), ``dur`` (seconds), and the
+        weights' ``l1_norm`` (``sum |w|``), ``l2_norm`` (``sqrt(sum w^2)``),
+        ``frac_near_zero`` (share of ``|w| < 1e-3``) and ``frac_zero``
+        (share of ``w == 0``) after the epoch; ``coef_snapshot`` every
+        ``snapshot_every`` epochs.
 
     module_ : torch.nn.Module
         The trained network; ``module_(X)`` returns logits.
@@ -891,7 +908,7 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
                  beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, device="cpu",
                  l1_method="proximal", p=2.0, group_alpha=0.0, max_norm=None,
                  input_noise=0.0, hidden_noise=0.0, mixup=0.0, batch_norm=False,
-                 learning_rate="constant", power_t=0.5):
+                 learning_rate="constant", power_t=0.5, snapshot_every=None):
         super().__init__(
             hidden_layer_sizes, activation, solver=solver, penalty=penalty,
             alpha=alpha, l1_ratio=l1_ratio, dropout=dropout, batch_size=batch_size,
@@ -903,7 +920,7 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
             n_iter_no_change=n_iter_no_change, device=device, l1_method=l1_method,
             p=p, group_alpha=group_alpha, max_norm=max_norm, input_noise=input_noise,
             hidden_noise=hidden_noise, mixup=mixup, batch_norm=batch_norm,
-            learning_rate=learning_rate, power_t=power_t)
+            learning_rate=learning_rate, power_t=power_t, snapshot_every=snapshot_every)
         self.label_smoothing = label_smoothing
         self.class_weight = class_weight
 
@@ -1169,7 +1186,7 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
                  n_iter_no_change=10, device="cpu",
                  l1_method="proximal", p=2.0, group_alpha=0.0, max_norm=None,
                  input_noise=0.0, hidden_noise=0.0, mixup=0.0, batch_norm=False,
-                 learning_rate="constant", power_t=0.5):
+                 learning_rate="constant", power_t=0.5, snapshot_every=None):
         super().__init__(
             hidden_layer_sizes, activation, solver=solver, penalty=penalty,
             alpha=alpha, l1_ratio=l1_ratio, dropout=dropout, batch_size=batch_size,
@@ -1181,7 +1198,7 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
             n_iter_no_change=n_iter_no_change, device=device, l1_method=l1_method,
             p=p, group_alpha=group_alpha, max_norm=max_norm, input_noise=input_noise,
             hidden_noise=hidden_noise, mixup=mixup, batch_norm=batch_norm,
-            learning_rate=learning_rate, power_t=power_t)
+            learning_rate=learning_rate, power_t=power_t, snapshot_every=snapshot_every)
 
     def _n_outputs(self):
         return self._n_targets

@@ -6,6 +6,7 @@ baselines and an unregularized MLP on the same folds, and prints one table::
     skreg compare                                   # breast_cancer, 5 folds
     skreg compare --dataset diabetes --cv 10
     skreg compare --dataset data.csv --target price --task regression
+    skreg compare --plot comparison.png             # also save the figure
 
 From Python, :func:`compare` runs the same comparison on any ``X, y`` and
 returns a :class:`Comparison` whose ``rows`` hold the numbers.
@@ -568,12 +569,18 @@ def _add_compare(subparsers):
                    help="seed of the folds and of the models (default: 0)")
     p.add_argument("--max-iter", type=_int_at_least(1), default=None, metavar="N",
                    help=f"epochs of the MLPs (default: {_MLP_COMMON['max_iter']})")
+    p.add_argument("--plot", metavar="FILE",
+                   help="also save a figure of the train and test score of each model "
+                        "to FILE (format from the extension: .png, .pdf, .svg; needs "
+                        "matplotlib)")
     p.set_defaults(run=_run_compare, parser=p)
     return p
 
 
 def _run_compare(args):
     """Load the data, run :func:`compare`, print the table; return the status."""
+    if args.plot is not None:
+        _check_plot_target(args)
     try:
         X, y, task, categorical, notes = _load(args.dataset, args.target)
         if args.task != "auto":
@@ -595,7 +602,43 @@ def _run_compare(args):
         sys.stderr.write("\r" + " " * 40 + "\r")
     result.notes.extend(notes)
     sys.stdout.write(result.to_text())
+    if args.plot is not None:
+        _save_plot(result, args.plot)
     return 0
+
+
+def _check_plot_target(args):
+    """Fail before the fits if ``--plot FILE`` cannot be written."""
+    try:
+        import matplotlib.figure
+    except ImportError:
+        args.parser.error("--plot needs matplotlib: pip install \"skreg[plot]\"")
+    extension = os.path.splitext(args.plot)[1].lstrip(".").lower()
+    formats = matplotlib.figure.Figure().canvas.get_supported_filetypes()
+    if extension not in formats:
+        args.parser.error(
+            f"--plot {args.plot!r}: the file name must end in one of "
+            + ", ".join(f".{f}" for f in sorted(formats)) + ".")
+    folder = os.path.dirname(os.path.abspath(args.plot))
+    if not os.path.isdir(folder):
+        args.parser.error(f"--plot {args.plot!r}: folder {folder!r} does not exist.")
+
+
+def _save_plot(result, path):
+    """Save the train/test score figure of ``result`` to ``path``."""
+    import matplotlib
+
+    from .plotting import ComparisonDisplay
+
+    if not os.environ.get("MPLBACKEND"):
+        matplotlib.use("Agg")  # a file is the goal: no window
+    display = ComparisonDisplay.from_comparison(result)
+    display.ax_.set_title(result.description, fontsize=10)
+    display.figure_.savefig(path, dpi=120, bbox_inches="tight")
+    import matplotlib.pyplot as plt
+
+    plt.close(display.figure_)
+    print(f"figure saved to {path}")
 
 
 def _progress(name):

@@ -183,3 +183,23 @@ def test_no_command(capsys):
 def test_help(capsys):
     assert main(["compare", "--help"]) == 0
     assert "--dataset" in capsys.readouterr().out
+
+
+# ----------------------------------------------------------------- --plot FILE
+def test_plot_saves_the_train_and_test_score_figure(capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "comparison.png"
+    status, out, err = run(capsys, "--dataset", "iris", *FAST, "--plot", str(path))
+    assert status == 0, err
+    assert f"figure saved to {path}" in out
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5000
+
+
+@pytest.mark.parametrize("name, match", [("figure.xyz", "must end in"),
+                                         ("missing/figure.png", "does not exist")])
+def test_plot_bad_file_fails_before_fitting(capsys, tmp_path, name, match):
+    pytest.importorskip("matplotlib")
+    status, out, err = run(capsys, "--dataset", "iris", *FAST, "--plot",
+                           str(tmp_path / name))
+    assert status == 2 and match in err and "--plot" in err
+    assert "model" not in out  # nothing was fitted or printed

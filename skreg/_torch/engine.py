@@ -98,6 +98,44 @@ class Convergence(EarlyStopping):
             raise KeyboardInterrupt
 
 
+class WeightStatistics(Callback):
+    """Records statistics of the connection weights ``w`` after each epoch.
+
+    History keys (``W`` is every weight of every layer, biases excluded):
+    ``l1_norm`` ``= sum |w|``, ``l2_norm`` ``= sqrt(sum w^2)``,
+    ``frac_near_zero`` ``= mean(|w| < 1e-3)`` and ``frac_zero``
+    ``= mean(w == 0)``. With ``snapshot_every=k`` the epochs whose number
+    (1-based, counted since initialisation) is a multiple of ``k`` also record
+    ``coef_snapshot``, a float64 copy of all weights, shape ``(n_weights,)``,
+    in the order of ``coef_flat``.
+
+    It runs before the stopping rule, so the last epoch is recorded too.
+    """
+
+    near_zero = 1e-3
+    keys = ["l1_norm", "l2_norm", "frac_near_zero", "frac_zero", "coef_snapshot"]
+
+    def __init__(self, snapshot_every=None):
+        self.snapshot_every = snapshot_every
+
+    def on_epoch_end(self, net, **kwargs):
+        with torch.no_grad():
+            w = net.module_.coef_flat.detach()
+            a = w.abs()
+            stats = torch.stack([a.sum(), torch.linalg.vector_norm(w),
+                                 (a < self.near_zero).sum(), (a == 0).sum()])
+            l1, l2, near, zero = stats.double().tolist()  # one host sync per epoch
+        n = max(w.numel(), 1)
+        history = net.history
+        history.record("l1_norm", l1)
+        history.record("l2_norm", l2)
+        history.record("frac_near_zero", near / n)
+        history.record("frac_zero", zero / n)
+        k = self.snapshot_every
+        if k and history[-1, "epoch"] % k == 0:
+            history.record("coef_snapshot", w.to("cpu", torch.float64).numpy().copy())
+
+
 class LearningRateSchedule(Callback):
     """Sets the learning rate at the start of each epoch ``e`` (0-based).
 
@@ -254,6 +292,9 @@ class TabularNet(NeuralNet):
         Standard deviation of Gaussian noise on inputs / hidden activations.
     mixup : float
         Beta(mixup, mixup) mixing of each batch with a permutation of itself.
+    snapshot_every : int or None
+        Record a copy of the weights every ``snapshot_every`` epochs
+        (:class:`WeightStatistics`).
     **kwargs
         Passed to :class:`skorch.NeuralNet` (``module``, ``criterion``,
         ``optimizer``, ``lr``, ``max_epochs``, ``batch_size``, ``device``,
@@ -264,7 +305,8 @@ class TabularNet(NeuralNet):
     def __init__(self, *args, loss="squared_error", penalty=None,
                  decoupled_l2=False, shuffle=True, seed=0, dtype=torch.float32,
                  l1_method="proximal", group_penalty=None, max_norm=None,
-                 input_noise=0.0, hidden_noise=0.0, mixup=0.0, **kwargs):
+                 input_noise=0.0, hidden_noise=0.0, mixup=0.0, snapshot_every=None,
+                 **kwargs):
         kwargs.setdefault("train_split", None)
         super().__init__(*args, **kwargs)
         self.loss = loss
@@ -279,14 +321,17 @@ class TabularNet(NeuralNet):
         self.input_noise = input_noise
         self.hidden_noise = hidden_noise
         self.mixup = mixup
+        self.snapshot_every = snapshot_every
 
     @property
     def _default_callbacks(self):
         # PrintLog formats a table row every epoch even when silent, which is
         # a large share of a small fit's time: add it only when it prints
-        callbacks = [("epoch_timer", EpochTimer())]
+        callbacks = [("epoch_timer", EpochTimer()),
+                     ("weight_statistics", WeightStatistics(self.snapshot_every))]
         if self.verbose:
-            callbacks.append(("print_log", PrintLog()))
+            # the weight statistics stay in the history, out of the printed row
+            callbacks.append(("print_log", PrintLog(keys_ignored=WeightStatistics.keys)))
         return callbacks
 
     # ------------------------------------------------------------------ pickling
