@@ -342,7 +342,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
                 sample_weight_valid=_as_dtype(sw_val, X.dtype),
                 monitor_convergence=not incremental,
             )
-        self.torch_threads_ = n_threads
+        self.n_threads_ = n_threads
         self.net_ = net
         if not incremental and not dict(net.callbacks_)["convergence"].stopped_:
             warnings.warn(
@@ -802,7 +802,7 @@ _COMMON_ATTRIBUTES = """
     n_iter_ : int
         Number of epochs run since the network was initialised.
 
-    torch_threads_ : int
+    n_threads_ : int
         torch intra-op threads the last ``fit`` / ``partial_fit`` ran with:
         torch's pool, or a share of it when several fits run at once in
         threads of one process (see the user guide's section on scaling out).

@@ -69,7 +69,7 @@ def test_randomized_search_on_dask_equals_local(client):
 
 def _fit_threads(X, y):
     est = RegularizedMLPClassifier(hidden_layer_sizes=(8,), max_iter=2).fit(X, y)
-    return est.torch_threads_
+    return est.n_threads_
 
 
 def test_each_worker_fit_uses_its_share_of_threads(client, clf_data):
@@ -92,7 +92,7 @@ def test_concurrent_fits_in_one_process_share_the_pool(clf_data):
     def run():
         start.wait()
         est = RegularizedMLPClassifier(hidden_layer_sizes=(64,), max_iter=3).fit(X, y)
-        results.append(est.torch_threads_)
+        results.append(est.n_threads_)
 
     threads = [threading.Thread(target=run) for _ in range(2)]
     with warnings.catch_warnings():
@@ -106,7 +106,7 @@ def test_concurrent_fits_in_one_process_share_the_pool(clf_data):
     assert max(results) <= pool
     # alone again, a fit has the whole pool
     assert RegularizedMLPClassifier(hidden_layer_sizes=(4,), max_iter=1).fit(
-        X[:50], y[:50]).torch_threads_ == pool
+        X[:50], y[:50]).n_threads_ == pool
 
 
 def test_incremental_on_chunked_dask_array(client):
