@@ -250,7 +250,10 @@ class DropoutMasks:
         return words
 
     def draw(self, n_rows, dtype, device, generator=None):
-        """List with one ``(n_rows, width)`` mask per hidden layer (None if no dropout)."""
+        """List with one ``(n_rows, width)`` mask per hidden layer (None if no dropout).
+
+        The masks are views of a buffer that the next call overwrites.
+        """
         total = n_rows * self.units_per_row
         n_words = (total + 3) // 4
         if device.type == "cpu":
