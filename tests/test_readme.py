@@ -18,4 +18,5 @@ def test_readme_python_blocks_run(capsys):
     printed = capsys.readouterr().out.split()
     assert float(printed[0]) > 0.9  # the quickstart's test accuracy
     assert namespace["search"].best_score_ > 0.9
+    assert namespace["cv_search"][-1].best_score_ > 0.9
     assert namespace["model"].predict(namespace["X"]).shape == namespace["y"].shape
