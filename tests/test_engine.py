@@ -115,24 +115,3 @@ def test_dropout_keeps_the_mean_activation():
         module.train()
         sampled = torch.stack([module(Xt) for _ in range(400)]).mean(0)
     torch.testing.assert_close(sampled, deterministic, atol=0.05, rtol=0.05)
-
-
-def test_dropout_bit_prefetch_keeps_the_stream_exact():
-    """Bits drawn ahead in the background are the next bits of the stream, and
-    settling gives back the ones not used: the generator ends where a plain
-    sequential draw of the used bits ends."""
-    import numpy as np
-    from skreg._torch.engine import DropoutMasks
-
-    masks = DropoutMasks([8, 8], [6554, 6554], seed=7)
-    sizes = [5, 5, 5, 3, 5, 5, 9]
-    used = [masks._words(n) for n in sizes]
-    masks.settle()
-    reference = np.random.PCG64(7)
-    np.testing.assert_array_equal(np.concatenate(used), reference.random_raw(sum(sizes)))
-    assert masks.bit_generator.state == reference.state
-    # and after a pickle round trip the stream continues where it was
-    import pickle
-    masks._words(4)
-    restored = pickle.loads(pickle.dumps(masks))
-    np.testing.assert_array_equal(restored._words(6), reference.random_raw(10)[4:])

@@ -21,7 +21,6 @@ batches, so :meth:`TabularNet.fit_loop` replaces that path:
 
 import math
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
@@ -170,17 +169,6 @@ def _threshold(p):
     return min(round(p * 65536), 65535)
 
 
-_PREFETCH = None
-
-
-def _prefetch_executor():
-    """One background thread shared by every net, created on first use."""
-    global _PREFETCH
-    if _PREFETCH is None:
-        _PREFETCH = ThreadPoolExecutor(max_workers=1, thread_name_prefix="skreg-bits")
-    return _PREFETCH
-
-
 class DropoutMasks:
     """Draws the 0/1 keep-masks of every dropout layer for one batch at once.
 
@@ -191,14 +179,6 @@ class DropoutMasks:
     low. On the CPU the bits come from numpy's PCG64 (about twice the
     throughput of torch's CPU generator); on other devices from the net's
     torch generator.
-
-    On the CPU the next draw's bits are generated in a background thread
-    while the network trains (numpy releases the GIL while it generates
-    them), which takes the generator, the one part of dropout that runs on
-    a single core, off the training step's critical path. The stream of
-    bits, and so every mask, is the same as without the prefetch:
-    :meth:`settle` rewinds the generator over bits drawn ahead but not used,
-    and runs at the end of every ``fit_loop`` and before pickling.
 
     Parameters
     ----------
@@ -215,39 +195,14 @@ class DropoutMasks:
         self.n_hidden = len(widths)
         self.units_per_row = sum(w for _, w, _ in self.layers)
         self.bit_generator = np.random.PCG64(seed)
-        self._pending = None
 
     def __bool__(self):
         return bool(self.layers)
 
     def __getstate__(self):
-        self.settle()
         state = self.__dict__.copy()
-        state["_pending"] = None
         state.pop("_buffer", None)
         return state
-
-    def settle(self):
-        """Wait for a prefetch and rewind the generator to the bits actually used."""
-        pending = getattr(self, "_pending", None)
-        if pending is not None:
-            self._pending = None
-            pending[1].result()
-            self.bit_generator.state = pending[2]
-
-    def _words(self, n_words):
-        """``n_words`` 64-bit words from the stream, prefetching the next draw."""
-        pending = getattr(self, "_pending", None)
-        if pending is not None and pending[0] == n_words:
-            self._pending = None
-            words = pending[1].result()
-        else:
-            self.settle()
-            words = self.bit_generator.random_raw(n_words)
-        rewind_to = self.bit_generator.state
-        self._pending = (n_words, _prefetch_executor().submit(
-            self.bit_generator.random_raw, n_words), rewind_to)
-        return words
 
     def draw(self, n_rows, dtype, device, generator=None):
         """List with one ``(n_rows, width)`` mask per hidden layer (None if no dropout).
@@ -257,7 +212,7 @@ class DropoutMasks:
         total = n_rows * self.units_per_row
         n_words = (total + 3) // 4
         if device.type == "cpu":
-            bits = torch.from_numpy(self._words(n_words).view(np.int16))
+            bits = torch.from_numpy(self.bit_generator.random_raw(n_words).view(np.int16))
         else:
             bits = torch.empty(n_words, dtype=torch.int64, device=device)
             bits = bits.random_(-2 ** 63, None, generator=generator).view(torch.int16)
@@ -477,16 +432,6 @@ class TabularNet(NeuralNet):
         ``loss_curve_``), and with validation data ``valid_loss`` and
         ``valid_score`` (accuracy or R^2, sample-weighted).
         """
-        try:
-            return self._run_epochs(X, y, epochs, sample_weight, X_valid, y_valid,
-                                    sample_weight_valid, monitor_convergence)
-        finally:
-            # bits drawn ahead for dropout are given back to the generator, so
-            # that its state is exactly what the masks used
-            self.dropout_masks_.settle()
-
-    def _run_epochs(self, X, y, epochs, sample_weight, X_valid, y_valid,
-                    sample_weight_valid, monitor_convergence):
         epochs = self.max_epochs if epochs is None else epochs
         module = self.module_
         for p in (module.coef_flat, module.intercept_flat):
