@@ -462,8 +462,15 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
         ndarray
             ``best_estimator_.predict(X)``.
         """
-        check_is_fitted(self)
+        self._check_input(X)
         return self.best_estimator_.predict(X)
+
+    def _check_input(self, X):
+        """Fitted, and ``X`` has the features seen in ``fit`` (named after this class)."""
+        check_is_fitted(self)
+        # no conversion kept: the refitted estimator validates X itself
+        validate_data(self, X, reset=False, accept_sparse=True, dtype=None,
+                      ensure_all_finite=False)
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "best_estimator_")
@@ -668,7 +675,7 @@ class RegularizedMLPClassifierCV(ClassifierMixin, _BaseRegularizedMLPCV):
         -------
         ndarray of shape (n_samples, n_classes)
         """
-        check_is_fitted(self)
+        self._check_input(X)
         return self.best_estimator_.predict_proba(X)
 
     def predict_log_proba(self, X):
@@ -683,7 +690,7 @@ class RegularizedMLPClassifierCV(ClassifierMixin, _BaseRegularizedMLPCV):
         -------
         ndarray of shape (n_samples, n_classes)
         """
-        check_is_fitted(self)
+        self._check_input(X)
         return self.best_estimator_.predict_log_proba(X)
 
     def decision_function(self, X):
@@ -698,7 +705,7 @@ class RegularizedMLPClassifierCV(ClassifierMixin, _BaseRegularizedMLPCV):
         -------
         ndarray of shape (n_samples,) or (n_samples, n_classes)
         """
-        check_is_fitted(self)
+        self._check_input(X)
         return self.best_estimator_.decision_function(X)
 
 
