@@ -22,14 +22,14 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import check_scoring, get_scorer_names
 from sklearn.model_selection import check_cv, train_test_split
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import check_random_state, compute_sample_weight
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import (_check_sample_weight, check_is_fitted,
                                       column_or_1d, validate_data)
 
 from ._mlp import (RegularizedMLPClassifier, RegularizedMLPRegressor,
-                   _resolve_device, _dense)
+                   _dense, _resolve_device, class_sample_weight)
 from ._threads import torch_thread_budget
 from ._torch.batched import ConfigSpec, network_outputs, train_models
 from ._torch.network import ACTIVATIONS
@@ -415,8 +415,7 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
                 f"validation_fraction={self.validation_fraction}: {exc}") from None
 
     def _fold_weights(self, labels, train, sample_weight, n_samples):
-        w = np.ones(n_samples) if sample_weight is None else sample_weight.copy()
-        return w
+        return np.ones(n_samples) if sample_weight is None else sample_weight.copy()
 
     def _store_results(self, grid, scores, n_iters, fit_times, score_times):
         n_splits = scores.shape[1]
@@ -607,19 +606,9 @@ class RegularizedMLPClassifierCV(ClassifierMixin, _BaseRegularizedMLPCV):
         w = np.ones(n_samples) if sample_weight is None else sample_weight.copy()
         if self.class_weight is None:
             return w
-        class_weight = self.class_weight
-        if isinstance(class_weight, dict):
-            unknown = set(class_weight) - set(self.classes_.tolist())
-            if unknown:
-                raise ValueError(
-                    f"class_weight has labels {sorted(map(str, unknown))} that are "
-                    f"not in classes_ {self.classes_.tolist()}.")
-            class_weight = {self._encoder.transform([k])[0]: v
-                            for k, v in class_weight.items()}
-        per_class = compute_sample_weight(class_weight, labels[train])
-        out = w.copy()
-        out[train] = w[train] * per_class
-        return out
+        # 'balanced' counts the fold's training rows only
+        w[train] *= class_sample_weight(self.class_weight, self._encoder, labels[train])
+        return w
 
     def _score(self, out, X_test, y_test, scorer):
         if out.shape[1] == 1:

@@ -553,6 +553,23 @@ def _check_finite_outputs(out):
         "learning_rate_init).")
 
 
+def class_sample_weight(class_weight, encoder, labels):
+    """Per-row weights from ``class_weight`` ('balanced' or ``{label: weight}``).
+
+    ``labels`` are encoded class indices; ``encoder`` is the fitted
+    LabelEncoder whose ``classes_`` the dict's keys must come from.
+    """
+    if isinstance(class_weight, dict):
+        classes = encoder.classes_.tolist()
+        unknown = set(class_weight) - set(classes)
+        if unknown:
+            raise ValueError(
+                f"class_weight has labels {sorted(map(str, unknown))} that are "
+                f"not in classes_ {classes}.")
+        class_weight = {encoder.transform([k])[0]: v for k, v in class_weight.items()}
+    return compute_sample_weight(class_weight, labels)
+
+
 def _as_dtype(a, dtype):
     return None if a is None else np.ascontiguousarray(a, dtype=dtype)
 
@@ -979,36 +996,10 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
             targets[np.arange(len(labels)), labels] = 1 - eps
         return targets, labels
 
-    def _restart_optimizer(self, net, batch_size):
-        """A new optimizer with the current hyperparameters, as at every fit.
-
-        scikit-learn's MLP builds its optimizer anew on each ``fit``: a warm
-        start keeps the weights, not the optimizer's state, and takes the
-        current ``learning_rate_init``, ``beta_1``, ``momentum``, ... into
-        account. The solver itself stays the one the network was built with.
-        """
-        solver = next(name for name, cls in SOLVERS.items() if cls is net.optimizer)
-        net.lr = self.learning_rate_init
-        for key, value in self._solver_kwargs(solver, net.penalty, batch_size).items():
-            setattr(net, f"optimizer__{key}", value)
-        schedule = dict(net.callbacks_).get("lr_schedule")
-        if schedule is not None:
-            schedule.lr0, schedule.power_t = self.learning_rate_init, self.power_t
-        net.initialize_optimizer()
-
     def _effective_sample_weight(self, labels, sample_weight):
         if self.class_weight is None:
             return sample_weight
-        class_weight = self.class_weight
-        if isinstance(class_weight, dict):
-            unknown = set(class_weight) - set(self.classes_.tolist())
-            if unknown:
-                raise ValueError(
-                    f"class_weight has labels {sorted(map(str, unknown))} that are "
-                    f"not in classes_ {self.classes_.tolist()}.")
-            class_weight = {self._encoder.transform([k])[0]: v
-                            for k, v in class_weight.items()}
-        weights = compute_sample_weight(class_weight, labels)
+        weights = class_sample_weight(self.class_weight, self._encoder, labels)
         return weights if sample_weight is None else weights * sample_weight
 
     @_fit_context(prefer_skip_nested_validation=True)
