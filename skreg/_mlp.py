@@ -25,6 +25,8 @@ from sklearn.utils.multiclass import (_check_partial_fit_first_call,
 from sklearn.utils.validation import (_check_sample_weight, check_is_fitted,
                                       column_or_1d, validate_data)
 
+from ._preprocessing import (robust_scale, robust_scaling_stats,
+                             target_scaling_stats)
 from ._threads import torch_thread_budget
 from ._torch.engine import (Convergence, DropoutMasks, LearningRateSchedule,
                             TabularNet, _threshold)
@@ -105,6 +107,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "device": [str],
         "snapshot_every": [Interval(Integral, 1, None, closed="left"), None],
+        "input_scaling": [StrOptions({"robust"}), None],
     }
 
     @abstractmethod
@@ -114,7 +117,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
                  nesterovs_momentum, early_stopping, validation_fraction, beta_1,
                  beta_2, epsilon, n_iter_no_change, device, l1_method, p, group_alpha,
                  max_norm, input_noise, hidden_noise, mixup, batch_norm, learning_rate,
-                 power_t, snapshot_every):
+                 power_t, snapshot_every, input_scaling):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -150,6 +153,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         self.learning_rate = learning_rate
         self.power_t = power_t
         self.snapshot_every = snapshot_every
+        self.input_scaling = input_scaling
 
     # ------------------------------------------------------------------ hooks
     @abstractmethod
@@ -188,7 +192,13 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
     def _validate_X(self, X, reset):
         X = validate_data(self, X, reset=reset, accept_sparse=["csr", "csc", "coo"],
                           dtype=(np.float64, np.float32))
-        return _dense(X, self.net_.module_.coef_flat.dtype)
+        return self._scale_inputs(_dense(X, self.net_.module_.coef_flat.dtype))
+
+    def _scale_inputs(self, X):
+        """``input_scaling`` applied to dense X (a new array; X is left as it is)."""
+        if getattr(self, "input_center_", None) is None:
+            return X
+        return robust_scale(X, self.input_center_, self.input_scale_)
 
     # -------------------------------------------------------------------- fit
     def _solver_kwargs(self, solver, penalty, batch_size):
@@ -300,6 +310,12 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
             raise ValueError(
                 f"y contains values too large for {X.dtype} (|y| > "
                 f"{np.finfo(X.dtype).max:.1e}). Scale the targets first.")
+        if first_pass:
+            self.input_center_ = self.input_scale_ = None
+            if self.input_scaling == "robust":
+                self.input_center_, self.input_scale_ = robust_scaling_stats(X)
+        X = self._scale_inputs(X)
+        targets, labels = self._scale_targets(targets, labels, first_pass)
         sample_weight = self._effective_sample_weight(labels, sample_weight)
         if sample_weight is not None and not sample_weight.sum() > 0:
             raise ValueError("sample_weight must have a positive sum; got all zeros.")
@@ -370,6 +386,10 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
 
     def _effective_sample_weight(self, labels, sample_weight):
         return sample_weight
+
+    def _scale_targets(self, targets, labels, first_pass):
+        """Training targets and validation labels as the network sees them."""
+        return targets, labels
 
     def _validation_split(self, X, targets, labels, sample_weight):
         stratify = labels if is_classifier(self) else None
@@ -925,7 +945,8 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
                  beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, device="cpu",
                  l1_method="proximal", p=2.0, group_alpha=0.0, max_norm=None,
                  input_noise=0.0, hidden_noise=0.0, mixup=0.0, batch_norm=False,
-                 learning_rate="constant", power_t=0.5, snapshot_every=None):
+                 learning_rate="constant", power_t=0.5, snapshot_every=None,
+                 input_scaling=None):
         super().__init__(
             hidden_layer_sizes, activation, solver=solver, penalty=penalty,
             alpha=alpha, l1_ratio=l1_ratio, dropout=dropout, batch_size=batch_size,
@@ -937,7 +958,8 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
             n_iter_no_change=n_iter_no_change, device=device, l1_method=l1_method,
             p=p, group_alpha=group_alpha, max_norm=max_norm, input_noise=input_noise,
             hidden_noise=hidden_noise, mixup=mixup, batch_norm=batch_norm,
-            learning_rate=learning_rate, power_t=power_t, snapshot_every=snapshot_every)
+            learning_rate=learning_rate, power_t=power_t, snapshot_every=snapshot_every,
+            input_scaling=input_scaling)
         self.label_smoothing = label_smoothing
         self.class_weight = class_weight
 
@@ -1177,7 +1199,8 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
                  n_iter_no_change=10, device="cpu",
                  l1_method="proximal", p=2.0, group_alpha=0.0, max_norm=None,
                  input_noise=0.0, hidden_noise=0.0, mixup=0.0, batch_norm=False,
-                 learning_rate="constant", power_t=0.5, snapshot_every=None):
+                 learning_rate="constant", power_t=0.5, snapshot_every=None,
+                 input_scaling=None, target_scaling=None):
         super().__init__(
             hidden_layer_sizes, activation, solver=solver, penalty=penalty,
             alpha=alpha, l1_ratio=l1_ratio, dropout=dropout, batch_size=batch_size,
@@ -1189,10 +1212,34 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
             n_iter_no_change=n_iter_no_change, device=device, l1_method=l1_method,
             p=p, group_alpha=group_alpha, max_norm=max_norm, input_noise=input_noise,
             hidden_noise=hidden_noise, mixup=mixup, batch_norm=batch_norm,
-            learning_rate=learning_rate, power_t=power_t, snapshot_every=snapshot_every)
+            learning_rate=learning_rate, power_t=power_t, snapshot_every=snapshot_every,
+            input_scaling=input_scaling)
+        self.target_scaling = target_scaling
+
+    _parameter_constraints: dict = {
+        **BaseRegularizedMLP._parameter_constraints,
+        "target_scaling": [StrOptions({"standard"}), None],
+    }
 
     def _n_outputs(self):
         return self._n_targets
+
+    def _scale_targets(self, targets, labels, first_pass):
+        if first_pass:
+            self.target_mean_ = self.target_scale_ = None
+            if self.target_scaling == "standard":
+                self.target_mean_, self.target_scale_ = target_scaling_stats(targets)
+        if getattr(self, "target_mean_", None) is None:
+            return targets, labels
+        # targets and the validation labels are the same array here: one copy
+        scaled = (targets - self.target_mean_) / self.target_scale_
+        return scaled, scaled
+
+    def _unscale(self, out):
+        """Network outputs in the units of y."""
+        if getattr(self, "target_mean_", None) is None:
+            return out
+        return out * self.target_scale_ + self.target_mean_
 
     def _validate_targets(self, y, incremental, first_pass, classes=None):
         y = np.asarray(y)
@@ -1278,8 +1325,8 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
         """
         squeeze = (lambda a: a[:, 0] if a.shape[1] == 1 else a)  # noqa: E731
         if not return_std:
-            return squeeze(self._forward(X))
-        samples = self._mc_forward(X, mc_samples)
+            return squeeze(self._unscale(self._forward(X)))
+        samples = self._unscale(self._mc_forward(X, mc_samples))
         return squeeze(samples.mean(axis=0)), squeeze(samples.std(axis=0))
 
     def __sklearn_tags__(self):
