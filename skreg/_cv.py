@@ -31,6 +31,7 @@ from sklearn.utils.validation import (_check_sample_weight, check_is_fitted,
 from ._mlp import (RegularizedMLPClassifier, RegularizedMLPRegressor,
                    _dense, _resolve_device, class_sample_weight)
 from ._threads import torch_thread_budget
+from ._preprocessing import robust_scaling_stats, smooth_clip_, target_scaling_stats
 from ._torch.batched import ConfigSpec, network_outputs, train_models
 from ._torch.network import ACTIVATIONS
 
@@ -114,6 +115,12 @@ _TRAIN_DOC = """
 
     verbose : int, default=0
         Print one line per architecture and the chosen configuration.
+
+    input_scaling : {'robust'} or None, default=None
+        As in :class:`~skreg.RegularizedMLPClassifier`: 'robust' maps each
+        feature to ``f((x - median) / IQR)`` with the smooth clip
+        ``f(z) = z / sqrt(1 + (z / 3)^2)``. Each fold's statistics come from
+        that fold's training rows only, never from its test rows.
 """
 
 _ATTRIBUTES_DOC = """
@@ -233,10 +240,12 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
         "random_state": ["random_state"],
         "device": [str],
         "verbose": ["verbose"],
+        "input_scaling": [StrOptions({"robust"}), None],
     }
 
     _estimator_class = None
-    _kind_names = ()  # grid parameters beyond alpha, l1_ratio, dropout
+    _kind_names = ()
+    _extra_base_params = ()  # grid parameters beyond alpha, l1_ratio, dropout
 
     # ------------------------------------------------------------------ grid
     def _architectures(self):
@@ -272,7 +281,7 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
         names = ("activation", "batch_size", "learning_rate_init", "max_iter", "tol",
                  "n_iter_no_change", "early_stopping", "validation_fraction",
                  "l1_method", "beta_1", "beta_2", "epsilon", "shuffle", "random_state",
-                 "device", "verbose")
+                 "device", "verbose", "input_scaling", *self._extra_base_params)
         params = {k: getattr(self, k) for k in names}
         params.update(solver="adam", penalty="elasticnet")
         return params
@@ -311,6 +320,17 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
             Y.astype(X.dtype) if kind == "regression" else Y.astype(np.int64),
             device=device)
         seed = int(rs.randint(np.iinfo(np.int32).max))
+        # scaling statistics of each fold's training rows (its validation
+        # rows included, as in the refitted estimator), never of its test rows
+        input_stats = target_stats = None
+        if self.input_scaling == "robust":
+            input_stats = [tuple(torch.as_tensor(a, device=device)
+                                 for a in robust_scaling_stats(X[train]))
+                           for train, _ in splits]
+        if getattr(self, "target_scaling", None) == "standard":
+            target_stats = [tuple(torch.as_tensor(a, device=device) for a in
+                                  target_scaling_stats(Y[train].astype(X.dtype)))
+                            for train, _ in splits]
 
         n_splits = len(splits)
         scores = np.full((len(grid), n_splits), np.nan)
@@ -341,7 +361,8 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
                     max_iter=self.max_iter, tol=self.tol,
                     n_iter_no_change=self.n_iter_no_change,
                     early_stopping=self.early_stopping, l1_method=self.l1_method,
-                    shuffle=self.shuffle, seed=seed)
+                    shuffle=self.shuffle, seed=seed, input_stats=input_stats,
+                    target_stats=target_stats)
             fit_time = time.perf_counter() - t0
             any_unconverged |= not result.converged.all()
             t0 = time.perf_counter()
@@ -352,10 +373,15 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
                         if result.diverged[c, f]:
                             continue  # scored nan, ranked last
                         test = splits[f][1]
+                        X_test = Xt[torch.as_tensor(test, device=device)]
+                        if input_stats is not None:
+                            smooth_clip_(X_test.sub_(input_stats[f][0])
+                                         .div_(input_stats[f][1]))
                         out = network_outputs(
                             [W[c, f] for W in result.coefs],
-                            [b[c, f] for b in result.intercepts],
-                            Xt[torch.as_tensor(test, device=device)], self.activation)
+                            [b[c, f] for b in result.intercepts], X_test, self.activation)
+                        if target_stats is not None:
+                            out = out * target_stats[f][1] + target_stats[f][0]
                         scores[i, f] = self._score(out.double().cpu().numpy(), X[test],
                                                    y[test], scorer)
             score_time = time.perf_counter() - t0
@@ -548,7 +574,8 @@ class RegularizedMLPClassifierCV(ClassifierMixin, _BaseRegularizedMLPCV):
                  batch_size="auto", learning_rate_init=0.001, max_iter=200, tol=1e-4,
                  n_iter_no_change=10, early_stopping=False, validation_fraction=0.1,
                  l1_method="proximal", beta_1=0.9, beta_2=0.999, epsilon=1e-8,
-                 shuffle=True, random_state=None, device="cpu", verbose=0):
+                 shuffle=True, random_state=None, device="cpu", verbose=0,
+                 input_scaling=None):
         self.alphas = alphas
         self.l1_ratios = l1_ratios
         self.dropouts = dropouts
@@ -573,6 +600,7 @@ class RegularizedMLPClassifierCV(ClassifierMixin, _BaseRegularizedMLPCV):
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
+        self.input_scaling = input_scaling
 
     def _extra_axes(self):
         return {"label_smoothing": _as_values("label_smoothings", self.label_smoothings,
@@ -713,6 +741,11 @@ class RegularizedMLPRegressorCV(RegressorMixin, _BaseRegularizedMLPCV):
     Parameters
     ----------
 {_GRID_DOC}{_TRAIN_DOC}
+    target_scaling : {'standard'} or None, default=None
+        As in :class:`~skreg.RegularizedMLPRegressor`: 'standard' trains on
+        ``(y - mean) / std``; each fold's mean and std come from its
+        training rows only.
+
     Attributes
     ----------
 {_ATTRIBUTES_DOC}
@@ -736,6 +769,11 @@ class RegularizedMLPRegressorCV(RegressorMixin, _BaseRegularizedMLPCV):
     """
 
     _estimator_class = RegularizedMLPRegressor
+    _extra_base_params = ("target_scaling",)
+    _parameter_constraints: dict = {
+        **_BaseRegularizedMLPCV._parameter_constraints,
+        "target_scaling": [StrOptions({"standard"}), None],
+    }
 
     def __init__(self, alphas=(1e-4, 1e-3, 1e-2, 1e-1, 1.0), l1_ratios=(0.0,),
                  dropouts=(0.0,), hidden_layer_sizes=(100,), *, cv=5, scoring=None,
@@ -743,7 +781,7 @@ class RegularizedMLPRegressorCV(RegressorMixin, _BaseRegularizedMLPCV):
                  max_iter=200, tol=1e-4, n_iter_no_change=10, early_stopping=False,
                  validation_fraction=0.1, l1_method="proximal", beta_1=0.9,
                  beta_2=0.999, epsilon=1e-8, shuffle=True, random_state=None,
-                 device="cpu", verbose=0):
+                 device="cpu", verbose=0, input_scaling=None, target_scaling=None):
         self.alphas = alphas
         self.l1_ratios = l1_ratios
         self.dropouts = dropouts
@@ -766,6 +804,8 @@ class RegularizedMLPRegressorCV(RegressorMixin, _BaseRegularizedMLPCV):
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
+        self.input_scaling = input_scaling
+        self.target_scaling = target_scaling
 
     def _encode(self, y):
         y = np.asarray(y)

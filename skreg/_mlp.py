@@ -802,6 +802,21 @@ _COMMON_PARAMS = """
         ``(n_weights,)``, the matrices of ``coefs_`` flattened row-major and
         concatenated; for trajectory plots
         (:class:`skreg.plotting.TrainingHistoryDisplay`). None records none.
+
+    input_scaling : {'robust'} or None, default=None
+        Scaling of the inputs learnt in ``fit`` and applied to every input
+        (training, validation and prediction). 'robust' maps each feature
+        ``x_j`` to ``f((x_j - m_j) / s_j)`` with ``m_j`` the median,
+        ``s_j`` the interquartile range ``q_75 - q_25`` (half the range
+        ``(max - min) / 2`` where that is 0, 1 for a constant feature), both
+        estimated on at most 100,000 rows, and the smooth clip
+        ``f(z) = z / sqrt(1 + (z / 3)^2)``, which is the identity near 0 and
+        bounded by 3: heavy tails and outliers keep their order but can no
+        longer dominate the first layer (RealMLP's robust scaling with
+        smooth clipping). None leaves X as it is (scikit-learn's MLP); a
+        scaler of your own in front, e.g. ``StandardScaler``, works either
+        way. The statistics are stored in ``input_center_`` and
+        ``input_scale_`` (None without scaling).
 """
 
 _COMMON_ATTRIBUTES = """
@@ -1165,6 +1180,16 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
     Parameters
     ----------
 """ + _COMMON_PARAMS + """
+    target_scaling : {'standard'} or None, default=None
+        'standard' trains the network on ``(y_k - mean_k) / std_k`` per
+        target ``k`` (``std_k`` 1 where it is 0), with the mean and standard
+        deviation of the training targets, and maps its outputs back with
+        ``f(x) * std_k + mean_k``: the default learning rate and ``alpha``
+        then suit targets of any unit. The penalty and the reported losses
+        are those of the scaled problem. None trains on y as it is
+        (scikit-learn's MLP). Stored in ``target_mean_`` and
+        ``target_scale_``.
+
     Attributes
     ----------
 """ + _COMMON_ATTRIBUTES + """

@@ -23,6 +23,7 @@ _QUANTILE_ROWS = 100_000
 # rows transformed at a time: bounds the temporary memory to this many rows
 _CHUNK_ROWS = 65_536
 _CLIP = 3.0
+_HUGE = 1e15
 
 
 def robust_scaling_stats(X):
@@ -75,11 +76,17 @@ def robust_scale(X, center, scale, copy=True):
 
 
 def smooth_clip_(z):
-    """In place ``z <- z / sqrt(1 + (z / 3)^2)``, for numpy arrays and torch tensors."""
+    """In place ``z <- z / sqrt(1 + (z / 3)^2)``, for numpy arrays and torch tensors.
+
+    ``z`` is first clipped to ``[-1e15, 1e15]`` (where ``f`` is 3 to float
+    precision), so that ``z^2`` cannot overflow and huge values map to +-3.
+    """
     if isinstance(z, torch.Tensor):
+        z.clamp_(-_HUGE, _HUGE)
         t = z * z
         t.mul_(1.0 / _CLIP ** 2).add_(1.0).rsqrt_()
         return z.mul_(t)
+    np.clip(z, -_HUGE, _HUGE, out=z)
     t = z * z
     t *= 1.0 / _CLIP ** 2
     t += 1.0

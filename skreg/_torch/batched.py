@@ -29,6 +29,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .._preprocessing import smooth_clip_
 from .network import ACTIVATIONS
 
 ACTIVATION_FUNCTIONS = {
@@ -353,7 +354,8 @@ class _DropoutMasks:
 
 def train_models(X, Y, sample_weight, train_rows, valid_rows, spec, *, layer_sizes,
                  activation, kind, lr, betas, eps, batch_size, max_iter, tol,
-                 n_iter_no_change, early_stopping, l1_method, shuffle, seed):
+                 n_iter_no_change, early_stopping, l1_method, shuffle, seed,
+                 input_stats=None, target_stats=None):
     """Train one MLP per (configuration, fold) pair, all at once.
 
     Parameters
@@ -394,6 +396,13 @@ def train_models(X, Y, sample_weight, train_rows, valid_rows, spec, *, layer_siz
         Reshuffle each fold's training rows every epoch.
     seed : int
         Seed of initialisation, shuffling and dropout.
+    input_stats : list of (Tensor, Tensor) or None
+        Per fold ``(center, scale)`` of ``input_scaling='robust'``: each
+        fold's rows enter its networks as ``f((x - center) / scale)`` (see
+        :mod:`skreg._preprocessing`).
+    target_stats : list of (Tensor, Tensor) or None
+        Per fold ``(mean, std)`` of ``target_scaling='standard'``: each fold's
+        networks fit ``(y - mean) / std``.
 
     Returns
     -------
@@ -430,8 +439,23 @@ def train_models(X, Y, sample_weight, train_rows, valid_rows, spec, *, layer_siz
     weighted = not bool(torch.all(sample_weight == 1))
     train_weight = [float(sample_weight[f, torch.as_tensor(r, device=device)].sum())
                     for f, r in enumerate(train_rows)]
+    def fold_inputs(f, rows):
+        xb = X.index_select(0, rows)
+        if input_stats is not None:
+            center, scale = input_stats[f]
+            smooth_clip_(xb.sub_(center).div_(scale))
+        return xb
+
+    def fold_targets(f, rows):
+        yb = Y.index_select(0, rows)
+        if target_stats is not None:
+            mean, std = target_stats[f]
+            yb = yb.sub_(mean).div_(std)
+        return yb
+
     if early_stopping:
-        valid = [(X[torch.as_tensor(r, device=device)], Y[torch.as_tensor(r, device=device)],
+        valid = [(fold_inputs(f, torch.as_tensor(r, device=device)),
+                  fold_targets(f, torch.as_tensor(r, device=device)),
                   sample_weight[f, torch.as_tensor(r, device=device)])
                  for f, r in enumerate(valid_rows)]
     rule = _StoppingRule((n_configs, n_folds), n_iter_no_change, tol,
@@ -462,8 +486,8 @@ def train_models(X, Y, sample_weight, train_rows, valid_rows, spec, *, layer_siz
                 if not len(idx):
                     scales.append(None)
                     continue
-                xb = X.index_select(0, idx)
-                target = _targets(Y.index_select(0, idx), kind, layer_sizes[-1], smoothing)
+                xb = fold_inputs(f, idx)
+                target = _targets(fold_targets(f, idx), kind, layer_sizes[-1], smoothing)
                 masks = dropout.draw(stack, drop, len(idx))
                 out, cache = stack.forward(xb, masks, keep=True)
                 losses, delta = _loss_and_grad(out, target, kind)  # (C, n), (C, K, n)

@@ -1,0 +1,139 @@
+"""input_scaling='robust' and target_scaling='standard', in the estimators and the searches."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification, make_regression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skreg import (RegularizedMLPClassifier, RegularizedMLPClassifierCV,
+                   RegularizedMLPRegressor, RegularizedMLPRegressorCV)
+from skreg._preprocessing import robust_scale, robust_scaling_stats
+
+FAST = dict(hidden_layer_sizes=(16,), batch_size=32, learning_rate_init=0.01, max_iter=20,
+            random_state=0)
+
+
+@pytest.fixture
+def clf_data():
+    X, y = make_classification(300, 6, n_informative=4, random_state=0)
+    return X, y
+
+
+@pytest.fixture
+def reg_data():
+    X, y = make_regression(300, 6, n_informative=4, noise=5.0, random_state=0)
+    return X, y
+
+
+def test_robust_stats_are_median_and_iqr():
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.normal(5, 2, 1001), np.zeros(1001),
+                         np.r_[np.zeros(1000), 4.0]])
+    center, scale = robust_scaling_stats(X)
+    q25, q50, q75 = np.quantile(X[:, 0], [0.25, 0.5, 0.75])
+    np.testing.assert_allclose(center[0], q50)
+    np.testing.assert_allclose(scale[0], q75 - q25)
+    assert scale[1] == 1.0               # constant feature
+    assert scale[2] == 2.0               # IQR 0: half the range
+
+
+def test_smooth_clip_bounds_outliers_and_keeps_order():
+    X = np.r_[np.linspace(-1, 1, 99), 30.0, -500.0][:, None]
+    Z = robust_scale(X, *robust_scaling_stats(X))
+    assert np.abs(Z).max() < 3.0
+    assert np.abs(robust_scale(np.array([[1e300]]), np.zeros(1), np.ones(1))) <= 3.0
+    assert np.all(np.diff(Z[np.argsort(X[:, 0]), 0]) > 0)   # order kept
+    # near the centre the clip is close to the identity
+    center, scale = robust_scaling_stats(X)
+    z = (X[49, 0] - center[0]) / scale[0]
+    assert abs(Z[49, 0] - z) < 1e-3
+
+
+@pytest.mark.parametrize("Est", [RegularizedMLPClassifier, RegularizedMLPRegressor])
+def test_robust_scaling_makes_fit_invariant_to_feature_units(Est, clf_data, reg_data):
+    X, y = clf_data if Est is RegularizedMLPClassifier else reg_data
+    if Est is RegularizedMLPRegressor:
+        y = y / y.std()
+    shift, unit = np.arange(6) * 100.0, 10.0 ** np.arange(-3, 3)
+    a = Est(input_scaling="robust", **FAST).fit(X, y)
+    b = Est(input_scaling="robust", **FAST).fit(X * unit + shift, y)
+    out_a = a.predict_proba(X) if hasattr(a, "predict_proba") else a.predict(X)
+    out_b = (b.predict_proba(X * unit + shift) if hasattr(b, "predict_proba")
+             else b.predict(X * unit + shift))
+    np.testing.assert_allclose(out_a, out_b, atol=1e-5)
+    # without scaling the same change of units changes the model
+    c = Est(**FAST).fit(X * unit + shift, y)
+    out_c = (c.predict_proba(X * unit + shift) if hasattr(c, "predict_proba")
+             else c.predict(X * unit + shift))
+    assert np.abs(out_a - out_c).max() > 1e-2
+
+
+def test_robust_scaling_rescues_badly_scaled_features(clf_data):
+    X, y = clf_data
+    Xbad = X * 10.0 ** np.arange(-2, 4)
+    plain = RegularizedMLPClassifier(**FAST).fit(Xbad, y).score(Xbad, y)
+    scaled = RegularizedMLPClassifier(input_scaling="robust", **FAST).fit(Xbad, y)
+    assert scaled.score(Xbad, y) > plain + 0.05
+    assert scaled.input_center_.shape == (6,) and np.all(scaled.input_scale_ > 0)
+
+
+def test_robust_scaling_leaves_user_data_alone_and_works_behind_a_scaler(clf_data):
+    X, y = clf_data
+    X32 = X.astype(np.float32)
+    before = X32.copy()
+    clf = RegularizedMLPClassifier(input_scaling="robust", **FAST).fit(X32, y)
+    clf.predict(X32)
+    np.testing.assert_array_equal(X32, before)
+    pipe = make_pipeline(StandardScaler(),
+                         RegularizedMLPClassifier(input_scaling="robust", **FAST))
+    assert pipe.fit(X, y).score(X, y) > 0.8
+
+
+def test_target_scaling_is_equivariant_to_the_units_of_y(reg_data):
+    X, y = reg_data
+    a = RegularizedMLPRegressor(target_scaling="standard", **FAST).fit(X, y)
+    b = RegularizedMLPRegressor(target_scaling="standard", **FAST).fit(X, 1e4 * y - 3e5)
+    np.testing.assert_allclose(b.predict(X), 1e4 * a.predict(X) - 3e5, rtol=1e-5,
+                               atol=1e-6 * 1e4 * np.abs(y).max())
+    np.testing.assert_allclose(a.target_mean_, [y.mean()])
+    np.testing.assert_allclose(a.target_scale_, [y.std()])
+
+
+def test_target_scaling_fits_targets_in_large_units(reg_data):
+    X, y = reg_data
+    y = 1e3 * y + 5e4
+    plain = RegularizedMLPRegressor(**FAST).fit(X, y).score(X, y)
+    scaled = RegularizedMLPRegressor(target_scaling="standard", **FAST).fit(X, y)
+    assert scaled.score(X, y) > 0.8 > plain
+
+
+def test_target_scaling_multi_output(reg_data):
+    X, y = reg_data
+    Y = np.column_stack([y, -100 * y + 7])
+    reg = RegularizedMLPRegressor(target_scaling="standard", **FAST).fit(X, Y)
+    assert reg.predict(X).shape == Y.shape
+    assert reg.target_mean_.shape == (2,)
+    assert reg.score(X, Y) > 0.8
+
+
+def test_search_with_scaling_is_invariant_to_units(reg_data):
+    X, y = reg_data
+    kw = dict(alphas=(1e-3, 1e-1), cv=3, hidden_layer_sizes=(16,), batch_size=32,
+              learning_rate_init=0.01, max_iter=20, random_state=0, input_scaling="robust", target_scaling="standard")
+    a = RegularizedMLPRegressorCV(**kw).fit(X, y)
+    b = RegularizedMLPRegressorCV(**kw).fit(X * 1e3 - 7, 50 * y + 1e4)
+    np.testing.assert_allclose(a.cv_results_["mean_test_score"],
+                               b.cv_results_["mean_test_score"], atol=1e-4)
+    assert a.best_estimator_.input_scaling == "robust"
+    assert a.best_estimator_.target_scaling == "standard"
+
+
+def test_classifier_search_with_robust_scaling(clf_data):
+    X, y = clf_data
+    Xbad = X * 10.0 ** np.arange(-2, 4)
+    kw = dict(alphas=(1e-3, 1e-1), cv=3, hidden_layer_sizes=(16,), batch_size=32,
+              learning_rate_init=0.01, max_iter=20, random_state=0)
+    plain = RegularizedMLPClassifierCV(**kw).fit(Xbad, y)
+    scaled = RegularizedMLPClassifierCV(input_scaling="robust", **kw).fit(Xbad, y)
+    assert scaled.best_score_ > plain.best_score_ + 0.05
