@@ -322,14 +322,20 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
         seed = int(rs.randint(np.iinfo(np.int32).max))
         # scaling statistics of each fold's training rows (its validation
         # rows included, as in the refitted estimator), never of its test rows
+        # (weighted by the sample weights, as in the estimator)
         input_stats = target_stats = None
+
+        def fold_weight(train):
+            return None if sample_weight is None else sample_weight[train]
+
         if self.input_scaling == "robust":
-            input_stats = [tuple(torch.as_tensor(a, device=device)
-                                 for a in robust_scaling_stats(X[train]))
+            input_stats = [tuple(torch.as_tensor(a, device=device) for a in
+                                 robust_scaling_stats(X[train], fold_weight(train)))
                            for train, _ in splits]
         if getattr(self, "target_scaling", None) == "standard":
             target_stats = [tuple(torch.as_tensor(a, device=device) for a in
-                                  target_scaling_stats(Y[train].astype(X.dtype)))
+                                  target_scaling_stats(Y[train].astype(X.dtype),
+                                                       fold_weight(train)))
                             for train, _ in splits]
 
         n_splits = len(splits)

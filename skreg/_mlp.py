@@ -304,6 +304,8 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
                                                  ensure_non_negative=True)
+            if not sample_weight.sum() > 0:
+                raise ValueError("sample_weight must have a positive sum; got all zeros.")
         targets, labels = self._validate_targets(y, incremental, first_pass, classes)
         targets = np.ascontiguousarray(targets, dtype=X.dtype)
         if not np.isfinite(targets).all():
@@ -313,9 +315,10 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         if first_pass:
             self.input_center_ = self.input_scale_ = None
             if self.input_scaling == "robust":
-                self.input_center_, self.input_scale_ = robust_scaling_stats(X)
+                self.input_center_, self.input_scale_ = robust_scaling_stats(
+                    X, sample_weight)
         X = self._scale_inputs(X)
-        targets, labels = self._scale_targets(targets, labels, first_pass)
+        targets, labels = self._scale_targets(targets, labels, first_pass, sample_weight)
         sample_weight = self._effective_sample_weight(labels, sample_weight)
         if sample_weight is not None and not sample_weight.sum() > 0:
             raise ValueError("sample_weight must have a positive sum; got all zeros.")
@@ -387,7 +390,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
     def _effective_sample_weight(self, labels, sample_weight):
         return sample_weight
 
-    def _scale_targets(self, targets, labels, first_pass):
+    def _scale_targets(self, targets, labels, first_pass, sample_weight=None):
         """Training targets and validation labels as the network sees them."""
         return targets, labels
 
@@ -1249,11 +1252,12 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
     def _n_outputs(self):
         return self._n_targets
 
-    def _scale_targets(self, targets, labels, first_pass):
+    def _scale_targets(self, targets, labels, first_pass, sample_weight=None):
         if first_pass:
             self.target_mean_ = self.target_scale_ = None
             if self.target_scaling == "standard":
-                self.target_mean_, self.target_scale_ = target_scaling_stats(targets)
+                self.target_mean_, self.target_scale_ = target_scaling_stats(
+                    targets, sample_weight)
         if getattr(self, "target_mean_", None) is None:
             return targets, labels
         # targets and the validation labels are the same array here: one copy

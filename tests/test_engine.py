@@ -102,6 +102,19 @@ def test_dropout_masks_drop_the_requested_fraction(p):
     assert abs(((1 - keep) * (1 - again)).mean().item() - p * p) < 0.005
 
 
+@pytest.mark.parametrize("p", [0.001, 0.1, 200 / 256])
+def test_dropout_masks_are_exact_to_a_16_bit_threshold(p):
+    """Units whose high byte ties with the threshold's draw a low byte: the
+    drop rate is t / 2**16 even when the threshold t is not a multiple of 256."""
+    t = round(p * 65536)
+    masks = DropoutMasks([20000], [t], seed=1)
+    dropped = np.concatenate([
+        1 - masks.draw(500, torch.float64, torch.device("cpu"))[0].numpy().ravel()
+        for _ in range(4)])
+    std = np.sqrt(t / 65536 * (1 - t / 65536) / dropped.size)
+    assert abs(dropped.mean() - t / 65536) < 4 * std
+
+
 def test_dropout_keeps_the_mean_activation():
     """Inverted dropout: training-mode output averages to the eval output."""
     rng = np.random.default_rng(0)

@@ -137,3 +137,33 @@ def test_classifier_search_with_robust_scaling(clf_data):
     plain = RegularizedMLPClassifierCV(**kw).fit(Xbad, y)
     scaled = RegularizedMLPClassifierCV(input_scaling="robust", **kw).fit(Xbad, y)
     assert scaled.best_score_ > plain.best_score_ + 0.05
+
+
+def test_weighted_quantiles_count_a_weight_as_repeated_rows():
+    from skreg._preprocessing import weighted_quantiles
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    w = rng.integers(0, 4, size=40)
+    repeated = np.repeat(X, w, axis=0)
+    qs = [0.0, 0.25, 0.5, 0.75, 1.0]
+    np.testing.assert_array_equal(weighted_quantiles(X, qs, w),
+                                  weighted_quantiles(repeated, qs))
+    np.testing.assert_array_equal(weighted_quantiles(repeated, qs),
+                                  np.quantile(repeated, qs, axis=0, method="inverted_cdf"))
+
+
+@pytest.mark.parametrize("Est", [RegularizedMLPClassifier, RegularizedMLPRegressor])
+def test_scaling_statistics_honour_sample_weight(Est, clf_data, reg_data):
+    X, y = clf_data if Est is RegularizedMLPClassifier else reg_data
+    rng = np.random.default_rng(1)
+    w = rng.integers(0, 3, size=len(y))
+    kw = dict(input_scaling="robust", **FAST)
+    if Est is RegularizedMLPRegressor:
+        kw["target_scaling"] = "standard"
+    weighted = Est(**kw).fit(X, y, sample_weight=w)
+    repeated = Est(**kw).fit(np.repeat(X, w, axis=0), np.repeat(y, w))
+    np.testing.assert_array_equal(weighted.input_center_, repeated.input_center_)
+    np.testing.assert_array_equal(weighted.input_scale_, repeated.input_scale_)
+    if Est is RegularizedMLPRegressor:
+        np.testing.assert_allclose(weighted.target_mean_, repeated.target_mean_)
+        np.testing.assert_allclose(weighted.target_scale_, repeated.target_scale_)

@@ -173,12 +173,18 @@ class DropoutMasks:
     """Draws the 0/1 keep-masks of every dropout layer for one batch at once.
 
     Unit ``j`` of layer ``k`` is dropped with probability
-    ``thresholds[k] / 2**16``: 64 random bits give four uniform int16s, each
-    copied into a float tensor and compared in place with the layer's
-    threshold. One draw for many rows and all layers keeps the per-step cost
-    low. On the CPU the bits come from numpy's PCG64 (about twice the
-    throughput of torch's CPU generator); on other devices from the net's
-    torch generator.
+    ``t_k / 2**16``, ``t_k = thresholds[k]``: the mask is ``u >= t_k`` for a
+    uniform 16-bit integer ``u``. One draw for many rows and all layers keeps
+    the per-step cost low.
+
+    On the CPU the bits come from numpy's PCG64 (about twice the throughput
+    of torch's CPU generator), and ``u`` is drawn a byte at a time, which
+    halves the random bits: with ``t_k = 256 h + l``, the high byte ``b`` of
+    ``u`` decides whenever ``b != h`` (drop if ``b < h``), and only the units
+    with ``b == h`` (1 in 256) draw a low byte ``b'`` and are dropped if
+    ``b' < l``. That is the same comparison ``u >= t_k``, so the drop
+    probability is exactly ``h / 256 + l / 65536 = t_k / 2**16``. On other
+    devices ``u`` comes from the net's torch generator directly.
 
     Parameters
     ----------
@@ -204,20 +210,24 @@ class DropoutMasks:
         state.pop("_buffer", None)
         return state
 
+    def _random_bytes(self, n):
+        return self.bit_generator.random_raw((n + 7) // 8).view(np.uint8)[:n]
+
     def draw(self, n_rows, dtype, device, generator=None):
         """List with one ``(n_rows, width)`` mask per hidden layer (None if no dropout).
 
         The masks are views of a buffer that the next call overwrites.
         """
         total = n_rows * self.units_per_row
-        n_words = (total + 3) // 4
-        if device.type == "cpu":
-            bits = torch.from_numpy(self.bit_generator.random_raw(n_words).view(np.int16))
+        cpu = device.type == "cpu"
+        if cpu:
+            high = self._random_bytes(total)
+            bits = torch.from_numpy(high)
         else:
-            bits = torch.empty(n_words, dtype=torch.int64, device=device)
+            bits = torch.empty((total + 3) // 4, dtype=torch.int64, device=device)
             bits = bits.random_(-2 ** 63, None, generator=generator).view(torch.int16)
         # copy to float, then compare in place: twice as fast as comparing
-        # int16 straight into a float output. The buffer is reused: the
+        # integers straight into a float output. The buffer is reused: the
         # previous draw's masks are no longer in use when the next is drawn
         keep = getattr(self, "_buffer", None)
         if keep is None or keep.numel() < total or keep.dtype != dtype \
@@ -227,7 +237,17 @@ class DropoutMasks:
         masks, start = [None] * self.n_hidden, 0
         for k, width, threshold in self.layers:
             stop = start + n_rows * width
-            masks[k] = keep[start:stop].ge_(threshold - 32768).view(n_rows, width)
+            mask = keep[start:stop]
+            if not cpu:
+                mask.ge_(threshold - 32768)
+            else:
+                h, low = divmod(threshold, 256)
+                mask.ge_(h + 1 if low else h)
+                if low:
+                    ties = np.flatnonzero(high[start:stop] == h)
+                    kept = self._random_bytes(ties.size) >= low
+                    mask[torch.from_numpy(ties)] = torch.from_numpy(kept).to(dtype)
+            masks[k] = mask.view(n_rows, width)
             start = stop
         return masks
 
