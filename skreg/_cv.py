@@ -116,7 +116,7 @@ _TRAIN_DOC = """
     verbose : int, default=0
         Print one line per architecture and the chosen configuration.
 
-    input_scaling : {'robust'} or None, default=None
+    input_scaling : {'robust'} or None, default='robust'
         As in :class:`~skreg.RegularizedMLPClassifier`: 'robust' maps each
         feature to ``f((x - median) / IQR)`` with the smooth clip
         ``f(z) = z / sqrt(1 + (z / 3)^2)``. Each fold's statistics come from
@@ -314,7 +314,8 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
                 valid_rows.append(valid)
             train_rows.append(train)
             fold_weights.append(weights)
-        fold_weights = torch.as_tensor(np.stack(fold_weights), dtype=dtype, device=device)
+        fold_weights_np = np.stack(fold_weights)
+        fold_weights = torch.as_tensor(fold_weights_np, dtype=dtype, device=device)
         Xt = torch.as_tensor(X, device=device)
         Yt = torch.as_tensor(
             Y.astype(X.dtype) if kind == "regression" else Y.astype(np.int64),
@@ -322,21 +323,17 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
         seed = int(rs.randint(np.iinfo(np.int32).max))
         # scaling statistics of each fold's training rows (its validation
         # rows included, as in the refitted estimator), never of its test rows
-        # (weighted by the sample weights, as in the estimator)
+        # (weighted as each fold's objective is, as in the estimator)
         input_stats = target_stats = None
-
-        def fold_weight(train):
-            return None if sample_weight is None else sample_weight[train]
-
         if self.input_scaling == "robust":
             input_stats = [tuple(torch.as_tensor(a, device=device) for a in
-                                 robust_scaling_stats(X[train], fold_weight(train)))
-                           for train, _ in splits]
+                                 robust_scaling_stats(X[train], fold_weights_np[f, train]))
+                           for f, (train, _) in enumerate(splits)]
         if getattr(self, "target_scaling", None) == "standard":
             target_stats = [tuple(torch.as_tensor(a, device=device) for a in
                                   target_scaling_stats(Y[train].astype(X.dtype),
-                                                       fold_weight(train)))
-                            for train, _ in splits]
+                                                       fold_weights_np[f, train]))
+                            for f, (train, _) in enumerate(splits)]
 
         n_splits = len(splits)
         scores = np.full((len(grid), n_splits), np.nan)
@@ -581,7 +578,7 @@ class RegularizedMLPClassifierCV(ClassifierMixin, _BaseRegularizedMLPCV):
                  n_iter_no_change=10, early_stopping=False, validation_fraction=0.1,
                  l1_method="proximal", beta_1=0.9, beta_2=0.999, epsilon=1e-8,
                  shuffle=True, random_state=None, device="cpu", verbose=0,
-                 input_scaling=None):
+                 input_scaling="robust"):
         self.alphas = alphas
         self.l1_ratios = l1_ratios
         self.dropouts = dropouts
@@ -747,7 +744,7 @@ class RegularizedMLPRegressorCV(RegressorMixin, _BaseRegularizedMLPCV):
     Parameters
     ----------
 {_GRID_DOC}{_TRAIN_DOC}
-    target_scaling : {'standard'} or None, default=None
+    target_scaling : {'standard'} or None, default='standard'
         As in :class:`~skreg.RegularizedMLPRegressor`: 'standard' trains on
         ``(y - mean) / std``; each fold's mean and std come from its
         training rows only.
@@ -787,7 +784,8 @@ class RegularizedMLPRegressorCV(RegressorMixin, _BaseRegularizedMLPCV):
                  max_iter=200, tol=1e-4, n_iter_no_change=10, early_stopping=False,
                  validation_fraction=0.1, l1_method="proximal", beta_1=0.9,
                  beta_2=0.999, epsilon=1e-8, shuffle=True, random_state=None,
-                 device="cpu", verbose=0, input_scaling=None, target_scaling=None):
+                 device="cpu", verbose=0, input_scaling="robust",
+                 target_scaling="standard"):
         self.alphas = alphas
         self.l1_ratios = l1_ratios
         self.dropouts = dropouts

@@ -304,14 +304,17 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
                                                  ensure_non_negative=True)
-            if not sample_weight.sum() > 0:
-                raise ValueError("sample_weight must have a positive sum; got all zeros.")
         targets, labels = self._validate_targets(y, incremental, first_pass, classes)
         targets = np.ascontiguousarray(targets, dtype=X.dtype)
         if not np.isfinite(targets).all():
             raise ValueError(
                 f"y contains values too large for {X.dtype} (|y| > "
                 f"{np.finfo(X.dtype).max:.1e}). Scale the targets first.")
+        sample_weight = self._effective_sample_weight(labels, sample_weight)
+        if sample_weight is not None and not sample_weight.sum() > 0:
+            raise ValueError("sample_weight must have a positive sum; got all zeros.")
+        # the scaling statistics are weighted as the objective is (class
+        # weights included): a weight of 2 counts as a repeated row
         if first_pass:
             self.input_center_ = self.input_scale_ = None
             if self.input_scaling == "robust":
@@ -319,9 +322,6 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
                     X, sample_weight)
         X = self._scale_inputs(X)
         targets, labels = self._scale_targets(targets, labels, first_pass, sample_weight)
-        sample_weight = self._effective_sample_weight(labels, sample_weight)
-        if sample_weight is not None and not sample_weight.sum() > 0:
-            raise ValueError("sample_weight must have a positive sum; got all zeros.")
 
         if self.early_stopping and not incremental:
             X, X_val, targets, _, labels, labels_val, sample_weight, sw_val = \
@@ -422,6 +422,32 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         return parts
 
     # ---------------------------------------------------------------- predict
+    def scale_inputs(self, X):
+        """X as the network sees it: validated, dense, and scaled by ``input_scaling``.
+
+        ``module_``, ``coefs_`` and ``intercepts_`` act on these inputs: for
+        the default ``input_scaling='robust'``,
+        ``f((X - input_center_) / input_scale_)`` with the smooth clip
+        ``f(z) = z / sqrt(1 + (z / 3)^2)``; with ``input_scaling=None``, X
+        itself (in the training dtype).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features)
+            A new array in the training dtype; X is not modified.
+        """
+        check_is_fitted(self)
+        X_in = X
+        Z = self._validate_X(X, reset=False)
+        if Z is X_in:  # no scaling and no conversion: still never hand out X itself
+            Z = Z.copy()
+        return Z
+
     def _forward(self, X, activate=True):
         """Network outputs (or logits) for X as a numpy array."""
         check_is_fitted(self)
@@ -483,7 +509,8 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
 
     @property
     def module_(self):
-        """The trained torch module (:class:`skreg._torch.network.FlatMLP`)."""
+        """The trained torch module (:class:`skreg._torch.network.FlatMLP`);
+        it takes the inputs of :meth:`scale_inputs`."""
         return self.net_.module_
 
     @property
@@ -806,20 +833,22 @@ _COMMON_PARAMS = """
         concatenated; for trajectory plots
         (:class:`skreg.plotting.TrainingHistoryDisplay`). None records none.
 
-    input_scaling : {'robust'} or None, default=None
+    input_scaling : {'robust'} or None, default='robust'
         Scaling of the inputs learnt in ``fit`` and applied to every input
         (training, validation and prediction). 'robust' maps each feature
         ``x_j`` to ``f((x_j - m_j) / s_j)`` with ``m_j`` the median,
         ``s_j`` the interquartile range ``q_75 - q_25`` (half the range
         ``(max - min) / 2`` where that is 0, 1 for a constant feature), both
-        estimated on at most 100,000 rows, and the smooth clip
-        ``f(z) = z / sqrt(1 + (z / 3)^2)``, which is the identity near 0 and
-        bounded by 3: heavy tails and outliers keep their order but can no
-        longer dominate the first layer (RealMLP's robust scaling with
-        smooth clipping). None leaves X as it is (scikit-learn's MLP); a
-        scaler of your own in front, e.g. ``StandardScaler``, works either
-        way. The statistics are stored in ``input_center_`` and
-        ``input_scale_`` (None without scaling).
+        weighted by ``sample_weight`` and estimated on at most 100,000 rows,
+        and the smooth clip ``f(z) = z / sqrt(1 + (z / 3)^2)``, which is the
+        identity near 0 and bounded by 3: heavy tails and outliers keep
+        their order but can no longer dominate the first layer (RealMLP's
+        robust scaling with smooth clipping). A scaler of your own in front,
+        e.g. ``StandardScaler``, works either way. None leaves X as it is,
+        as scikit-learn's MLP does. The default was chosen on the
+        meta-benchmark of the documentation's "Defaults" page. The
+        statistics are stored in ``input_center_`` and ``input_scale_``
+        (None without scaling).
 """
 
 _COMMON_ATTRIBUTES = """
@@ -840,6 +869,7 @@ _COMMON_ATTRIBUTES = """
 
     coefs_ : list of ndarray
         Weight matrices; ``coefs_[i]`` has shape ``(fan_in, fan_out)``.
+        ``coefs_[0]`` weights the scaled inputs (see ``scale_inputs``).
 
     feature_importances_ : ndarray of shape (n_features_in_,)
         L2 norm of each input feature's outgoing weights (rows of
@@ -883,7 +913,9 @@ _COMMON_ATTRIBUTES = """
         ``snapshot_every`` epochs.
 
     module_ : torch.nn.Module
-        The trained network; ``module_(X)`` returns logits.
+        The trained network; ``module_(torch.as_tensor(scale_inputs(X)))``
+        returns logits (outputs in scaled target units for a regressor with
+        ``target_scaling``).
 
     net_ : skorch.NeuralNet
         The training engine (callbacks, history, device).
@@ -964,7 +996,7 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
                  l1_method="proximal", p=2.0, group_alpha=0.0, max_norm=None,
                  input_noise=0.0, hidden_noise=0.0, mixup=0.0, batch_norm=False,
                  learning_rate="constant", power_t=0.5, snapshot_every=None,
-                 input_scaling=None):
+                 input_scaling="robust"):
         super().__init__(
             hidden_layer_sizes, activation, solver=solver, penalty=penalty,
             alpha=alpha, l1_ratio=l1_ratio, dropout=dropout, batch_size=batch_size,
@@ -1183,15 +1215,17 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
     Parameters
     ----------
 """ + _COMMON_PARAMS + """
-    target_scaling : {'standard'} or None, default=None
+    target_scaling : {'standard'} or None, default='standard'
         'standard' trains the network on ``(y_k - mean_k) / std_k`` per
         target ``k`` (``std_k`` 1 where it is 0), with the mean and standard
         deviation of the training targets, and maps its outputs back with
         ``f(x) * std_k + mean_k``: the default learning rate and ``alpha``
         then suit targets of any unit. The penalty and the reported losses
-        are those of the scaled problem. None trains on y as it is
-        (scikit-learn's MLP). Stored in ``target_mean_`` and
-        ``target_scale_``.
+        are those of the scaled problem (``loss_curve_`` is in units of
+        ``std_k^2``). None trains on y as it is, as scikit-learn's MLP does.
+        The default was chosen on the meta-benchmark of the documentation's
+        "Defaults" page. Stored in ``target_mean_`` and ``target_scale_``
+        (None without scaling).
 
     Attributes
     ----------
@@ -1228,7 +1262,7 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
                  l1_method="proximal", p=2.0, group_alpha=0.0, max_norm=None,
                  input_noise=0.0, hidden_noise=0.0, mixup=0.0, batch_norm=False,
                  learning_rate="constant", power_t=0.5, snapshot_every=None,
-                 input_scaling=None, target_scaling=None):
+                 input_scaling="robust", target_scaling="standard"):
         super().__init__(
             hidden_layer_sizes, activation, solver=solver, penalty=penalty,
             alpha=alpha, l1_ratio=l1_ratio, dropout=dropout, batch_size=batch_size,
@@ -1268,7 +1302,10 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
         """Network outputs in the units of y."""
         if getattr(self, "target_mean_", None) is None:
             return out
-        return out * self.target_scale_ + self.target_mean_
+        with np.errstate(over="ignore"):  # reported just below
+            out = out * self.target_scale_ + self.target_mean_
+        _check_finite_outputs(out)
+        return out
 
     def _validate_targets(self, y, incremental, first_pass, classes=None):
         y = np.asarray(y)

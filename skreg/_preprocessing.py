@@ -151,7 +151,8 @@ def target_scaling_stats(Y, sample_weight=None):
     -------
     mean, std : ndarray of shape (n_targets,)
     """
-    mean = np.average(Y, axis=0, weights=sample_weight)
-    std = np.sqrt(np.average((Y - mean) ** 2, axis=0, weights=sample_weight))
+    Y64 = np.asarray(Y, dtype=np.float64)  # (y - mean)^2 overflows float32 from |y| ~ 1e19
+    mean = np.average(Y64, axis=0, weights=sample_weight)
+    std = np.sqrt(np.average((Y64 - mean) ** 2, axis=0, weights=sample_weight))
     std = np.where(std > 0, std, 1.0)
     return mean.astype(Y.dtype), std.astype(Y.dtype)

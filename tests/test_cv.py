@@ -185,7 +185,7 @@ def test_choice_agrees_with_gridsearch(clf_data):
     X, y = clf_data
     grid = {"alpha": [1e-4, 1e-2, 3.0, 30.0], "l1_ratio": [0.0, 0.5]}
     common = dict(hidden_layer_sizes=(32,), max_iter=60, learning_rate_init=0.01,
-                  random_state=0)
+                  random_state=0, input_scaling=None)
     search = RegularizedMLPClassifierCV(alphas=grid["alpha"], l1_ratios=grid["l1_ratio"],
                                         cv=3, **common).fit(X, y)
     reference = GridSearchCV(RegularizedMLPClassifier(penalty="elasticnet", **common),

@@ -56,11 +56,11 @@ def test_manual_gradient_matches_autograd(activation, Est):
     est = Est(hidden_layer_sizes=(5, 3), activation=activation, solver="sgd",
               momentum=0.0, learning_rate_init=1.0, batch_size=30, shuffle=False,
               penalty="elasticnet", alpha=0.3, l1_ratio=0.4, random_state=0, l1_method="subgradient",
-              label_smoothing=0.1) if Est is RegularizedMLPClassifier else Est(
+              label_smoothing=0.1, input_scaling=None) if Est is RegularizedMLPClassifier else Est(
               hidden_layer_sizes=(5, 3), activation=activation, solver="sgd",
               momentum=0.0, learning_rate_init=1.0, batch_size=30, shuffle=False,
               penalty="elasticnet", alpha=0.3, l1_ratio=0.4, random_state=0,
-              l1_method="subgradient")
+              l1_method="subgradient", input_scaling=None, target_scaling=None)
     est.partial_fit(X, y, sample_weight=w, **({"classes": [0, 1, 2]}
                                                if Est is RegularizedMLPClassifier else {}))
     after = [p.detach().clone() for p in est.module_.parameters()]

@@ -68,7 +68,7 @@ def test_fitted_attributes_follow_sklearn(clf_data):
     # the module gives the same logits as decision_function
     import torch
     with torch.no_grad():
-        logits = clf.module_(torch.as_tensor(X)).numpy()
+        logits = clf.module_(torch.as_tensor(clf.scale_inputs(X))).numpy()
     np.testing.assert_allclose(logits, clf.decision_function(X), rtol=1e-6)
 
 

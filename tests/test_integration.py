@@ -272,7 +272,7 @@ def test_grid_search_over_regularization_parallel():
         X, y, test_size=0.3, stratify=y, random_state=SEED)
     grid = {"alpha": [1e-4, 1e-1], "l1_ratio": [0.15, 0.7], "dropout": [0.0, 0.2]}
     # loky worker processes: the estimator is pickled to and from them
-    search = GridSearchCV(_clf(penalty="elasticnet", max_iter=40), grid,
+    search = GridSearchCV(_clf(penalty="elasticnet"), grid,
                           cv=StratifiedKFold(3, shuffle=True, random_state=SEED),
                           n_jobs=2)
     search.fit(X_train, y_train)
@@ -292,8 +292,7 @@ def test_grid_search_over_regularization_parallel():
     assert {k: best.get_params()[k] for k in grid} == search.best_params_
     assert search.score(X_test, y_test) > 0.8
     # the parallel search's refit equals a sequential fit with the same params
-    by_hand = _clf(penalty="elasticnet", max_iter=40,
-                   **search.best_params_).fit(X_train, y_train)
+    by_hand = _clf(penalty="elasticnet", **search.best_params_).fit(X_train, y_train)
     np.testing.assert_array_equal(best.predict_proba(X_test),
                                   by_hand.predict_proba(X_test))
 

@@ -162,7 +162,7 @@ def test_early_stopping_narrows_the_generalisation_gap():
     network starts fitting the noise, and early stopping halts before that.
     """
     X, y, X_val, y_val = noisy_linear(noise=2.0)
-    kw = {**SEED000, "batch_size": 32, "max_iter": 200}
+    kw = {**SEED000, "batch_size": 32, "max_iter": 200, "target_scaling": None}
     plain = RegularizedMLPRegressor(**kw).fit(X, y)
     stopped = RegularizedMLPRegressor(
         **{**kw, "early_stopping": True, "validation_fraction": 0.2,

@@ -72,7 +72,8 @@ def test_divergence_names_the_epoch_and_what_to_try(reg_data, params):
 def test_a_diverging_warm_start_keeps_the_epochs_that_stayed_finite(reg_data):
     X, y = reg_data
     reg = RegularizedMLPRegressor(hidden_layer_sizes=(16,), solver="sgd", max_iter=3,
-                                  warm_start=True, random_state=0).fit(X, y)
+                                  warm_start=True, random_state=0,
+                                  input_scaling=None, target_scaling=None).fit(X, y)
     assert reg.n_iter_ == 3
     reg.set_params(max_iter=50)
     with pytest.raises(DivergenceError, match=r"Training diverged at epoch (\d+)") as info:
@@ -87,7 +88,8 @@ def test_a_diverging_warm_start_keeps_the_epochs_that_stayed_finite(reg_data):
 def test_the_objective_of_every_kept_epoch_is_finite(reg_data):
     X, y = reg_data
     reg = RegularizedMLPRegressor(hidden_layer_sizes=(16,), solver="sgd", max_iter=3,
-                                  warm_start=True, random_state=0).fit(X, y)
+                                  warm_start=True, random_state=0,
+                                  input_scaling=None, target_scaling=None).fit(X, y)
     reg.set_params(max_iter=50)
     with pytest.raises(DivergenceError):
         reg.fit(X, y * 1e3)

@@ -10,6 +10,7 @@ from skreg import (RegularizedMLPClassifier, RegularizedMLPClassifierCV,
                    RegularizedMLPRegressor, RegularizedMLPRegressorCV)
 from skreg._preprocessing import robust_scale, robust_scaling_stats
 
+RAW = dict(input_scaling=None)
 FAST = dict(hidden_layer_sizes=(16,), batch_size=32, learning_rate_init=0.01, max_iter=20,
             random_state=0)
 
@@ -56,14 +57,14 @@ def test_robust_scaling_makes_fit_invariant_to_feature_units(Est, clf_data, reg_
     if Est is RegularizedMLPRegressor:
         y = y / y.std()
     shift, unit = np.arange(6) * 100.0, 10.0 ** np.arange(-3, 3)
-    a = Est(input_scaling="robust", **FAST).fit(X, y)
-    b = Est(input_scaling="robust", **FAST).fit(X * unit + shift, y)
+    a = Est(**FAST).fit(X, y)             # input_scaling='robust' is the default
+    b = Est(**FAST).fit(X * unit + shift, y)
     out_a = a.predict_proba(X) if hasattr(a, "predict_proba") else a.predict(X)
     out_b = (b.predict_proba(X * unit + shift) if hasattr(b, "predict_proba")
              else b.predict(X * unit + shift))
     np.testing.assert_allclose(out_a, out_b, atol=1e-5)
     # without scaling the same change of units changes the model
-    c = Est(**FAST).fit(X * unit + shift, y)
+    c = Est(**{**FAST, **RAW}).fit(X * unit + shift, y)
     out_c = (c.predict_proba(X * unit + shift) if hasattr(c, "predict_proba")
              else c.predict(X * unit + shift))
     assert np.abs(out_a - out_c).max() > 1e-2
@@ -72,7 +73,7 @@ def test_robust_scaling_makes_fit_invariant_to_feature_units(Est, clf_data, reg_
 def test_robust_scaling_rescues_badly_scaled_features(clf_data):
     X, y = clf_data
     Xbad = X * 10.0 ** np.arange(-2, 4)
-    plain = RegularizedMLPClassifier(**FAST).fit(Xbad, y).score(Xbad, y)
+    plain = RegularizedMLPClassifier(input_scaling=None, **FAST).fit(Xbad, y).score(Xbad, y)
     scaled = RegularizedMLPClassifier(input_scaling="robust", **FAST).fit(Xbad, y)
     assert scaled.score(Xbad, y) > plain + 0.05
     assert scaled.input_center_.shape == (6,) and np.all(scaled.input_scale_ > 0)
@@ -103,7 +104,7 @@ def test_target_scaling_is_equivariant_to_the_units_of_y(reg_data):
 def test_target_scaling_fits_targets_in_large_units(reg_data):
     X, y = reg_data
     y = 1e3 * y + 5e4
-    plain = RegularizedMLPRegressor(**FAST).fit(X, y).score(X, y)
+    plain = RegularizedMLPRegressor(target_scaling=None, **FAST).fit(X, y).score(X, y)
     scaled = RegularizedMLPRegressor(target_scaling="standard", **FAST).fit(X, y)
     assert scaled.score(X, y) > 0.8 > plain
 
@@ -134,7 +135,7 @@ def test_classifier_search_with_robust_scaling(clf_data):
     Xbad = X * 10.0 ** np.arange(-2, 4)
     kw = dict(alphas=(1e-3, 1e-1), cv=3, hidden_layer_sizes=(16,), batch_size=32,
               learning_rate_init=0.01, max_iter=20, random_state=0)
-    plain = RegularizedMLPClassifierCV(**kw).fit(Xbad, y)
+    plain = RegularizedMLPClassifierCV(input_scaling=None, **kw).fit(Xbad, y)
     scaled = RegularizedMLPClassifierCV(input_scaling="robust", **kw).fit(Xbad, y)
     assert scaled.best_score_ > plain.best_score_ + 0.05
 

@@ -86,7 +86,7 @@ def test_l1_method_defaults_to_proximal():
 def test_proximal_l1_zero_fraction_rises_with_alpha(digits):
     X, y = digits
     kw = dict(hidden_layer_sizes=(32,), penalty="l1", learning_rate_init=0.003,
-              max_iter=20, random_state=0)
+              max_iter=20, random_state=0, input_scaling=None)
     fits = [RegularizedMLPClassifier(alpha=alpha, **kw).fit(X, y)
             for alpha in (0.1, 1.0, 3.0)]
     zeros = [np.mean(weights(est) == 0) for est in fits]
@@ -188,8 +188,10 @@ def sparse_nonlinear():
 # random_state tried (0-3) once the group step is robust to dead units (see
 # test_tiny_group_alpha_keeps_informative_features); 10 leaves a few noise
 # rows hovering just above zero, 35+ starts to cut the x2*x3 interaction
+# the group lasso's strength is tuned to the raw feature scale of the data
 GROUP = dict(hidden_layer_sizes=(32,), group_alpha=20.0, learning_rate_init=0.01,
-             max_iter=100, n_iter_no_change=10_000, random_state=0)
+             max_iter=100, n_iter_no_change=10_000, random_state=0, input_scaling=None,
+             target_scaling=None)
 
 
 @pytest.fixture(scope="module")
@@ -506,7 +508,7 @@ def test_mixup_with_sample_weight_and_binary_labels():
 def bn_fit(digits_split):
     X, _, y, _ = digits_split
     return RegularizedMLPClassifier((32,), batch_norm=True, max_iter=30,
-                                    random_state=0).fit(X * 100, y)
+                                    random_state=0, input_scaling=None).fit(X * 100, y)
 
 
 def test_batch_norm_adds_batchnorm_modules(bn_fit):
@@ -525,7 +527,9 @@ def test_batch_norm_trains_on_badly_scaled_features(bn_fit, digits_split):
     """Pixels in [0, 100] and no scaler: normalizing each hidden layer's
     pre-activations makes up for it within the same budget."""
     X, X_test, y, y_test = digits_split
-    plain = RegularizedMLPClassifier((32,), max_iter=30, random_state=0).fit(X * 100, y)
+    # input_scaling=None for both: batch norm alone has to make up for the scale
+    plain = RegularizedMLPClassifier((32,), max_iter=30, random_state=0,
+                                     input_scaling=None).fit(X * 100, y)
     assert bn_fit.score(X_test * 100, y_test) > 0.9
     assert bn_fit.score(X_test * 100, y_test) > plain.score(X_test * 100, y_test) + 0.05
 
