@@ -21,8 +21,9 @@ import torch
 # subsample, as QuantileTransformer does), so that the statistics of a very
 # large X cost neither a sort of every column nor a copy of X
 _QUANTILE_ROWS = 100_000
-# rows transformed at a time: bounds the temporary memory to this many rows
-_CHUNK_ROWS = 65_536
+# values transformed at a time: bounds the temporary memory, and keeps the
+# passes of the smooth clip in cache
+_BLOCK_VALUES = 1 << 18
 _CLIP = 3.0
 _HUGE = 1e15
 
@@ -94,7 +95,7 @@ def robust_scaling_stats(X, sample_weight=None):
 
 
 def robust_scale(X, center, scale, copy=True):
-    """``f((X - center) / scale)`` with the smooth clip ``f``, row chunk by chunk.
+    """``f((X - center) / scale)`` with the smooth clip ``f``, block by block.
 
     Parameters
     ----------
@@ -108,18 +109,23 @@ def robust_scale(X, center, scale, copy=True):
     ndarray
         The transformed inputs, in X's dtype.
     """
-    out = np.array(X, copy=True, order="C") if copy else X
+    out = np.empty(X.shape, dtype=X.dtype) if copy else X
     inv = (1.0 / scale).astype(X.dtype)
-    for start in range(0, out.shape[0], _CHUNK_ROWS):
-        z = out[start:start + _CHUNK_ROWS]
-        z -= center
+    # blocks of ~256k values stay in cache through the passes of the clip
+    rows = max(1, _BLOCK_VALUES // max(1, X.shape[1]))
+    tmp = np.empty((min(rows, X.shape[0]), X.shape[1]), dtype=X.dtype)
+    for start in range(0, X.shape[0], rows):
+        z = out[start:start + rows]
+        np.subtract(X[start:start + rows], center, out=z)
         z *= inv
-        smooth_clip_(z)
+        smooth_clip_(z, tmp[:len(z)])
     return out
 
 
-def smooth_clip_(z):
+def smooth_clip_(z, tmp=None):
     """In place ``z <- z / sqrt(1 + (z / 3)^2)``, for numpy arrays and torch tensors.
+
+    ``tmp`` is an optional numpy buffer shaped like ``z`` for the intermediate.
 
     ``z`` is first clipped to ``[-1e15, 1e15]`` (where ``f`` is 3 to float
     precision), so that ``z^2`` cannot overflow and huge values map to +-3.
@@ -130,7 +136,7 @@ def smooth_clip_(z):
         t.mul_(1.0 / _CLIP ** 2).add_(1.0).rsqrt_()
         return z.mul_(t)
     np.clip(z, -_HUGE, _HUGE, out=z)
-    t = z * z
+    t = np.multiply(z, z, out=tmp)
     t *= 1.0 / _CLIP ** 2
     t += 1.0
     np.sqrt(t, out=t)
