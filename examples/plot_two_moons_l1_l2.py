@@ -54,7 +54,8 @@ def make_model(penalty, alpha):
         hidden_layer_sizes=(32, 32) if FAST else (64, 64), activation="tanh",
         solver="adamw" if penalty == "l2" else "adam", penalty=penalty, alpha=alpha,
         learning_rate_init=0.02, batch_size=32, max_iter=30 if FAST else 500, tol=0.0,
-        n_iter_no_change=10**6, random_state=0)
+        n_iter_no_change=10**6, random_state=0,
+        input_scaling=None)  # the seed's setup: inputs as they are
 
 
 def main(path=None):
