@@ -27,6 +27,10 @@ def _estimators():
     ]
     estimators = [Est(**config) for config in configs
                   for Est in (RegularizedMLPClassifier, RegularizedMLPRegressor)]
+    # scikit-learn's MLP behaviour: no input or target scaling (the defaults
+    # above scale both)
+    estimators += [RegularizedMLPClassifier(**common, input_scaling=None),
+                   RegularizedMLPRegressor(**common, input_scaling=None, target_scaling=None)]
     # the cross-validated estimators, over a grid that mixes penalties and dropout
     search = dict(alphas=[1e-3, 1e-1], l1_ratios=[0.0, 0.5], dropouts=[0.0, 0.1],
                   hidden_layer_sizes=(16,), max_iter=50, learning_rate_init=0.01, cv=3)
