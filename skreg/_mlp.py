@@ -928,7 +928,10 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
 
     A drop-in replacement for :class:`sklearn.neural_network.MLPClassifier`:
     the parameters they share have the same names and defaults, and the
-    default ``penalty='l2'`` reproduces ``MLPClassifier``'s ``alpha``.
+    default ``penalty='l2'`` reproduces ``MLPClassifier``'s ``alpha``. By
+    default the inputs are also scaled robustly (``input_scaling='robust'``,
+    chosen on a 27-dataset benchmark); ``input_scaling=None`` trains on X as
+    ``MLPClassifier`` does.
 
     The loss is the cross-entropy against (optionally smoothed) one-hot
     targets; the output layer is one logistic unit for two classes and a
@@ -1207,7 +1210,11 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
     penalties, dropout and early stopping.
 
     A drop-in replacement for :class:`sklearn.neural_network.MLPRegressor`:
-    the parameters they share have the same names and defaults. The loss is
+    the parameters they share have the same names and defaults. By default
+    the inputs are also scaled robustly and the targets standardized
+    (``input_scaling='robust'``, ``target_scaling='standard'``, chosen on a
+    27-dataset benchmark); ``input_scaling=None, target_scaling=None``
+    trains as ``MLPRegressor`` does. The loss is
     half the squared error averaged over the ``K`` outputs,
     ``loss_i = sum_k (y_ik - f(x_i)_k)^2 / (2 K)``, with an identity output
     layer. Multi-output targets are supported.
