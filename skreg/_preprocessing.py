@@ -2,9 +2,9 @@
 
 ``input_scaling='robust'`` maps each feature ``x_j`` to
 ``f((x_j - m_j) / s_j)`` with ``m_j`` the median, ``s_j`` the interquartile
-range ``q_75 - q_25`` (quantiles of the inverted empirical CDF, weighted by
-the sample weights) (half the range ``(max - min) / 2`` where that is 0,
-and 1 for a constant feature) and the smooth clip
+range ``q_75 - q_25`` (half the range ``(max - min) / 2`` where that is 0,
+and 1 for a constant feature; quantiles of the inverted empirical CDF,
+weighted by the sample weights) and the smooth clip
 ``f(z) = z / sqrt(1 + (z / 3)^2)``, which is the identity near 0 and bounded
 by 3 in absolute value: heavy tails and outliers keep their order but can no
 longer dominate a layer's input. This follows the robust scaling with smooth
