@@ -31,7 +31,8 @@ from sklearn.utils.validation import (_check_sample_weight, check_is_fitted,
 from ._mlp import (RegularizedMLPClassifier, RegularizedMLPRegressor,
                    _dense, _resolve_device, class_sample_weight)
 from ._threads import torch_thread_budget
-from ._preprocessing import robust_scaling_stats, smooth_clip_, target_scaling_stats
+from ._preprocessing import (robust_scale_tensor_, robust_scaling_stats,
+                             target_scaling_stats)
 from ._torch.batched import ConfigSpec, network_outputs, train_models
 from ._torch.network import ACTIVATIONS
 
@@ -244,8 +245,8 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
     }
 
     _estimator_class = None
-    _kind_names = ()
-    _extra_base_params = ()  # grid parameters beyond alpha, l1_ratio, dropout
+    _kind_names = ()  # grid parameters beyond alpha, l1_ratio, dropout
+    _extra_base_params = ()  # estimator parameters of one kind only (target_scaling)
 
     # ------------------------------------------------------------------ grid
     def _architectures(self):
@@ -378,8 +379,7 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
                         test = splits[f][1]
                         X_test = Xt[torch.as_tensor(test, device=device)]
                         if input_stats is not None:
-                            smooth_clip_(X_test.sub_(input_stats[f][0])
-                                         .div_(input_stats[f][1]))
+                            robust_scale_tensor_(X_test, *input_stats[f])
                         out = network_outputs(
                             [W[c, f] for W in result.coefs],
                             [b[c, f] for b in result.intercepts], X_test, self.activation)

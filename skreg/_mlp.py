@@ -442,11 +442,9 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
             A new array in the training dtype; X is not modified.
         """
         check_is_fitted(self)
-        X_in = X
         Z = self._validate_X(X, reset=False)
-        if Z is X_in:  # no scaling and no conversion: still never hand out X itself
-            Z = Z.copy()
-        return Z
+        # without scaling or conversion Z is X itself: never hand that out
+        return Z.copy() if Z is X else Z
 
     def _forward(self, X, activate=True):
         """Network outputs (or logits) for X as a numpy array."""

@@ -122,6 +122,14 @@ def robust_scale(X, center, scale, copy=True):
     return out
 
 
+def robust_scale_tensor_(z, center, scale):
+    """In place ``z <- f((z - center) / scale)`` for a torch tensor of rows.
+
+    The tensor form of :func:`robust_scale`, used on batches by the searches.
+    """
+    return smooth_clip_(z.sub_(center).div_(scale))
+
+
 def smooth_clip_(z, tmp=None):
     """In place ``z <- z / sqrt(1 + (z / 3)^2)``, for numpy arrays and torch tensors.
 

@@ -168,3 +168,15 @@ def test_scaling_statistics_honour_sample_weight(Est, clf_data, reg_data):
     if Est is RegularizedMLPRegressor:
         np.testing.assert_allclose(weighted.target_mean_, repeated.target_mean_)
         np.testing.assert_allclose(weighted.target_scale_, repeated.target_scale_)
+
+
+def test_scale_inputs_is_what_the_network_sees_and_never_x_itself(clf_data):
+    X, y = clf_data
+    X32 = X.astype(np.float32)
+    scaled = RegularizedMLPClassifier(**FAST).fit(X32, y)
+    Z = scaled.scale_inputs(X32)
+    np.testing.assert_allclose(Z, robust_scale(X32, scaled.input_center_, scaled.input_scale_))
+    raw = RegularizedMLPClassifier(**{**FAST, **RAW}).fit(X32, y)
+    Z = raw.scale_inputs(X32)
+    assert Z is not X32 and not np.shares_memory(Z, X32)
+    np.testing.assert_array_equal(Z, X32)

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .._preprocessing import smooth_clip_
+from .._preprocessing import robust_scale_tensor_
 from .network import ACTIVATIONS
 
 ACTIVATION_FUNCTIONS = {
@@ -442,8 +442,7 @@ def train_models(X, Y, sample_weight, train_rows, valid_rows, spec, *, layer_siz
     def fold_inputs(f, rows):
         xb = X.index_select(0, rows)
         if input_stats is not None:
-            center, scale = input_stats[f]
-            smooth_clip_(xb.sub_(center).div_(scale))
+            robust_scale_tensor_(xb, *input_stats[f])
         return xb
 
     def fold_targets(f, rows):
