@@ -27,6 +27,7 @@ import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping, EpochTimer, PrintLog
 
+from .fpenv import flush_denormals
 from .network import ACTIVATIONS
 from .optim import l1_prox, step_function, step_sizes
 
@@ -162,6 +163,10 @@ class LearningRateSchedule(Callback):
         lr = self.learning_rate(len(net.history) - 1)
         for group in net.optimizer_.param_groups:
             group["lr"] = lr
+
+
+# dropout units drawn at once (see TabularNet._mask_source)
+BANK_UNITS = 1 << 19
 
 
 def _threshold(p):
@@ -451,7 +456,17 @@ class TabularNet(NeuralNet):
         (``alpha * P(w) / mean S_B``), ``loss`` (their sum, scikit-learn's
         ``loss_curve_``), and with validation data ``valid_loss`` and
         ``valid_score`` (accuracy or R^2, sample-weighted).
+
+        On the CPU the loop runs with subnormal floats flushed to zero
+        (:func:`skreg._torch.fpenv.flush_denormals`).
         """
+        with flush_denormals(self.device):
+            return self._fit_epochs(
+                X, y, epochs, sample_weight, X_valid, y_valid, sample_weight_valid,
+                monitor_convergence)
+
+    def _fit_epochs(self, X, y, epochs, sample_weight, X_valid, y_valid,
+                    sample_weight_valid, monitor_convergence):
         epochs = self.max_epochs if epochs is None else epochs
         module = self.module_
         for p in (module.coef_flat, module.intercept_flat):
@@ -465,7 +480,7 @@ class TabularNet(NeuralNet):
         starts = range(0, n, batch)
         total_weight = float(n if sample_weight is None else sample_weight.sum())
         mean_batch_weight = total_weight / len(starts)
-        step = self._step_function()
+        step = self._step_function(batch)
         valid = None
         if X_valid is not None:
             valid = (self.to_device_tensor(X_valid), self.to_device_tensor(y_valid),
@@ -523,8 +538,8 @@ class TabularNet(NeuralNet):
             self.notify("on_epoch_end", monitor_convergence=monitor_convergence)
         return self
 
-    def _step_function(self):
-        """A closure that takes one optimizer step on a batch.
+    def _step_function(self, batch):
+        """A closure that takes one optimizer step on a batch of at most ``batch`` rows.
 
         Built once per ``fit_loop`` call. The plain MLP uses the hand-written
         pass of :meth:`_manual_step`; batch normalization and L-BFGS use
@@ -534,7 +549,7 @@ class TabularNet(NeuralNet):
         """
         module = self.module_
         autograd = module.norms is not None or isinstance(self.optimizer_, torch.optim.LBFGS)
-        core = self._autograd_step() if autograd else self._manual_step()
+        core = self._autograd_step(batch) if autograd else self._manual_step(batch)
         post_step = self._post_step()
         transform = self._batch_transform()
 
@@ -615,7 +630,7 @@ class TabularNet(NeuralNet):
 
         return post_step
 
-    def _manual_step(self):
+    def _manual_step(self, batch):
         """The MLP's forward and backward pass written out (no autograd).
 
         With ``a_0 = x``, hidden layers ``a_k = c_k m_k * (g(a_{k-1} W_k +
@@ -625,9 +640,14 @@ class TabularNet(NeuralNet):
         gradient is ``delta_L = s * dl/dz / S_B``,
         ``dW_k = a_{k-1}^T delta_k``, ``db_k = sum_i delta_k`` and
         ``delta_{k-1} = g'(.) * c_{k-1} m_{k-1} * (delta_k W_k^T)``. The
-        factor ``c_k`` is folded into the matrix products (their ``alpha``),
-        the backward kernels are autograd's own, and gradients are written
-        straight into the flat parameters' ``.grad``.
+        backward pass carries ``D_k = c_k delta_k`` (``c_k`` the dropout
+        factor on the input of layer ``k``, 1 without dropout), so that
+        ``dW_k = m_{k-1} a_{k-1}^T D_k`` needs no extra factor and the factors
+        ride on operations the pass makes anyway: ``c_L`` on the loss
+        gradient's scaling, ``c_{k-1}`` on the product ``D_k W_k^T`` (its
+        ``alpha``) and ``1 / c_k`` on the bias gradient, computed as
+        ``1^T D_k / c_k``. The backward kernels are autograd's own, and
+        gradients are written straight into the flat parameters' ``.grad``.
         """
         module = self.module_
         forward, backward, needs_input = ACTIVATIONS[module.activation]
@@ -636,6 +656,7 @@ class TabularNet(NeuralNet):
         coef_flat, coef_grad = module.coef_flat.detach(), module.coef_flat.grad
         g_coefs = module.coef_views(coef_grad)
         g_intercepts = module.intercept_views(module.intercept_flat.grad)
+        g_intercept_rows = [g.view(1, -1) for g in g_intercepts]
         n_hidden = len(coefs) - 1
         # input_scale[k]: factor c of the dropout on the input of layer k
         input_scale = [1.0] + [65536.0 / (65536 - _threshold(p)) for p in module.dropout]
@@ -658,8 +679,19 @@ class TabularNet(NeuralNet):
         penalty_in_grad = bool(penalty) and not (
             l2_as_decay and not (grad_l1 and penalty.l1))
         generator = self.generator_
-        next_masks = self._mask_source()
+        next_masks = self._mask_source(batch)
         no_masks = [None] * n_hidden
+        top_scale = input_scale[n_hidden]
+        ones_rows = {}  # row vectors of ones, by batch size, for the bias gradients
+
+        def bias_gradient(k, delta, c):
+            if c == 1.0:
+                torch.sum(delta, 0, out=g_intercepts[k])
+                return
+            ones = ones_rows.get(delta.shape[0])
+            if ones is None:
+                ones = ones_rows[delta.shape[0]] = delta.new_ones((1, delta.shape[0]))
+            g_intercept_rows[k].addmm_(ones, delta, beta=0, alpha=1.0 / c)
 
         def step(xb, tb, wb, scale, loss_sum):
             inputs, outputs, pre = [xb], [], []
@@ -683,21 +715,19 @@ class TabularNet(NeuralNet):
                               alpha=input_scale[n_hidden])
             total, delta = loss_and_grad(out, tb, wb)
             loss_sum.add_(total)
+            # from here on delta is D_k = c_k delta_k (see the docstring)
             if wb is None:
-                delta.mul_(scale)
+                delta.mul_(scale * top_scale)
             else:
-                delta.mul_((wb * scale).unsqueeze(1))
+                delta.mul_((wb * (scale * top_scale)).unsqueeze(1))
             for k in range(n_hidden, -1, -1):
-                torch.sum(delta, 0, out=g_intercepts[k])
-                c = input_scale[k]
-                if c != 1.0:
-                    # both the weight gradient and the next delta carry the
-                    # factor c of the dropout on this layer's input; scaling
-                    # delta once is cheaper than a GEMM with alpha != 1
-                    delta = delta.mul_(c)
+                bias_gradient(k, delta, input_scale[k])
                 torch.mm(inputs[k].t(), delta, out=g_coefs[k])
                 if k:
-                    delta = torch.mm(delta, coefs_t[k])
+                    c = input_scale[k - 1]
+                    delta = (torch.mm(delta, coefs_t[k]) if c == 1.0 else
+                             torch.addmm(intercepts[k - 1], delta, coefs_t[k],
+                                         beta=0, alpha=c))
                     if keeps[k - 1] is not None and not masked_by_backward:
                         delta.mul_(keeps[k - 1])
                     if backward is not None:
@@ -711,7 +741,7 @@ class TabularNet(NeuralNet):
 
         return step
 
-    def _autograd_step(self):
+    def _autograd_step(self, batch):
         """Autograd forward/backward, for batch normalization and L-BFGS."""
         module = self.module_
         optimizer = self.optimizer_
@@ -720,7 +750,7 @@ class TabularNet(NeuralNet):
         grad_l1 = self.l1_method == "subgradient"
         grad_l2 = not self.decoupled_l2
         hidden_noise, generator = self.hidden_noise, self.generator_
-        next_masks = self._mask_source()
+        next_masks = self._mask_source(batch)
 
         skip_single_rows = module.norms is not None
 
@@ -750,28 +780,34 @@ class TabularNet(NeuralNet):
 
         return step
 
-    def _mask_source(self):
-        """A function drawing the dropout masks of a batch, or None without dropout.
+    def _mask_source(self, batch):
+        """A function giving the dropout masks of a batch, or None without dropout.
 
-        Masks are drawn for many batches at once (~512k units), so that a
-        small batch pays for two views and a multiply per layer only.
+        Masks are drawn for many batches at once (about 512k units) and split
+        into chunks of ``batch`` rows, one chunk per batch (a shorter batch
+        takes the first rows of its chunk), so that a batch pays for a
+        multiply per layer only. Batches must have at most ``batch`` rows.
         """
         masks = self.dropout_masks_
         if not masks:
             return None
         generator = self.generator_
-        bank_units = 1 << 19
-        bank = {"masks": None, "row": 0, "rows": 0}
+        n_chunks = max(1, BANK_UNITS // (masks.units_per_row * batch))
+        chunks = iter(())
 
         def next_masks(xb):
+            nonlocal chunks
+            chunk = next(chunks, None)
+            if chunk is None:
+                # the previous bank's chunks are all used: its buffer is free
+                drawn = masks.draw(n_chunks * batch, xb.dtype, xb.device, generator)
+                chunks = zip(*[[None] * n_chunks if m is None else m.split(batch)
+                               for m in drawn])
+                chunk = next(chunks)
             rows = xb.shape[0]
-            if bank["masks"] is None or bank["row"] + rows > bank["rows"]:
-                n_rows = max(rows, bank_units // masks.units_per_row)
-                bank["masks"] = masks.draw(n_rows, xb.dtype, xb.device, generator)
-                bank["rows"], bank["row"] = n_rows, 0
-            start = bank["row"]
-            bank["row"] = start + rows
-            return [None if m is None else m[start:start + rows] for m in bank["masks"]]
+            if rows != batch:
+                return [None if m is None else m[:rows] for m in chunk]
+            return chunk
 
         return next_masks
 

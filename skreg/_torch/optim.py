@@ -165,17 +165,26 @@ def l1_prox(optimizer, param):
             return w.sub_(w.clamp(-t, t))
         return prox_scalar
     s, tmp = torch.empty_like(w), torch.empty_like(w)
+    if w.device.type != "cpu":
+        def prox_device(l1):
+            state = states[param]
+            v = state["exp_avg_sq"]
+            root, _ = _bias_root(group, state, v)
+            torch.sqrt(v, out=s).add_(group["eps"] * root)
+            torch.mul(w, s, out=tmp)
+            c = root * (l1 * float(group["lr"]))
+            tmp.clamp_(torch.neg(c), c)
+            return w.addcdiv_(tmp, s, value=-1)
+        return prox_device
 
     def prox(l1):
+        # the CPU form reads the step count directly: this runs every step,
+        # and its Python overhead is a fair share of its cost
         state = states[param]
-        v = state["exp_avg_sq"]
-        root, on_cpu = _bias_root(group, state, v)
-        torch.sqrt(v, out=s).add_(group["eps"] * root)
-        c = root * (l1 * float(group["lr"]))
+        root = math.sqrt(1.0 - group["betas"][1] ** state["step"].item())
+        torch.sqrt(state["exp_avg_sq"], out=s).add_(group["eps"] * root)
         torch.mul(w, s, out=tmp)
-        if on_cpu:
-            tmp.clamp_(-c, c)
-        else:
-            tmp.clamp_(torch.neg(c), c)
+        c = root * (l1 * float(group["lr"]))
+        tmp.clamp_(-c, c)
         return w.addcdiv_(tmp, s, value=-1)
     return prox
