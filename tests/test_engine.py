@@ -177,3 +177,38 @@ def test_manual_gradient_with_dropout_matches_autograd(activation, monkeypatch):
         torch.testing.assert_close(got, want.detach(), rtol=1e-6, atol=1e-6)
     # the masks did drop units
     assert all(0 < (m[:30] == 0).float().mean() < 0.5 for m in masks)
+
+
+def test_training_flushes_subnormals_and_restores_the_mode(monkeypatch):
+    """Fits run with subnormal floats flushed to zero; the thread's mode is
+    restored afterwards, also when training raises."""
+    from skreg._torch.engine import DivergenceError, TabularNet
+    from skreg._torch.fpenv import denormals_flushed, flush_denormals
+
+    assert not denormals_flushed()
+    with flush_denormals("cpu") as flushed:
+        assert flushed and denormals_flushed()
+        with flush_denormals("cpu"):       # nested: the outer mode is kept
+            assert denormals_flushed()
+        assert denormals_flushed()
+    assert not denormals_flushed()
+    with flush_denormals("meta") as flushed:   # other devices: unchanged
+        assert not flushed and not denormals_flushed()
+
+    seen = []
+    original = TabularNet._fit_epochs
+
+    def recording(self, *args, **kwargs):
+        seen.append(denormals_flushed())
+        return original(self, *args, **kwargs)
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    monkeypatch.setattr(TabularNet, "_fit_epochs", recording)
+    RegularizedMLPRegressor(hidden_layer_sizes=(4,), max_iter=2).fit(X, X[:, 0])
+    with pytest.raises(DivergenceError):
+        RegularizedMLPRegressor(hidden_layer_sizes=(4,), max_iter=5, solver="sgd",
+                                learning_rate_init=1e30, input_scaling=None,
+                                target_scaling=None).fit(X * 1e10, X[:, 0] * 1e30)
+    assert seen == [True, True]
+    assert not denormals_flushed()

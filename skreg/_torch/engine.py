@@ -16,7 +16,9 @@ batches, so :meth:`TabularNet.fit_loop` replaces that path:
   (:mod:`skreg._torch.optim`);
 * losses accumulate on the device and are read once per epoch;
 * callbacks see epoch events only (``on_train_begin/end``,
-  ``on_epoch_begin/end``), never batch events.
+  ``on_epoch_begin/end``), never batch events;
+* on the CPU the epochs run with subnormal floats flushed to zero
+  (:mod:`skreg._torch.fpenv`), which keeps late epochs as fast as early ones.
 """
 
 import math
