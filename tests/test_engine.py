@@ -212,3 +212,66 @@ def test_training_flushes_subnormals_and_restores_the_mode(monkeypatch):
                                 target_scaling=None).fit(X * 1e10, X[:, 0] * 1e30)
     assert seen == [True, True]
     assert not denormals_flushed()
+
+
+def test_fast_fit_equals_a_plain_autograd_loop(monkeypatch):
+    """Three epochs of the fast path (hand-written pass, fused Adam without
+    its Python wrapper, folded dropout factors, per-batch mask chunks, the
+    proximal L1 step) equal a loop written plainly: autograd, torch.optim.Adam
+    and the documented soft-threshold at Adam's step size, on the same
+    shuffles and masks, including a short last batch."""
+    drawn = []
+    draw = DropoutMasks.draw
+
+    def recording_draw(self, *args, **kwargs):
+        masks = draw(self, *args, **kwargs)
+        drawn.append([m.clone() for m in masks])
+        return masks
+
+    monkeypatch.setattr(DropoutMasks, "draw", recording_draw)
+    rng = np.random.default_rng(3)
+    n, batch, epochs, lr, alpha, l1_ratio, eps_ls = 50, 16, 3, 0.01, 0.05, 0.5, 0.1
+    X = rng.normal(size=(n, 5))
+    y = rng.integers(0, 3, size=n)
+    est = RegularizedMLPClassifier(
+        hidden_layer_sizes=(8, 6), dropout=0.25, penalty="elasticnet", alpha=alpha,
+        l1_ratio=l1_ratio, label_smoothing=eps_ls, learning_rate_init=lr,
+        batch_size=batch, max_iter=epochs, tol=0.0, n_iter_no_change=epochs + 1,
+        random_state=0, input_scaling=None).fit(X, y)
+    assert est.n_iter_ == epochs and len(drawn) == 1
+
+    fresh = RegularizedMLPClassifier(**est.get_params())
+    fresh.classes_ = est.classes_
+    fresh._encoder = est._encoder
+    targets, _ = fresh._validate_targets(y, True, True, [0, 1, 2])
+    net = fresh._build_net(5, n, "cpu", torch.float64)
+    module = net.module_.train()
+    coef, intercept = module.coef_flat, module.intercept_flat
+    opt = torch.optim.Adam([{"params": [coef]}, {"params": [intercept]}], lr=lr)
+    generator = torch.Generator().manual_seed(est.net_.seed)
+    Xt, Tt = torch.as_tensor(X), torch.as_tensor(targets)
+    masks = [m.to(torch.float64) for m in drawn[0]]
+    chunk = 0
+    for _ in range(epochs):
+        perm = torch.randperm(n, generator=generator)
+        for start in range(0, n, batch):
+            idx = perm[start:start + batch]
+            rows = len(idx)
+            keeps = [m[chunk * batch: chunk * batch + rows] for m in masks]
+            chunk += 1
+            losses = net.criterion_(module(Xt[idx], keep_masks=keeps), Tt[idx])
+            objective = (losses.sum() + alpha * (1 - l1_ratio) / 2 * coef.pow(2).sum()) / rows
+            opt.zero_grad()
+            objective.backward()
+            opt.step()
+            with torch.no_grad():   # w <- sign(w) max(|w| - l1 eta / S_B, 0)
+                state = opt.state[coef]
+                root = np.sqrt(1 - 0.999 ** state["step"].item())
+                step_size = lr * root / (state["exp_avg_sq"].sqrt() + 1e-8 * root)
+                threshold = alpha * l1_ratio * step_size / rows
+                coef.copy_(coef.sign() * (coef.abs() - threshold).clamp_min(0))
+    torch.testing.assert_close(est.module_.coef_flat.detach(), coef.detach(),
+                               rtol=1e-9, atol=1e-12)
+    torch.testing.assert_close(est.module_.intercept_flat.detach(), intercept.detach(),
+                               rtol=1e-9, atol=1e-12)
+    assert (coef == 0).any()   # the proximal step zeroed weights
