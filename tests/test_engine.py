@@ -130,20 +130,26 @@ def test_dropout_keeps_the_mean_activation():
     torch.testing.assert_close(sampled, deterministic, atol=0.05, rtol=0.05)
 
 
-@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
-def test_manual_gradient_with_dropout_matches_autograd(activation, monkeypatch):
-    """SGD steps with dropout on every hidden layer, over batches of 12, 12
-    and 6 rows, equal autograd's steps with the same masks: the dropout
-    factors the hand-written pass folds into its products are exact."""
-    drawn = []
+@pytest.fixture
+def drawn(monkeypatch):
+    """The list of every dropout draw's masks (cloned), in the order drawn."""
+    record = []
     draw = DropoutMasks.draw
 
     def recording_draw(self, *args, **kwargs):
         masks = draw(self, *args, **kwargs)
-        drawn.append([m.clone() for m in masks])
+        record.append([m.clone() for m in masks])
         return masks
 
     monkeypatch.setattr(DropoutMasks, "draw", recording_draw)
+    return record
+
+
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+def test_manual_gradient_with_dropout_matches_autograd(activation, drawn):
+    """SGD steps with dropout on every hidden layer, over batches of 12, 12
+    and 6 rows, equal autograd's steps with the same masks: the dropout
+    factors the hand-written pass folds into its products are exact."""
     rng = np.random.default_rng(1)
     X = rng.normal(size=(30, 4))
     y = rng.normal(size=30)
@@ -214,21 +220,12 @@ def test_training_flushes_subnormals_and_restores_the_mode(monkeypatch):
     assert not denormals_flushed()
 
 
-def test_fast_fit_equals_a_plain_autograd_loop(monkeypatch):
+def test_fast_fit_equals_a_plain_autograd_loop(drawn):
     """Three epochs of the fast path (hand-written pass, fused Adam without
     its Python wrapper, folded dropout factors, per-batch mask chunks, the
     proximal L1 step) equal a loop written plainly: autograd, torch.optim.Adam
     and the documented soft-threshold at Adam's step size, on the same
     shuffles and masks, including a short last batch."""
-    drawn = []
-    draw = DropoutMasks.draw
-
-    def recording_draw(self, *args, **kwargs):
-        masks = draw(self, *args, **kwargs)
-        drawn.append([m.clone() for m in masks])
-        return masks
-
-    monkeypatch.setattr(DropoutMasks, "draw", recording_draw)
     rng = np.random.default_rng(3)
     n, batch, epochs, lr, alpha, l1_ratio, eps_ls = 50, 16, 3, 0.01, 0.05, 0.5, 0.1
     X = rng.normal(size=(n, 5))
