@@ -635,20 +635,22 @@ class TabularNet(NeuralNet):
     def _manual_step(self, batch):
         """The MLP's forward and backward pass written out (no autograd).
 
-        With ``a_0 = x``, hidden layers ``a_k = c_k m_k * (g(a_{k-1} W_k +
-        b_k) + n_k)`` (``m_k`` the dropout mask, ``c_k = 1 / (1 - p_k)``,
-        ``n_k`` the hidden noise) and output ``z = a_{L-1} W_L + b_L``, the
-        batch objective is ``sum_i s_i l_i / S_B + alpha P(W) / S_B``; its
-        gradient is ``delta_L = s * dl/dz / S_B``,
-        ``dW_k = a_{k-1}^T delta_k``, ``db_k = sum_i delta_k`` and
-        ``delta_{k-1} = g'(.) * c_{k-1} m_{k-1} * (delta_k W_k^T)``. The
-        backward pass carries ``D_k = c_k delta_k`` (``c_k`` the dropout
-        factor on the input of layer ``k``, 1 without dropout), so that
-        ``dW_k = m_{k-1} a_{k-1}^T D_k`` needs no extra factor and the factors
-        ride on operations the pass makes anyway: ``c_L`` on the loss
-        gradient's scaling, ``c_{k-1}`` on the product ``D_k W_k^T`` (its
-        ``alpha``) and ``1 / c_k`` on the bias gradient, computed as
-        ``1^T D_k / c_k``. The backward kernels are autograd's own, and
+        With ``a_0 = x``, layer ``k`` computes ``z_k = c_k a_{k-1} W_k + b_k``
+        and, if hidden, ``a_k = m_k * (g(z_k) + n_k)``: ``m_k`` its 0/1 dropout
+        mask, ``n_k`` the hidden noise and ``c_k = 1 / (1 - p)`` the inverted
+        dropout factor of the layer's input (1 for the first layer and
+        without dropout). The batch objective is
+        ``J = sum_i s_i l_i(z_L) / S_B + alpha P(W) / S_B``; with
+        ``delta_k = dJ / dz_k``: ``delta_L = s * dl/dz_L / S_B``,
+        ``dW_k = c_k a_{k-1}^T delta_k``, ``db_k = sum_i delta_k`` and
+        ``delta_{k-1} = g'(z_{k-1}) * m_{k-1} * (c_k delta_k W_k^T)``.
+
+        The pass carries ``D_k = c_k delta_k`` instead, so that the factors
+        ride on operations it makes anyway: ``D_L`` takes ``c_L`` with the
+        loss gradient's scaling, ``dW_k = a_{k-1}^T D_k``,
+        ``D_{k-1} = g' * m_{k-1} * (c_{k-1} D_k W_k^T)`` takes ``c_{k-1}`` as
+        the product's ``alpha``, and ``db_k = 1^T D_k / c_k`` is a product
+        with a row of ones. The backward kernels are autograd's own, and
         gradients are written straight into the flat parameters' ``.grad``.
         """
         module = self.module_
