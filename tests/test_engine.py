@@ -1,6 +1,10 @@
 """The engine's hand-written backward pass and fused optimizer step agree
 with autograd and ``torch.optim`` to rounding error."""
 
+import subprocess
+import sys
+import textwrap
+
 import numpy as np
 import pytest
 import torch
@@ -189,15 +193,18 @@ def test_training_flushes_subnormals_and_restores_the_mode(monkeypatch):
     """Fits run with subnormal floats flushed to zero; the thread's mode is
     restored afterwards, also when training raises."""
     from skreg._torch.engine import DivergenceError, TabularNet
-    from skreg._torch.fpenv import denormals_flushed, flush_denormals
+    from skreg._torch.fpenv import denormals_are_zero, denormals_flushed, flush_denormals
 
-    assert not denormals_flushed()
+    if denormals_flushed() or denormals_are_zero():
+        pytest.skip("this process already runs with subnormals flushed")
     with flush_denormals("cpu") as flushed:
-        assert flushed and denormals_flushed()
+        if not flushed:
+            pytest.skip("torch cannot set the flushing mode on this CPU")
+        assert denormals_flushed() and denormals_are_zero()
         with flush_denormals("cpu"):       # nested: the outer mode is kept
             assert denormals_flushed()
         assert denormals_flushed()
-    assert not denormals_flushed()
+    assert not denormals_flushed() and not denormals_are_zero()
     with flush_denormals("meta") as flushed:   # other devices: unchanged
         assert not flushed and not denormals_flushed()
 
@@ -220,21 +227,42 @@ def test_training_flushes_subnormals_and_restores_the_mode(monkeypatch):
     assert not denormals_flushed()
 
 
-def test_fast_fit_equals_a_plain_autograd_loop(drawn):
+def test_flushing_does_not_leak_to_torch_worker_threads():
+    """In a fresh process, whose intra-op threads start during the first fit,
+    parallel kernels after the fit still produce subnormals."""
+    code = textwrap.dedent("""
+        import numpy as np, torch
+        from skreg import RegularizedMLPClassifier
+        X = np.random.default_rng(0).normal(size=(500, 8))
+        RegularizedMLPClassifier(hidden_layer_sizes=(8,), max_iter=1).fit(X, X[:, 0] > 0)
+        x = torch.full((1 << 21,), 2e-38).mul_(0.25)   # subnormal results
+        print(torch.get_num_threads(), float((x == 0).double().mean()))
+    """)
+    out = subprocess.run([sys.executable, "-W", "ignore", "-c", code], check=True,
+                         capture_output=True, text=True).stdout.split()
+    threads, flushed = int(out[0]), float(out[1])
+    assert flushed == 0.0, f"{flushed:.0%} of a parallel kernel's results flushed ({threads} threads)"
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_fast_fit_equals_a_plain_autograd_loop(drawn, weighted):
     """Three epochs of the fast path (hand-written pass, fused Adam without
     its Python wrapper, folded dropout factors, per-batch mask chunks, the
     proximal L1 step) equal a loop written plainly: autograd, torch.optim.Adam
     and the documented soft-threshold at Adam's step size, on the same
-    shuffles and masks, including a short last batch."""
+    shuffles and masks, including a short last batch, with and without
+    sample weights."""
     rng = np.random.default_rng(3)
     n, batch, epochs, lr, alpha, l1_ratio, eps_ls = 50, 16, 3, 0.01, 0.05, 0.5, 0.1
     X = rng.normal(size=(n, 5))
     y = rng.integers(0, 3, size=n)
+    w = rng.uniform(0.2, 3.0, size=n) if weighted else np.ones(n)
     est = RegularizedMLPClassifier(
         hidden_layer_sizes=(8, 6), dropout=0.25, penalty="elasticnet", alpha=alpha,
         l1_ratio=l1_ratio, label_smoothing=eps_ls, learning_rate_init=lr,
         batch_size=batch, max_iter=epochs, tol=0.0, n_iter_no_change=epochs + 1,
-        random_state=0, input_scaling=None).fit(X, y)
+        random_state=0, input_scaling=None).fit(
+            X, y, sample_weight=w if weighted else None)
     assert est.n_iter_ == epochs and len(drawn) == 1
 
     fresh = RegularizedMLPClassifier(**est.get_params())
@@ -246,7 +274,7 @@ def test_fast_fit_equals_a_plain_autograd_loop(drawn):
     coef, intercept = module.coef_flat, module.intercept_flat
     opt = torch.optim.Adam([{"params": [coef]}, {"params": [intercept]}], lr=lr)
     generator = torch.Generator().manual_seed(est.net_.seed)
-    Xt, Tt = torch.as_tensor(X), torch.as_tensor(targets)
+    Xt, Tt, Wt = torch.as_tensor(X), torch.as_tensor(targets), torch.as_tensor(w)
     masks = [m.to(torch.float64) for m in drawn[0]]
     chunk = 0
     for _ in range(epochs):
@@ -257,7 +285,9 @@ def test_fast_fit_equals_a_plain_autograd_loop(drawn):
             keeps = [m[chunk * batch: chunk * batch + rows] for m in masks]
             chunk += 1
             losses = net.criterion_(module(Xt[idx], keep_masks=keeps), Tt[idx])
-            objective = (losses.sum() + alpha * (1 - l1_ratio) / 2 * coef.pow(2).sum()) / rows
+            batch_weight = Wt[idx].sum()            # S_B
+            objective = (losses @ Wt[idx]
+                         + alpha * (1 - l1_ratio) / 2 * coef.pow(2).sum()) / batch_weight
             opt.zero_grad()
             objective.backward()
             opt.step()
@@ -265,10 +295,24 @@ def test_fast_fit_equals_a_plain_autograd_loop(drawn):
                 state = opt.state[coef]
                 root = np.sqrt(1 - 0.999 ** state["step"].item())
                 step_size = lr * root / (state["exp_avg_sq"].sqrt() + 1e-8 * root)
-                threshold = alpha * l1_ratio * step_size / rows
+                threshold = alpha * l1_ratio * step_size / batch_weight
                 coef.copy_(coef.sign() * (coef.abs() - threshold).clamp_min(0))
     torch.testing.assert_close(est.module_.coef_flat.detach(), coef.detach(),
                                rtol=1e-9, atol=1e-12)
     torch.testing.assert_close(est.module_.intercept_flat.detach(), intercept.detach(),
                                rtol=1e-9, atol=1e-12)
     assert (coef == 0).any()   # the proximal step zeroed weights
+
+
+def test_a_short_fit_is_the_start_of_a_longer_one():
+    """Shuffles and dropout masks do not depend on max_iter: the first
+    epochs of a longer fit with the same seed are the shorter fit."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 5))
+    y = (X[:, 0] > 0).astype(int)
+    kw = dict(hidden_layer_sizes=(7,), dropout=0.3, batch_size=10, random_state=0,
+              tol=0.0, n_iter_no_change=100)
+    short = RegularizedMLPClassifier(max_iter=2, **kw).fit(X, y)
+    long = RegularizedMLPClassifier(max_iter=6, **kw).fit(X, y)
+    assert short.loss_curve_ == long.loss_curve_[:2]
+    assert long.loss_curve_[2] != long.loss_curve_[1]

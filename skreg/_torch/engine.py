@@ -637,9 +637,10 @@ class TabularNet(NeuralNet):
 
         With ``a_0 = x``, layer ``k`` computes ``z_k = c_k a_{k-1} W_k + b_k``
         and, if hidden, ``a_k = m_k * (g(z_k) + n_k)``: ``m_k`` its 0/1 dropout
-        mask, ``n_k`` the hidden noise and ``c_k = 1 / (1 - p)`` the inverted
-        dropout factor of the layer's input (1 for the first layer and
-        without dropout). The batch objective is
+        mask, ``n_k`` the hidden noise and ``c_k = 2^16 / (2^16 - t)`` the
+        inverted dropout factor of the layer's input, ``1 / (1 - p)`` for the
+        drop probability ``p`` as the masks draw it, ``t / 2^16`` with
+        ``t = round(2^16 p)`` (1 for the first layer and without dropout). The batch objective is
         ``J = sum_i s_i l_i(z_L) / S_B + alpha P(W) / S_B``; with
         ``delta_k = dJ / dz_k``: ``delta_L = s * dl/dz_L / S_B``,
         ``dW_k = c_k a_{k-1}^T delta_k``, ``db_k = sum_i delta_k`` and
@@ -791,6 +792,8 @@ class TabularNet(NeuralNet):
         into chunks of ``batch`` rows, one chunk per batch (a shorter batch
         takes the first rows of its chunk), so that a batch pays for a
         multiply per layer only. Batches must have at most ``batch`` rows.
+        The bank's size does not depend on the number of epochs, so that a
+        fit's first epochs are those of a longer fit with the same seed.
         """
         masks = self.dropout_masks_
         if not masks:

@@ -1,34 +1,54 @@
 """The floating-point environment of the training loops.
 
 Values below the smallest normal float (about 1.2e-38 in float32) are
-*subnormal*; on x86 CPUs every arithmetic operation that reads or produces
-one is handled in microcode, tens of times slower than a normal one. They
-arise as a network trains: the softmax probability of a class the network
-rules out underflows (``exp(z) < 1.2e-38`` for ``z < -87``), and so do the
+*subnormal*; on x86 CPUs an arithmetic operation that reads or produces one
+can be handled in microcode, many times slower than a normal one. They arise
+as a network trains: the softmax probability of a class the network rules
+out underflows (``exp(z) < 1.2e-38`` for ``z < -87``), and so do the
 gradients that start from it and Adam's second moments of weights whose
-gradients have become tiny. On a small network the slowdown was measured at
-about 1.45x per epoch late in training.
+gradients have become tiny. On a small network, late epochs were measured
+about 1.45x slower than early ones because of them.
 
-:func:`flush_denormals` therefore runs the training loops with the CPU's
-flush-to-zero and denormals-are-zero modes on (``torch.set_flush_denormal``),
-as TensorFlow's CPU thread pools and most GPU kernels do: a subnormal result
-becomes 0 and a subnormal input reads as 0, so each value flushed changes by
-less than 1.2e-38 (float32) or 2.3e-308 (float64). The
-setting belongs to the calling thread; it is restored when the loop ends,
-so preprocessing, scoring and ``predict`` are untouched.
+:func:`flush_denormals` therefore runs the training epochs with the CPU's
+flush-to-zero and denormals-are-zero modes on (``torch.set_flush_denormal``;
+TensorFlow turns the same modes on in its CPU thread pools): a subnormal
+result becomes 0 and a subnormal input reads as 0, so each value flushed changes by less than
+1.2e-38 (float32) or 2.3e-308 (float64).
+
+The modes belong to a thread, and a new thread copies them from the thread
+that starts it. Only the fitting thread flushes: torch's intra-op worker
+threads are started before the modes are turned on, so they keep IEEE
+arithmetic (the parallel kernels of large tensors run there), and the modes
+are turned off again when the epochs end, so that input checks, scaling,
+``predict`` and everything after the fit see IEEE arithmetic. If the thread
+already had either mode on when the context is entered, it is left as it is.
 """
 
 from contextlib import contextmanager
 
 import torch
 
-# smallest normal float32 is 2 ** -126 ~ 1.18e-38; a quarter of 2e-38 is subnormal
+# 2 ** -126 ~ 1.18e-38 is the smallest normal float32: a quarter of 2e-38 is
+# subnormal, and so is the float32 whose bit pattern is the integer 1
 _PROBE, _FACTOR = 2e-38, 0.25
 
 
 def denormals_flushed():
-    """Whether subnormal float results are flushed to zero in this thread."""
+    """Whether this thread flushes subnormal float results to zero (FTZ)."""
     return torch.full((1,), _PROBE, dtype=torch.float32).mul_(_FACTOR).item() == 0.0
+
+
+def denormals_are_zero():
+    """Whether this thread reads subnormal float inputs as zero (DAZ)."""
+    tiny = torch.ones(1, dtype=torch.int32).view(torch.float32)  # 1.4e-45, subnormal
+    return tiny.mul_(2.0 ** 100).item() == 0.0
+
+
+def _start_worker_threads():
+    # an element-wise pass long enough to run in parallel starts torch's
+    # intra-op pool now, so that its threads do not copy the flushing mode
+    if torch.get_num_threads() > 1:
+        torch.empty(1 << 16).fill_(0.0)
 
 
 @contextmanager
@@ -43,11 +63,17 @@ def flush_denormals(device):
     Yields
     ------
     bool
-        Whether subnormals are flushed inside the context.
+        Whether this thread flushes subnormals inside the context: False on
+        other devices and where torch cannot set the mode; True where the
+        thread already flushed them.
     """
-    if torch.device(device).type != "cpu" or denormals_flushed():
-        yield torch.device(device).type == "cpu"
+    if torch.device(device).type != "cpu":
+        yield False
         return
+    if denormals_flushed() or denormals_are_zero():
+        yield denormals_flushed()   # the caller's own setting: left alone
+        return
+    _start_worker_threads()
     supported = torch.set_flush_denormal(True)
     try:
         yield supported

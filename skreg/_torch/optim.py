@@ -181,7 +181,7 @@ def l1_prox(optimizer, param):
         # the CPU form reads the step count directly: this runs every step,
         # and its Python overhead is a fair share of its cost
         state = states[param]
-        root = math.sqrt(1.0 - group["betas"][1] ** state["step"].item())
+        root = math.sqrt(1.0 - group["betas"][1] ** float(state["step"]))
         torch.sqrt(state["exp_avg_sq"], out=s).add_(group["eps"] * root)
         torch.mul(w, s, out=tmp)
         c = root * (l1 * float(group["lr"]))
