@@ -33,8 +33,7 @@ from ._mlp import (RegularizedMLPClassifier, RegularizedMLPRegressor,
 from ._threads import torch_thread_budget
 from ._preprocessing import (robust_scale_tensor_, robust_scaling_stats,
                              target_scaling_stats)
-from ._torch.batched import ConfigSpec, network_outputs, train_models
-from ._torch.network import ACTIVATIONS
+from ._engine import ACTIVATIONS, LOSSES, StackedMLP, Trainer, TrainingConfig, TrainingData
 
 _GRID_DOC = """
     alphas : array-like of float, default=(1e-4, 1e-3, 1e-2, 1e-1, 1.0)
@@ -300,7 +299,7 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
                                                  ensure_non_negative=True)
             if not sample_weight.sum() > 0:
                 raise ValueError("sample_weight must have a positive sum; got all zeros.")
-        Y, kind, n_outputs, labels = self._encode(y)
+        Y, loss, n_outputs, labels = self._encode(y)
         grid = self._grid()
         cv = check_cv(self.cv, y, classifier=is_classifier(self))
         splits = list(cv.split(X, labels if labels is not None else y,
@@ -315,26 +314,30 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
                 valid_rows.append(valid)
             train_rows.append(train)
             fold_weights.append(weights)
-        fold_weights_np = np.stack(fold_weights)
-        fold_weights = torch.as_tensor(fold_weights_np, dtype=dtype, device=device)
-        Xt = torch.as_tensor(X, device=device)
-        Yt = torch.as_tensor(
-            Y.astype(X.dtype) if kind == "regression" else Y.astype(np.int64),
-            device=device)
-        seed = int(rs.randint(np.iinfo(np.int32).max))
+        fold_weights = np.stack(fold_weights)
+        # one seed for every fold model, the one the refit draws: a fold model
+        # and the refit differ only in their rows
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         # scaling statistics of each fold's training rows (its validation
-        # rows included, as in the refitted estimator), never of its test rows
-        # (weighted as each fold's objective is, as in the estimator)
+        # rows included, as in the refitted estimator), never of its test
+        # rows, weighted as each fold's objective is
         input_stats = target_stats = None
         if self.input_scaling == "robust":
             input_stats = [tuple(torch.as_tensor(a, device=device) for a in
-                                 robust_scaling_stats(X[train], fold_weights_np[f, train]))
+                                 robust_scaling_stats(X[train], fold_weights[f, train]))
                            for f, (train, _) in enumerate(splits)]
         if getattr(self, "target_scaling", None) == "standard":
             target_stats = [tuple(torch.as_tensor(a, device=device) for a in
                                   target_scaling_stats(Y[train].astype(X.dtype),
-                                                       fold_weights_np[f, train]))
+                                                       fold_weights[f, train]))
                             for f, (train, _) in enumerate(splits)]
+        data = TrainingData(
+            X=torch.as_tensor(X, device=device),
+            y=torch.as_tensor(Y.astype(X.dtype) if labels is None else Y.astype(np.int64),
+                              device=device),
+            sample_weight=torch.as_tensor(fold_weights, dtype=dtype, device=device),
+            train_rows=train_rows, valid_rows=valid_rows or None,
+            input_stats=input_stats, target_stats=target_stats)
 
         n_splits = len(splits)
         scores = np.full((len(grid), n_splits), np.nan)
@@ -344,55 +347,56 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
         any_unconverged = False
         scorer = None if self.scoring is None else check_scoring(self, self.scoring)
         for arch in self._architectures():
-            members = [i for i, g in enumerate(grid) if g["hidden_layer_sizes"] == arch]
+            configs = [i for i, g in enumerate(grid) if g["hidden_layer_sizes"] == arch]
             t0 = time.perf_counter()
-            spec = ConfigSpec(
-                l1=np.array([grid[i]["alpha"] * grid[i]["l1_ratio"] for i in members]),
-                l2=np.array([grid[i]["alpha"] * (1 - grid[i]["l1_ratio"]) for i in members]),
-                dropout=np.array([grid[i]["dropout"] for i in members]),
-                label_smoothing=np.array([grid[i].get("label_smoothing", 0.0)
-                                          for i in members]),
-            )
             n_train = min(len(r) for r in train_rows)
             batch = min(200, n_train) if self.batch_size == "auto" else min(
                 self.batch_size, n_train)
+            # member m trains configuration configs[m // n_splits] on fold m % n_splits
+            param = lambda name: np.repeat([grid[i].get(name, 0.0) for i in configs],  # noqa: E731
+                                           n_splits)
+            config = TrainingConfig(
+                layer_sizes=(X.shape[1], *arch, n_outputs), activation=self.activation,
+                loss=loss, batch_size=batch, seeds=np.full(len(configs) * n_splits, seed),
+                alpha=param("alpha"), l1_ratio=param("l1_ratio"), dropout=param("dropout"),
+                label_smoothing=param("label_smoothing"),
+                groups=np.tile(np.arange(n_splits), len(configs)), penalty="elasticnet",
+                learning_rate_init=self.learning_rate_init,
+                betas=(self.beta_1, self.beta_2), epsilon=self.epsilon,
+                max_iter=self.max_iter, tol=self.tol,
+                n_iter_no_change=self.n_iter_no_change,
+                early_stopping=self.early_stopping, shuffle=self.shuffle,
+                l1_method=self.l1_method, device=device, dtype=dtype)
             with torch_thread_budget():
-                result = train_models(
-                    Xt, Yt, fold_weights, train_rows, valid_rows or None, spec,
-                    layer_sizes=[X.shape[1], *arch, n_outputs],
-                    activation=self.activation, kind=kind, lr=self.learning_rate_init,
-                    betas=(self.beta_1, self.beta_2), eps=self.epsilon, batch_size=batch,
-                    max_iter=self.max_iter, tol=self.tol,
-                    n_iter_no_change=self.n_iter_no_change,
-                    early_stopping=self.early_stopping, l1_method=self.l1_method,
-                    shuffle=self.shuffle, seed=seed, input_stats=input_stats,
-                    target_stats=target_stats)
+                result = Trainer(config).train(data)
             fit_time = time.perf_counter() - t0
             any_unconverged |= not result.converged.all()
             t0 = time.perf_counter()
             with torch.no_grad():
-                for c, i in enumerate(members):
-                    n_iters[i] = result.n_iter[c]
-                    for f in range(n_splits):
-                        if result.diverged[c, f]:
+                model = StackedMLP(config.layer_sizes, self.activation, len(config.seeds))
+                model.to(dtype=dtype, device=device)
+                model.coef.copy_(torch.as_tensor(result.coef))
+                model.intercept.copy_(torch.as_tensor(result.intercept))
+                for f, (_, test) in enumerate(splits):
+                    X_test = torch.as_tensor(X[test], device=device)
+                    if input_stats is not None:
+                        robust_scale_tensor_(X_test, *input_stats[f])
+                    out = model(X_test)
+                    if target_stats is not None:
+                        out = out * target_stats[f][1] + target_stats[f][0]
+                    out = out.double().cpu().numpy()
+                    for c, i in enumerate(configs):
+                        m = c * n_splits + f
+                        n_iters[i, f] = result.n_iter[m]
+                        if result.diverged[m]:
                             continue  # scored nan, ranked last
-                        test = splits[f][1]
-                        X_test = Xt[torch.as_tensor(test, device=device)]
-                        if input_stats is not None:
-                            robust_scale_tensor_(X_test, *input_stats[f])
-                        out = network_outputs(
-                            [W[c, f] for W in result.coefs],
-                            [b[c, f] for b in result.intercepts], X_test, self.activation)
-                        if target_stats is not None:
-                            out = out * target_stats[f][1] + target_stats[f][0]
-                        scores[i, f] = self._score(out.double().cpu().numpy(), X[test],
-                                                   y[test], scorer)
+                        scores[i, f] = self._score(out[m], X[test], y[test], scorer)
             score_time = time.perf_counter() - t0
-            fit_times[members] = fit_time / len(members)
-            score_times[members] = score_time / len(members)
+            fit_times[configs] = fit_time / len(configs)
+            score_times[configs] = score_time / len(configs)
             if self.verbose:
                 print(f"[{type(self).__name__}] hidden_layer_sizes={arch}: "
-                      f"{len(members)} configurations x {n_splits} folds in {fit_time:.2f} s")
+                      f"{len(configs)} configurations x {n_splits} folds in {fit_time:.2f} s")
         if np.isnan(scores).all():
             raise ValueError(
                 "Every configuration diverged (non-finite training loss) in every fold. "
@@ -630,8 +634,8 @@ class RegularizedMLPClassifierCV(ClassifierMixin, _BaseRegularizedMLPCV):
                 f"data, but the data contains only one class: {only!r}.")
         labels = self._encoder.transform(y)
         n_classes = len(self.classes_)
-        kind = "binary" if n_classes == 2 else "multiclass"
-        return labels, kind, 1 if n_classes == 2 else n_classes, labels
+        loss = LOSSES["binary_log_loss"](1) if n_classes == 2 else LOSSES["log_loss"](n_classes)
+        return labels, loss, 1 if n_classes == 2 else n_classes, labels
 
     def _fold_weights(self, labels, train, sample_weight, n_samples):
         w = np.ones(n_samples) if sample_weight is None else sample_weight.copy()
@@ -821,7 +825,7 @@ class RegularizedMLPRegressorCV(RegressorMixin, _BaseRegularizedMLPCV):
                     "RegularizedMLPRegressorCV needs numeric targets; got y with dtype "
                     f"{y.dtype}.") from None
         y2d = y.reshape(-1, 1) if y.ndim == 1 else y
-        return y2d, "regression", y2d.shape[1], None
+        return y2d, LOSSES["squared_error"](y2d.shape[1]), y2d.shape[1], None
 
     def _score(self, out, X_test, y_test, scorer):
         pred = out[:, 0] if np.ndim(y_test) == 1 else out

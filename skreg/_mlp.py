@@ -1,9 +1,9 @@
 """RegularizedMLPClassifier and RegularizedMLPRegressor.
 
-The scikit-learn side: parameters, validation, label encoding, the early
-stopping split, and fitted attributes as numpy. All training happens in one
-call to the engine (:class:`skreg._torch.engine.TabularNet`), which never sees
-pandas frames or string labels.
+The scikit-learn side: parameters, validation, label encoding, input and
+target scaling, the early-stopping split, and fitted attributes. All
+training happens in the engine (:mod:`skreg._engine`), which receives
+tensors and never sees pandas frames or string labels.
 """
 
 import warnings
@@ -25,21 +25,12 @@ from sklearn.utils.multiclass import (_check_partial_fit_first_call,
 from sklearn.utils.validation import (_check_sample_weight, check_is_fitted,
                                       column_or_1d, validate_data)
 
+from ._engine import ACTIVATIONS, LOSSES, DropoutMasks, Trainer, TrainingConfig, TrainingData
 from ._preprocessing import (robust_scale, robust_scaling_stats,
                              target_scaling_stats)
 from ._threads import torch_thread_budget
-from ._torch.engine import (Convergence, DropoutMasks, LearningRateSchedule,
-                            TabularNet, _threshold)
-from ._torch.losses import LOSSES
-from ._torch.network import ACTIVATIONS, OUT_ACTIVATIONS, FlatMLP
-from ._torch.penalties import GroupLassoPenalty, make_penalty
 
-SOLVERS = {
-    "adam": torch.optim.Adam,
-    "adamw": torch.optim.AdamW,
-    "sgd": torch.optim.SGD,
-    "lbfgs": torch.optim.LBFGS,
-}
+SOLVERS = ("adam", "adamw", "sgd", "lbfgs")
 
 # rows per forward pass at prediction time: bounds memory on large inputs
 _PREDICT_CHUNK = 65536
@@ -158,14 +149,16 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
     # ------------------------------------------------------------------ hooks
     @abstractmethod
     def _validate_targets(self, y, incremental, first_pass, classes=None):
-        """Validated ``y`` -> (targets for the loss, targets for scoring)."""
+        """Validated ``y`` -> (encoded targets for the engine, labels or None).
+
+        The encoded targets are class indices, 0/1 indicator rows or values;
+        the labels (class indices) stratify the early-stopping split and
+        weigh classes.
+        """
 
     @abstractmethod
-    def _n_outputs(self):
-        """Number of output units."""
-
-    _loss = None
-    _out_activation = None
+    def _make_loss(self):
+        """The engine's loss object (:data:`skreg._engine.LOSSES`)."""
 
     # ------------------------------------------------------------- validation
     def _hidden_sizes(self):
@@ -192,7 +185,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
     def _validate_X(self, X, reset):
         X = validate_data(self, X, reset=reset, accept_sparse=["csr", "csc", "coo"],
                           dtype=(np.float64, np.float32))
-        return self._scale_inputs(_dense(X, self.net_.module_.coef_flat.dtype))
+        return self._scale_inputs(_dense(X, self._trainer.config.dtype))
 
     def _scale_inputs(self, X):
         """``input_scaling`` applied to dense X (a new array; X is left as it is)."""
@@ -201,86 +194,42 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         return robust_scale(X, self.input_center_, self.input_scale_)
 
     # -------------------------------------------------------------------- fit
-    def _solver_kwargs(self, solver, penalty, batch_size):
-        """Keyword arguments of ``solver``'s torch optimizer, ``lr`` aside."""
-        kwargs = {
-            "adam": {"betas": (self.beta_1, self.beta_2), "eps": self.epsilon},
-            "adamw": {"betas": (self.beta_1, self.beta_2), "eps": self.epsilon},
-            "sgd": {"momentum": self.momentum,
-                    "nesterov": self.nesterovs_momentum and self.momentum > 0},
-            "lbfgs": {},
-        }[solver]
-        if solver == "adamw":
-            # AdamW applies w <- w - lr * weight_decay * w each step; this
-            # value makes that the L2 part of alpha / batch_size
-            kwargs["weight_decay"] = penalty.l2 / batch_size
-        return kwargs
-
-    def _build_net(self, n_features, batch_size, device, dtype):
+    def _training_config(self, n_features, n_outputs, batch_size, device, dtype):
+        """The engine's settings of one network, from this estimator's parameters."""
         hidden = self._hidden_sizes()
-        penalty = make_penalty(self.penalty, self.alpha, self.l1_ratio, self.p)
-        solver_kwargs = self._solver_kwargs(self.solver, penalty, batch_size)
-        dropout = self._dropout_rates(len(hidden))
-        self._check_lbfgs(penalty, dropout)
-        decoupled = self.solver == "adamw"
-        adaptive = self.learning_rate == "adaptive"
-        if self.early_stopping:
-            stopping = Convergence(monitor="valid_score", lower_is_better=False,
-                                   patience=self.n_iter_no_change, threshold=self.tol,
-                                   load_best=True, adaptive=adaptive)
-        else:
-            stopping = Convergence(monitor="loss", lower_is_better=True,
-                                   patience=self.n_iter_no_change, threshold=self.tol,
-                                   load_best=False, adaptive=adaptive)
-        callbacks = [("convergence", stopping)]
-        if self.learning_rate in ("invscaling", "cosine"):
-            callbacks.append(("lr_schedule", LearningRateSchedule(
-                self.learning_rate, self.learning_rate_init, self.power_t, self.max_iter)))
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        return TabularNet(
-            module=FlatMLP,
-            module__layer_sizes=[n_features, *hidden, self._n_outputs()],
-            module__activation=self.activation,
-            module__out_activation=self._out_activation,
-            module__dropout=dropout,
-            module__batch_norm=self.batch_norm,
-            criterion=LOSSES[self._loss],
-            optimizer=SOLVERS[self.solver],
-            lr=self.learning_rate_init,
-            max_epochs=self.max_iter,
-            batch_size=batch_size,
-            device=device,
-            verbose=int(self.verbose),
-            callbacks=callbacks,
-            loss=self._loss,
-            penalty=penalty,
-            decoupled_l2=decoupled,
-            shuffle=self.shuffle,
-            seed=int(seed),
-            dtype=dtype,
-            l1_method=self.l1_method,
-            group_penalty=GroupLassoPenalty(self.group_alpha),
-            max_norm=self.max_norm,
-            input_noise=self.input_noise,
-            hidden_noise=self.hidden_noise,
-            mixup=self.mixup,
-            snapshot_every=self.snapshot_every,
-            **{f"optimizer__{k}": v for k, v in solver_kwargs.items()},
-        ).initialize()
+        return TrainingConfig(
+            layer_sizes=(n_features, *hidden, n_outputs), activation=self.activation,
+            loss=self._make_loss(), batch_size=batch_size, seeds=[int(seed)],
+            alpha=[self.alpha], l1_ratio=[self.l1_ratio],
+            dropout=[self._dropout_rates(len(hidden))],
+            label_smoothing=[getattr(self, "label_smoothing", 0.0)],
+            solver=self.solver, learning_rate_init=self.learning_rate_init,
+            betas=(self.beta_1, self.beta_2), epsilon=self.epsilon,
+            momentum=self.momentum, nesterov=self.nesterovs_momentum,
+            max_iter=self.max_iter, tol=self.tol, n_iter_no_change=self.n_iter_no_change,
+            early_stopping=self.early_stopping, shuffle=self.shuffle,
+            penalty=self.penalty, p=self.p, l1_method=self.l1_method,
+            group_alpha=self.group_alpha, max_norm=self.max_norm,
+            input_noise=self.input_noise, hidden_noise=self.hidden_noise, mixup=self.mixup,
+            batch_norm=self.batch_norm, learning_rate=self.learning_rate,
+            power_t=self.power_t, snapshot_every=self.snapshot_every,
+            device=device, dtype=dtype, verbose=int(self.verbose))
 
-    def _check_lbfgs(self, penalty, dropout):
+    def _check_lbfgs(self, trainer):
         """L-BFGS needs a smooth, deterministic full-batch objective."""
         if self.solver != "lbfgs":
             return
-        offending = []
-        if penalty and not penalty.smooth:
-            offending.append(f"penalty={self.penalty!r}" + (
+        offending = [r.describe() for r in trainer.regularizers if not r.smooth]
+        if self.penalty in ("l1", "elasticnet") and self.alpha > 0 and (
+                self.penalty == "l1" or self.l1_ratio > 0):
+            offending = [f"penalty={self.penalty!r}" + (
                 f" with l1_ratio={self.l1_ratio}" if self.penalty == "elasticnet" else "")
-                + (f" with p={self.p}" if self.penalty == "lp" else ""))
-        for name in ("group_alpha", "mixup", "input_noise", "hidden_noise"):
+                if r.startswith("ElasticNet") else r for r in offending]
+        for name in ("mixup", "input_noise", "hidden_noise"):
             if getattr(self, name):
                 offending.append(f"{name}={getattr(self, name)}")
-        if any(dropout):
+        if np.any(trainer.config.dropout):
             offending.append(f"dropout={self.dropout}")
         if offending:
             raise ValueError(
@@ -289,7 +238,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
                 "solver='adam' for these, or penalty='l2' / penalty='lp' with 1 < p < inf.")
 
     def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
-        first_pass = not hasattr(self, "net_") or (not self.warm_start and not incremental)
+        first_pass = not hasattr(self, "_trainer") or (not self.warm_start and not incremental)
         device = _resolve_device(self.device)
         X, y = validate_data(self, X, y, reset=first_pass,
                              accept_sparse=["csr", "csc", "coo"],
@@ -299,17 +248,19 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         # float32 input trains in float32 (faster, half the memory)
         dtype = torch.float32 if X.dtype == np.float32 else torch.float64
         if not first_pass:
-            dtype = self.net_.module_.coef_flat.dtype
+            dtype = self._trainer.config.dtype
         X = _dense(X, dtype)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
                                                  ensure_non_negative=True)
         targets, labels = self._validate_targets(y, incremental, first_pass, classes)
-        targets = np.ascontiguousarray(targets, dtype=X.dtype)
-        if not np.isfinite(targets).all():
-            raise ValueError(
-                f"y contains values too large for {X.dtype} (|y| > "
-                f"{np.finfo(X.dtype).max:.1e}). Scale the targets first.")
+        if targets.dtype.kind == "f":
+            with np.errstate(over="ignore"):  # reported just below
+                targets = np.ascontiguousarray(targets, dtype=X.dtype)
+            if not np.isfinite(targets).all():
+                raise ValueError(
+                    f"y contains values too large for {X.dtype} (|y| > "
+                    f"{np.finfo(X.dtype).max:.1e}). Scale the targets first.")
         sample_weight = self._effective_sample_weight(labels, sample_weight)
         if sample_weight is not None and not sample_weight.sum() > 0:
             raise ValueError("sample_weight must have a positive sum; got all zeros.")
@@ -321,15 +272,14 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
                 self.input_center_, self.input_scale_ = robust_scaling_stats(
                     X, sample_weight)
         X = self._scale_inputs(X)
-        targets, labels = self._scale_targets(targets, labels, first_pass, sample_weight)
+        targets = self._scale_targets(targets, first_pass, sample_weight)
 
-        if self.early_stopping and not incremental:
-            X, X_val, targets, _, labels, labels_val, sample_weight, sw_val = \
-                self._validation_split(X, targets, labels, sample_weight)
-        else:
-            X_val = labels_val = sw_val = None
-
+        train_rows = valid_rows = None
         n_samples = X.shape[0]
+        if self.early_stopping and not incremental:
+            train, valid = self._validation_split(n_samples, labels)
+            train_rows, valid_rows = [train], [valid]
+            n_samples = len(train)
         if self.batch_norm and n_samples < 2:
             raise ValueError(
                 "batch_norm=True needs at least 2 training samples; got 1 sample.")
@@ -346,70 +296,66 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
             batch_size = min(self.batch_size, n_samples)
 
         if first_pass:
-            net = self._build_net(X.shape[1], batch_size, device, dtype)
+            n_outputs = targets.shape[1] if targets.ndim == 2 else (
+                1 if self._make_loss().out_activation == "logistic"
+                else len(self.classes_))
+            trainer = Trainer(self._training_config(X.shape[1], n_outputs, batch_size,
+                                                    device, dtype))
+            self._check_lbfgs(trainer)
         else:
-            net = self.net_
-            net.batch_size = batch_size
-            if not incremental:
-                self._restart_optimizer(net, batch_size)
+            trainer = self._trainer
+            if incremental:
+                trainer.config.batch_size = batch_size
+            else:
+                # scikit-learn's MLP builds its optimizer anew on each fit: a
+                # warm start keeps the weights, not the optimizer's state, and
+                # takes the current hyperparameters into account
+                trainer.restart_optimizer(
+                    batch_size, learning_rate_init=self.learning_rate_init,
+                    betas=(self.beta_1, self.beta_2), epsilon=self.epsilon,
+                    momentum=self.momentum, nesterov=self.nesterovs_momentum,
+                    power_t=self.power_t, max_iter=self.max_iter, tol=self.tol,
+                    n_iter_no_change=self.n_iter_no_change, verbose=int(self.verbose))
+        data = TrainingData(
+            X=_as_tensor(X, trainer.config.device),
+            y=torch.as_tensor(targets, device=trainer.config.device),
+            sample_weight=(None if sample_weight is None else torch.as_tensor(
+                sample_weight, dtype=dtype, device=trainer.config.device).view(1, -1)),
+            train_rows=train_rows, valid_rows=valid_rows)
         with torch_thread_budget() as n_threads:
-            net.partial_fit(
-                X, targets,
-                epochs=1 if incremental else self.max_iter,
-                sample_weight=_as_dtype(sample_weight, X.dtype),
-                X_valid=X_val, y_valid=labels_val,
-                sample_weight_valid=_as_dtype(sw_val, X.dtype),
-                monitor_convergence=not incremental,
-            )
+            result = trainer.train(data, epochs=1 if incremental else self.max_iter,
+                                   monitor=not incremental)
         self.n_threads_ = n_threads
-        self.net_ = net
-        if not incremental and not dict(net.callbacks_)["convergence"].stopped_:
+        self._trainer = trainer
+        self.n_iter_ = int(result.n_iter[0])
+        if not incremental and not result.converged[0] and self.n_iter_ == self.max_iter:
             warnings.warn(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached "
                 "and the optimization hasn't converged yet.", ConvergenceWarning,
                 stacklevel=3)
         return self
 
-    def _restart_optimizer(self, net, batch_size):
-        """A new optimizer with the current hyperparameters, as at every fit.
-
-        scikit-learn's MLP builds its optimizer anew on each ``fit``: a warm
-        start keeps the weights, not the optimizer's state, and takes the
-        current ``learning_rate_init``, ``beta_1``, ``momentum``, ... into
-        account. The solver itself stays the one the network was built with.
-        """
-        solver = next(name for name, cls in SOLVERS.items() if cls is net.optimizer)
-        net.lr = self.learning_rate_init
-        for key, value in self._solver_kwargs(solver, net.penalty, batch_size).items():
-            setattr(net, f"optimizer__{key}", value)
-        schedule = dict(net.callbacks_).get("lr_schedule")
-        if schedule is not None:
-            schedule.lr0, schedule.power_t = self.learning_rate_init, self.power_t
-        net.initialize_optimizer()
-
     def _effective_sample_weight(self, labels, sample_weight):
         return sample_weight
 
-    def _scale_targets(self, targets, labels, first_pass, sample_weight=None):
-        """Training targets and validation labels as the network sees them."""
-        return targets, labels
+    def _scale_targets(self, targets, first_pass, sample_weight=None):
+        """Targets as the network is trained on them."""
+        return targets
 
-    def _validation_split(self, X, targets, labels, sample_weight):
-        stratify = labels if is_classifier(self) else None
-        arrays = [X, targets, labels]
-        if sample_weight is not None:
-            arrays.append(sample_weight)
-        n_val = int(np.ceil(self.validation_fraction * X.shape[0]))
-        if n_val < 2 or X.shape[0] - n_val < 1:
+    def _validation_split(self, n_samples, labels):
+        """Training and early-stopping rows (stratified for classifiers)."""
+        n_val = int(np.ceil(self.validation_fraction * n_samples))
+        if n_val < 2 or n_samples - n_val < 1:
             raise ValueError(
                 f"The validation set is too small: validation_fraction="
-                f"{self.validation_fraction} of {X.shape[0]} samples gives {n_val} "
+                f"{self.validation_fraction} of {n_samples} samples gives {n_val} "
                 "validation samples, at least 2 are needed. Increase "
                 "'validation_fraction' or the size of your dataset, or set "
                 "early_stopping=False.")
+        stratify = labels if is_classifier(self) and labels is not None else None
         try:
-            parts = train_test_split(
-                *arrays, test_size=self.validation_fraction,
+            train, valid = train_test_split(
+                np.arange(n_samples), test_size=self.validation_fraction,
                 random_state=check_random_state(self.random_state), stratify=stratify)
         except ValueError as exc:
             raise ValueError(
@@ -417,9 +363,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
                 f"validation_fraction={self.validation_fraction}: {exc} Increase "
                 "'validation_fraction' or the size of your dataset, or set "
                 "early_stopping=False.") from None
-        if sample_weight is None:
-            parts += [None, None]
-        return parts
+        return train, valid
 
     # ---------------------------------------------------------------- predict
     def scale_inputs(self, X):
@@ -447,15 +391,18 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         return Z.copy() if Z is X else Z
 
     def _forward(self, X, activate=True):
-        """Network outputs (or logits) for X as a numpy array."""
+        """Network outputs (or raw outputs) for X as a numpy array."""
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
-        net = self.net_
+        trainer = self._trainer
+        model, loss = trainer.model, trainer.config.loss
+        model.eval()
         outputs = []
         with torch.no_grad():
             for start in range(0, X.shape[0], _PREDICT_CHUNK):
-                chunk = net.to_device_tensor(X[start:start + _PREDICT_CHUNK])
-                outputs.append(net.module_.predict(chunk, activate=activate).cpu().numpy())
+                chunk = _as_tensor(X[start:start + _PREDICT_CHUNK], trainer.config.device)
+                out = model(chunk)
+                outputs.append((loss.predict(out) if activate else out).cpu().numpy())
         out = outputs[0] if len(outputs) == 1 else np.concatenate(outputs)
         _check_finite_outputs(out)
         return out
@@ -470,27 +417,28 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         check_is_fitted(self)
         if not isinstance(mc_samples, Integral) or mc_samples < 1:
             raise ValueError(f"mc_samples must be a positive integer; got {mc_samples!r}.")
-        module = self.net_.module_
-        if not any(module.dropout):
+        trainer = self._trainer
+        config, model = trainer.config, trainer.model
+        if not np.any(config.dropout):
             raise ValueError(
                 "Monte Carlo dropout needs a model trained with dropout > 0; this one "
                 f"has dropout={self.dropout!r}.")
-        X = self.net_.to_device_tensor(self._validate_X(X, reset=False))
-        masks = DropoutMasks(module.layer_sizes[1:-1],
-                             [_threshold(p) for p in module.dropout], self.net_.seed)
-        generator = torch.Generator(device=X.device).manual_seed(self.net_.seed)
-        module.train()
-        if module.norms is not None:
-            module.norms.eval()  # batch statistics stay those of training
+        X = _as_tensor(self._validate_X(X, reset=False), config.device)
+        seed = int(config.seeds[0])
+        masks = DropoutMasks(config.layer_sizes[1:-1], config.dropout, seed)
+        generator = torch.Generator(device=X.device).manual_seed(seed)
+        model.train()
+        if model.norms is not None:
+            model.norms.eval()  # batch statistics stay those of training
         samples = []
         try:
             with torch.no_grad():
                 for _ in range(mc_samples):
                     keep = masks.draw(X.shape[0], X.dtype, X.device, generator)
-                    out = module(X, keep_masks=keep)
-                    samples.append(OUT_ACTIVATIONS[module.out_activation](out).cpu().numpy())
+                    out = model(X, keep_masks=keep)
+                    samples.append(config.loss.predict(out).cpu().numpy())
         finally:
-            module.eval()
+            model.eval()
         return np.stack(samples)
 
     # ------------------------------------------------------- fitted attributes
@@ -503,62 +451,59 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         return np.linalg.norm(self.coefs_[0], axis=1)
 
     def __sklearn_is_fitted__(self):
-        return hasattr(self, "net_")
+        return hasattr(self, "_trainer")
 
     @property
     def module_(self):
-        """The trained torch module (:class:`skreg._torch.network.FlatMLP`);
-        it takes the inputs of :meth:`scale_inputs`."""
-        return self.net_.module_
+        """The trained torch module (:class:`skreg._engine.StackedMLP` of one
+        network); ``module_(X)`` returns raw outputs for the inputs of
+        :meth:`scale_inputs`."""
+        return self._trainer.model
 
     @property
     def history_(self):
-        """Per-epoch :class:`skorch.History`: ``epoch``, ``train_loss``,
-        ``penalty``, ``loss``, ``valid_loss``, ``valid_score``, ``best_epoch``,
-        ``lr``, ``dur``, ``l1_norm``, ``l2_norm``, ``frac_near_zero``,
-        ``frac_zero`` and (with ``snapshot_every``) ``coef_snapshot``."""
-        return self.net_.history
+        """Per-epoch :class:`skorch.History` since initialisation: ``epoch``,
+        ``train_loss``, ``penalty``, ``loss``, ``valid_loss``, ``valid_score``,
+        ``best_epoch``, ``lr``, ``dur``, ``l1_norm``, ``l2_norm``,
+        ``frac_near_zero``, ``frac_zero`` and (with ``snapshot_every``)
+        ``coef_snapshot``."""
+        return self._trainer.history
 
     @property
     def coefs_(self):
         """list of ndarray: weight matrix of layer i, shape (fan_in, fan_out)."""
-        return [W.detach().cpu().numpy().copy() for W in self.net_.module_.coef_views()]
+        return [W.detach().cpu().numpy().copy() for W in self._trainer.model.coef_views()]
 
     @property
     def intercepts_(self):
         """list of ndarray: bias vector of layer i, shape (fan_out,)."""
         return [b.detach().cpu().numpy().copy()
-                for b in self.net_.module_.intercept_views()]
+                for b in self._trainer.model.intercept_views()]
 
     @property
     def n_layers_(self):
         """int: number of layers, input and output included."""
-        return self.net_.module_.n_layers + 1
+        return self._trainer.model.n_layers + 1
 
     @property
     def n_outputs_(self):
         """int: number of output units."""
-        return self.net_.module_.layer_sizes[-1]
+        return self._trainer.model.layer_sizes[-1]
 
     @property
     def out_activation_(self):
         """str: name of the output activation."""
-        return self.net_.module_.out_activation
-
-    @property
-    def n_iter_(self):
-        """int: epochs run since the network was initialised."""
-        return len(self.net_.history)
+        return self._trainer.config.loss.out_activation
 
     @property
     def loss_curve_(self):
         """list of float: objective (data loss + penalty) after each epoch."""
-        return list(self.net_.history[:, "loss"])
+        return list(self.history_[:, "loss"])
 
     @property
     def loss_(self):
         """float: objective after the last epoch."""
-        return self.net_.history[-1, "loss"]
+        return self.history_[-1, "loss"]
 
     @property
     def best_loss_(self):
@@ -570,8 +515,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         """list of float or None: validation score per epoch (early stopping)."""
         if not self.early_stopping:
             return None
-        return [h.get("valid_score") for h in self.net_.history
-                if "valid_score" in h]
+        return [h.get("valid_score") for h in self.history_ if "valid_score" in h]
 
     @property
     def best_validation_score_(self):
@@ -618,8 +562,14 @@ def class_sample_weight(class_weight, encoder, labels):
     return compute_sample_weight(class_weight, labels)
 
 
-def _as_dtype(a, dtype):
-    return None if a is None else np.ascontiguousarray(a, dtype=dtype)
+def _as_tensor(array, device):
+    """``array`` as a tensor on ``device``; no copy for a CPU array of the right layout."""
+    if isinstance(array, np.ndarray) and not array.flags.writeable:
+        with warnings.catch_warnings():
+            # read-only arrays (memmaps) are shared, never written to
+            warnings.simplefilter("ignore", UserWarning)
+            return torch.as_tensor(array, device=device)
+    return torch.as_tensor(array, device=device)
 
 
 def _dense(X, dtype):
@@ -984,8 +934,6 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
         "label_smoothing": [Interval(Real, 0, 1, closed="left")],
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
-    _loss = "log_loss"
-
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", *,
                  solver="adam", penalty="l2", alpha=0.0001, l1_ratio=0.15,
                  dropout=0.0, label_smoothing=0.0, class_weight=None,
@@ -1014,12 +962,9 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
         self.label_smoothing = label_smoothing
         self.class_weight = class_weight
 
-    @property
-    def _out_activation(self):
-        return "logistic" if len(self.classes_) == 2 else "softmax"
-
-    def _n_outputs(self):
-        return 1 if len(self.classes_) == 2 else len(self.classes_)
+    def _make_loss(self):
+        n_classes = len(self.classes_)
+        return LOSSES["binary_log_loss"](1) if n_classes == 2 else LOSSES["log_loss"](n_classes)
 
     def _validate_targets(self, y, incremental, first_pass, classes=None):
         y = column_or_1d(y, warn=True)
@@ -1059,15 +1004,8 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
             raise ValueError(
                 "RegularizedMLPClassifier needs samples of at least 2 classes in the "
                 f"data, but the data contains only one class: {only!r}.")
-        labels = self._encoder.transform(y)
-        eps = self.label_smoothing
-        if n_classes == 2:
-            targets = labels.astype(np.float64)[:, None]
-            targets = targets * (1 - eps) + (1 - targets) * eps
-        else:
-            targets = np.full((len(labels), n_classes), eps / (n_classes - 1))
-            targets[np.arange(len(labels)), labels] = 1 - eps
-        return targets, labels
+        labels = self._encoder.transform(y).astype(np.int64)
+        return labels, labels
 
     def _effective_sample_weight(self, labels, sample_weight):
         if self.class_weight is None:
@@ -1253,11 +1191,9 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
     True
     """
 
-    _loss = "squared_error"
-    _out_activation = "identity"
-
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", *,
-                 solver="adam", penalty="l2", alpha=0.0001, l1_ratio=0.15,
+                 loss="squared_error", solver="adam", penalty="l2", alpha=0.0001,
+                 l1_ratio=0.15,
                  dropout=0.0, batch_size="auto", learning_rate_init=0.001,
                  max_iter=200, shuffle=True, random_state=None, tol=1e-4,
                  verbose=False, warm_start=False, momentum=0.9,
@@ -1281,27 +1217,31 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
             hidden_noise=hidden_noise, mixup=mixup, batch_norm=batch_norm,
             learning_rate=learning_rate, power_t=power_t, snapshot_every=snapshot_every,
             input_scaling=input_scaling)
+        self.loss = loss
         self.target_scaling = target_scaling
 
     _parameter_constraints: dict = {
         **BaseRegularizedMLP._parameter_constraints,
+        "loss": [StrOptions({"squared_error", "poisson"})],
         "target_scaling": [StrOptions({"standard"}), None],
     }
 
-    def _n_outputs(self):
-        return self._n_targets
+    def _make_loss(self):
+        return LOSSES[self.loss](self._n_targets)
 
-    def _scale_targets(self, targets, labels, first_pass, sample_weight=None):
+    def _scale_targets(self, targets, first_pass, sample_weight=None):
         if first_pass:
             self.target_mean_ = self.target_scale_ = None
             if self.target_scaling == "standard":
-                self.target_mean_, self.target_scale_ = target_scaling_stats(
-                    targets, sample_weight)
+                mean, std = target_scaling_stats(targets, sample_weight)
+                if self.loss == "poisson":
+                    # the log link needs non-negative targets: divide by the
+                    # mean instead, which shifts the output bias by -log(mean)
+                    mean, std = np.zeros_like(mean), np.where(mean > 0, mean, 1.0)
+                self.target_mean_, self.target_scale_ = mean, std.astype(targets.dtype)
         if getattr(self, "target_mean_", None) is None:
-            return targets, labels
-        # targets and the validation labels are the same array here: one copy
-        scaled = (targets - self.target_mean_) / self.target_scale_
-        return scaled, scaled
+            return targets
+        return (targets - self.target_mean_) / self.target_scale_
 
     def _unscale(self, out):
         """Network outputs in the units of y."""
@@ -1322,13 +1262,17 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
                     f"RegularizedMLPRegressor needs numeric targets; got y with dtype "
                     f"{y.dtype}.") from None
         y2d = y.reshape(-1, 1) if y.ndim == 1 else y
+        if self.loss == "poisson" and np.any(y2d < 0):
+            raise ValueError(
+                "Some value(s) of y are negative which is not allowed for Poisson "
+                "regression (loss='poisson').")
         if first_pass:
             self._n_targets = y2d.shape[1]
         elif y2d.shape[1] != self._n_targets:
             raise ValueError(
                 f"y has {y2d.shape[1]} targets, but the model was fitted with "
                 f"{self._n_targets}.")
-        return y2d, y2d
+        return y2d.astype(np.float64, copy=False), None
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):

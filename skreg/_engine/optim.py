@@ -188,3 +188,80 @@ def l1_prox(optimizer, param):
         tmp.clamp_(-c, c)
         return w.addcdiv_(tmp, s, value=-1)
     return prox
+
+
+def build_optimizer(solver, params, lr, *, betas=(0.9, 0.999), eps=1e-8, momentum=0.9,
+                    nesterov=True, weight_decay=0.0):
+    """The torch optimizer of ``solver`` over ``params`` (the weights first).
+
+    ``weight_decay`` applies to the weights only (AdamW's decoupled L2).
+    L-BFGS takes one iteration per epoch with a strong-Wolfe line search
+    whose initial trial step is 1, as scipy's L-BFGS-B.
+    """
+    if solver == "lbfgs":
+        return torch.optim.LBFGS(params, lr=1.0, max_iter=1, max_eval=25,
+                                 line_search_fn="strong_wolfe")
+    groups = [{"params": [params[0]], "weight_decay": weight_decay},
+              {"params": list(params[1:]), "weight_decay": 0.0}]
+    if solver == "sgd":
+        return torch.optim.SGD(groups, lr=lr, momentum=momentum,
+                               nesterov=nesterov and momentum > 0)
+    cls = torch.optim.AdamW if solver == "adamw" else torch.optim.Adam
+    # one fused kernel per step is the cheapest update on small networks;
+    # the single-tensor form is next (the default multi-tensor 'foreach'
+    # form costs more than either when there are only two tensors)
+    for extra in ({"fused": True}, {"foreach": False}, {}):
+        try:
+            return cls(groups, lr=lr, betas=betas, eps=eps, **extra)
+        except (RuntimeError, TypeError, ValueError):
+            continue
+    raise RuntimeError(f"Could not build optimizer {cls.__name__}")  # pragma: no cover
+
+
+def clone_state(obj):
+    """A copy of an optimizer's state with every tensor cloned."""
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().clone()
+    if isinstance(obj, dict):
+        return {k: clone_state(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(clone_state(v) for v in obj)
+    return obj
+
+
+def restore_state(state, saved):
+    """Puts an optimizer's ``state`` back to ``saved`` (from :func:`clone_state`).
+
+    Tensors are restored in place, since step functions hold references to
+    them; state entries created since the snapshot are removed.
+    """
+    for param, current in state.items():
+        before = saved.get(param, {})
+        for key in [k for k in current if k not in before]:
+            del current[key]
+        for key, value in before.items():
+            old = current.get(key)
+            if (isinstance(value, torch.Tensor) and isinstance(old, torch.Tensor)
+                    and old.shape == value.shape and old.dtype == value.dtype):
+                old.copy_(value)
+            else:
+                current[key] = value
+
+
+def move_state(old, new, members):
+    """Copy ``old``'s per-parameter state into optimizer ``new``, keeping ``members``.
+
+    Both optimizers hold the same parameters in the same order, the new
+    ones being ``old``'s with only the rows ``members`` (the member axis
+    0) kept; scalar state (step counts) is copied as it is.
+    """
+    old_params = [p for g in old.param_groups for p in g["params"]]
+    new_params = [p for g in new.param_groups for p in g["params"]]
+    for p_old, p_new in zip(old_params, new_params):
+        state = old.state.get(p_old)
+        if not state:
+            continue
+        new.state[p_new] = {
+            k: (v.index_select(0, members) if isinstance(v, torch.Tensor) and v.dim() > 0
+                else v.clone() if isinstance(v, torch.Tensor) else v)
+            for k, v in state.items()}

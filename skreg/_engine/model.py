@@ -1,0 +1,216 @@
+"""A stack of ``C`` multi-layer perceptrons of one architecture, as a torch module.
+
+The weights of all members live in one tensor ``coef`` of shape
+``(C, n_weights)`` and the biases in ``intercept``, ``(C, n_biases)``; each
+layer's matrix is a view into that storage:
+
+* ``(fan_in, fan_out)`` when ``C = 1`` (a plain fit), so every product is a
+  plain matrix product (``addmm``, ``mm``);
+* ``(C, fan_in, fan_out)`` when ``C > 1`` (the members of a search, or of an
+  ensemble), so the same code runs as batched products (``baddbmm``,
+  ``bmm``).
+
+A penalty over "all weights, no biases" is then one operation on ``coef``,
+and the optimizer updates two tensors per step whatever ``C`` is: Adam is
+element-wise, so each member keeps its own moments. Weights are stored as
+``(fan_in, fan_out)``, scikit-learn's layout, so ``coefs_`` needs no
+transpose.
+"""
+
+import math
+from typing import Callable, NamedTuple, Optional
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+aten = torch.ops.aten
+
+
+class Activation(NamedTuple):
+    """A hidden-layer activation and its backward pass.
+
+    ``forward(z)`` may overwrite ``z``. ``backward(delta, a, z)`` returns
+    ``delta * g'(z)`` given the output ``a = g(z)``, with the kernels autograd
+    itself uses; ``needs_input`` says whether it reads ``z`` (then the
+    forward pass keeps a copy).
+    """
+
+    forward: Callable
+    backward: Optional[Callable]
+    needs_input: bool = False
+
+
+#: hidden activations by the names the estimators accept. A new activation is
+#: one entry here (forward, its backward kernel) and the estimators' constraint
+ACTIVATIONS = {
+    "identity": Activation(lambda z: z, None),
+    "relu": Activation(torch.relu_, lambda d, a, z: aten.threshold_backward(d, a, 0)),
+    "tanh": Activation(torch.tanh_, lambda d, a, z: aten.tanh_backward(d, a)),
+    "logistic": Activation(torch.sigmoid_, lambda d, a, z: aten.sigmoid_backward(d, a)),
+    "gelu": Activation(F.gelu, lambda d, a, z: aten.gelu_backward(d, z), True),
+}
+
+
+def glorot_bound(activation, fan_in, fan_out):
+    """scikit-learn's initialisation bound ``sqrt(f / (fan_in + fan_out))``.
+
+    ``f = 2`` for the logistic activation and ``f = 6`` otherwise
+    (Glorot & Bengio's uniform initialisation, as ``MLPClassifier`` uses).
+    """
+    factor = 2.0 if activation == "logistic" else 6.0
+    return math.sqrt(factor / (fan_in + fan_out))
+
+
+def affine(h, W, b, alpha=1.0):
+    """``alpha * h @ W + b`` for one network (2-D) or a stack (3-D ``W``).
+
+    A 2-D ``h`` with a 3-D ``W`` is the same rows for every member.
+    """
+    if W.dim() == 2:
+        return torch.addmm(b, h, W, alpha=alpha)
+    if h.dim() == 2:
+        h = h.expand(W.shape[0], *h.shape)
+    return torch.baddbmm(b, h, W, alpha=alpha)
+
+
+class StackedMLP(nn.Module):
+    """``C`` fully connected networks whose parameters are two stacked flat tensors.
+
+    Parameters
+    ----------
+    layer_sizes : sequence of int
+        ``[n_features, *hidden_layer_sizes, n_outputs]``.
+    activation : {'identity', 'relu', 'tanh', 'logistic', 'gelu'}
+        Hidden-layer activation.
+    n_members : int, default=1
+        Number of networks ``C``.
+    batch_norm : bool, default=False
+        Batch normalization of each hidden layer's pre-activation (one
+        network only).
+
+    Attributes
+    ----------
+    coef : torch.nn.Parameter of shape (C, n_weights)
+        Each member's weight matrices, layer after layer, row-major
+        ``(fan_in, fan_out)``.
+    intercept : torch.nn.Parameter of shape (C, n_biases)
+        Each member's bias vectors, layer after layer.
+    """
+
+    def __init__(self, layer_sizes, activation="relu", n_members=1, batch_norm=False):
+        super().__init__()
+        self.layer_sizes = tuple(int(s) for s in layer_sizes)
+        self.activation = activation
+        self.n_members = int(n_members)
+        shapes = list(zip(self.layer_sizes[:-1], self.layer_sizes[1:]))
+        self.coef = nn.Parameter(torch.zeros(self.n_members, sum(a * b for a, b in shapes)))
+        self.intercept = nn.Parameter(torch.zeros(self.n_members, sum(self.layer_sizes[1:])))
+        if batch_norm and self.n_members != 1:
+            raise ValueError("batch_norm is supported for a single network only.")
+        self.batch_norm = bool(batch_norm)
+        self.norms = (nn.ModuleList(nn.BatchNorm1d(width) for width in self.layer_sizes[1:-1])
+                      if batch_norm else None)
+
+    @property
+    def n_layers(self):
+        """Number of weight layers (hidden layers + output layer)."""
+        return len(self.layer_sizes) - 1
+
+    @property
+    def coef_flat(self):
+        """The weights of a single network, shape ``(n_weights,)`` (a view)."""
+        return self.coef[0] if self.n_members == 1 else self.coef
+
+    def coef_views(self, flat=None):
+        """Views of ``flat`` (default ``coef``, or its gradient) as the layers' matrices."""
+        flat = self.coef if flat is None else flat
+        C, views, start = self.n_members, [], 0
+        for fan_in, fan_out in zip(self.layer_sizes[:-1], self.layer_sizes[1:]):
+            block = flat[:, start:start + fan_in * fan_out]
+            views.append(block[0].view(fan_in, fan_out) if C == 1
+                         else block.view(C, fan_in, fan_out))
+            start += fan_in * fan_out
+        return views
+
+    def intercept_views(self, flat=None):
+        """Views of ``flat`` (default ``intercept``) as the layers' biases.
+
+        ``(fan_out,)`` for one network, ``(C, 1, fan_out)`` for a stack.
+        """
+        flat = self.intercept if flat is None else flat
+        C, views, start = self.n_members, [], 0
+        for fan_out in self.layer_sizes[1:]:
+            block = flat[:, start:start + fan_out]
+            views.append(block[0] if C == 1 else block.unsqueeze(1))
+            start += fan_out
+        return views
+
+    @torch.no_grad()
+    def reset_parameters(self, seeds):
+        """Glorot-uniform initialisation, member ``m`` from ``seeds[m]`` alone.
+
+        Each layer's weights, then its biases, are drawn from ``U(-b, b)``
+        (:func:`glorot_bound`) in float64 by a CPU generator seeded with the
+        member's seed, and cast to the parameters' dtype: a seed gives the
+        same network on every device and in every dtype, and a member of a
+        stack the same network as a single fit with its seed.
+        """
+        coef = np.empty(tuple(self.coef.shape))
+        intercept = np.empty(tuple(self.intercept.shape))
+        for m, seed in enumerate(seeds):
+            rng = np.random.default_rng(int(seed))
+            w_start = b_start = 0
+            for fan_in, fan_out in zip(self.layer_sizes[:-1], self.layer_sizes[1:]):
+                bound = glorot_bound(self.activation, fan_in, fan_out)
+                coef[m, w_start:w_start + fan_in * fan_out] = rng.uniform(
+                    -bound, bound, fan_in * fan_out)
+                intercept[m, b_start:b_start + fan_out] = rng.uniform(-bound, bound, fan_out)
+                w_start += fan_in * fan_out
+                b_start += fan_out
+        self.coef.copy_(torch.from_numpy(coef))
+        self.intercept.copy_(torch.from_numpy(intercept))
+        return self
+
+    def forward(self, X, keep_masks=None, hidden_noise=0.0, generator=None):
+        """Raw outputs (logits) of every member, autograd-compatible.
+
+        ``X`` is ``(n, d)`` (the same rows for every member) or ``(C, n, d)``.
+        In ``train()`` mode, ``keep_masks`` (one tensor or None per hidden
+        layer, holding 0 for a dropped unit and ``1 / (1 - p)`` for a kept
+        one, as :class:`skreg._engine.noise.DropoutMasks` draws them)
+        multiply the hidden activations, and ``hidden_noise`` adds Gaussian
+        noise of that standard deviation to them.
+
+        Returns
+        -------
+        Tensor of shape (n, n_outputs) for one network, (C, n, n_outputs) for a stack.
+        """
+        act = ACTIVATIONS[self.activation].forward
+        h = X
+        coefs, intercepts = self.coef_views(), self.intercept_views()
+        last = len(coefs) - 1
+        for i, (W, b) in enumerate(zip(coefs, intercepts)):
+            h = affine(h, W, b)
+            if i < last:
+                if self.norms is not None:
+                    h = self.norms[i](h)
+                # in place is safe for autograd: neither addmm's nor batch
+                # norm's backward needs its output, and the activations' own
+                # backward reads the activated result
+                h = act(h)
+                if self.training and hidden_noise > 0:
+                    h = h + hidden_noise * torch.randn(
+                        h.shape, generator=generator, dtype=h.dtype, device=h.device)
+                if self.training and keep_masks is not None and keep_masks[i] is not None:
+                    h = h * keep_masks[i]
+        return h
+
+    @torch.no_grad()
+    def select(self, members):
+        """Keep only the members at positions ``members`` (an index tensor), in place."""
+        self.n_members = len(members)
+        self.coef = nn.Parameter(self.coef.index_select(0, members))
+        self.intercept = nn.Parameter(self.intercept.index_select(0, members))
+        return self

@@ -1,0 +1,173 @@
+"""Stochastic regularizers of a training step: dropout masks, input noise, mixup."""
+
+import numpy as np
+import torch
+
+# dropout units drawn at once (see mask_source)
+BANK_UNITS = 1 << 19
+
+
+def dropout_threshold(p):
+    """Dropout probability as a threshold on uniform 16-bit integers (exact to 2**-16)."""
+    return min(round(float(p) * 65536), 65535)
+
+
+def dropout_factor(p):
+    """The inverted-dropout factor ``2^16 / (2^16 - t)``, ``1 / (1 - p)`` for the drawn ``p``."""
+    return 65536.0 / (65536 - dropout_threshold(p))
+
+
+class DropoutMasks:
+    """Draws the inverted-dropout masks of every hidden layer of every member.
+
+    Unit ``j`` of layer ``k`` of member ``m`` is dropped with probability
+    ``t / 2**16``, ``t = round(2**16 p_mk)``; a kept unit's mask value is the
+    inverted-dropout factor ``c = 2^16 / (2^16 - t)`` (``1 / (1 - p)``), a
+    dropped one's 0, so that ``h * mask`` is the layer's training output and
+    nothing is rescaled at prediction time.
+
+    On the CPU the bits come from numpy's PCG64 (about twice the throughput
+    of torch's CPU generator) a byte at a time, which halves the random
+    bits: with ``t = 256 h + l``, the high byte ``b`` of a uniform 16-bit
+    ``u`` decides whenever ``b != h`` (drop if ``b < h``), and only the units
+    with ``b == h`` (1 in 256) draw a low byte ``b'`` and are dropped if
+    ``b' < l``. That is the comparison ``u < t``, so the drop probability is
+    exactly ``t / 2**16``. On other devices ``u`` comes from the torch
+    generator directly.
+
+    Parameters
+    ----------
+    widths : list of int
+        Units of each hidden layer.
+    rates : array-like of shape (n_members, n_hidden)
+        Drop probability of each member's hidden layers.
+    seed : int
+        Seed of the CPU bit generator.
+    """
+
+    def __init__(self, widths, rates, seed):
+        rates = np.atleast_2d(np.asarray(rates, dtype=float))
+        self.n_members, self.n_hidden = rates.shape[0], len(widths)
+        self.thresholds = [[dropout_threshold(p) for p in row] for row in rates]
+        # the hidden layers where at least one member drops units
+        self.layers = [(k, w) for k, w in enumerate(widths)
+                       if any(t[k] for t in self.thresholds)]
+        self.units_per_row = self.n_members * sum(w for _, w in self.layers)
+        self.bit_generator = np.random.PCG64(seed)
+
+    def __bool__(self):
+        return bool(self.layers)
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_buffer", None)
+        return state
+
+    def _random_bytes(self, n):
+        return self.bit_generator.random_raw((n + 7) // 8).view(np.uint8)[:n]
+
+    def draw(self, n_rows, dtype, device, generator=None):
+        """One mask per hidden layer (None where no member drops units).
+
+        Each is ``(n_rows, width)`` for one member, ``(C, n_rows, width)``
+        for several. The masks are views of a buffer the next call reuses.
+        """
+        C = self.n_members
+        total = n_rows * self.units_per_row
+        cpu = device.type == "cpu"
+        if cpu:
+            high = self._random_bytes(total)
+            bits = torch.from_numpy(high)
+        else:
+            bits = torch.empty((total + 3) // 4, dtype=torch.int64, device=device)
+            bits = bits.random_(-2 ** 63, None, generator=generator).view(torch.int16)
+        # copy to float, then compare in place: twice as fast as comparing
+        # integers straight into a float output
+        keep = getattr(self, "_buffer", None)
+        if keep is None or keep.numel() < total or keep.dtype != dtype \
+                or keep.device != device:
+            keep = self._buffer = torch.empty(total, dtype=dtype, device=device)
+        keep = keep[:total].copy_(bits[:total])
+        masks, start = [None] * self.n_hidden, 0
+        for k, width in self.layers:
+            block = n_rows * width
+            for m in range(C):
+                t = self.thresholds[m][k]
+                mask = keep[start:start + block]
+                if not cpu:
+                    mask.ge_(t - 32768)
+                else:
+                    h, low = divmod(t, 256)
+                    mask.ge_(h + 1 if low else h)
+                    if low:
+                        ties = np.flatnonzero(high[start:start + block] == h)
+                        kept = self._random_bytes(ties.size) >= low
+                        mask[torch.from_numpy(ties)] = torch.from_numpy(kept).to(dtype)
+                if t:
+                    mask.mul_(65536.0 / (65536 - t))
+                start += block
+            layer = keep[start - C * block:start]
+            masks[k] = (layer.view(n_rows, width) if C == 1
+                        else layer.view(C, n_rows, width))
+        return masks
+
+
+def mask_source(masks, batch, generator):
+    """A function giving the dropout masks of a batch, or None without dropout.
+
+    Masks are drawn for many batches at once (about 512k units) and split
+    into chunks of ``batch`` rows, one chunk per batch (a shorter batch
+    takes the first rows of its chunk), so that a batch pays for a multiply
+    per layer only. The bank's size does not depend on the number of
+    epochs, so that a fit's first epochs are those of a longer fit with the
+    same seed.
+    """
+    if not masks:
+        return None
+    n_chunks = max(1, BANK_UNITS // (masks.units_per_row * batch))
+    chunks = iter(())
+    row_axis = 0 if masks.n_members == 1 else 1
+
+    def next_masks(xb):
+        nonlocal chunks
+        chunk = next(chunks, None)
+        if chunk is None:
+            # the previous bank's chunks are all used: its buffer is free
+            drawn = masks.draw(n_chunks * batch, xb.dtype, xb.device, generator)
+            chunks = zip(*[[None] * n_chunks if m is None else m.split(batch, row_axis)
+                           for m in drawn])
+            chunk = next(chunks)
+        rows = xb.shape[-2]
+        if rows != batch:
+            return [None if m is None else m.narrow(row_axis, 0, rows) for m in chunk]
+        return chunk
+
+    return next_masks
+
+
+def batch_transform(input_noise, mixup, generator, rng):
+    """Input noise and mixup, applied to a batch before the step (or None).
+
+    Mixup replaces the batch by ``lam * batch + (1 - lam) * batch[perm]``
+    (inputs, targets and weights alike) with ``lam ~ Beta(mixup, mixup)``
+    drawn per batch and a random permutation of its rows; input noise adds
+    ``N(0, input_noise^2)`` to every input.
+    """
+    if not input_noise and not mixup:
+        return None
+
+    def transform(xb, tb, wb):
+        if mixup:
+            lam = float(rng.beta(mixup, mixup))
+            perm = torch.randperm(xb.shape[-2], generator=generator, device=xb.device)
+            xb = torch.lerp(xb.index_select(-2, perm), xb, lam)
+            tb = torch.lerp(tb.index_select(-2, perm), tb, lam)
+            if wb is not None:
+                wb = torch.lerp(wb.index_select(-1, perm), wb, lam)
+        if input_noise:
+            # out of place: xb may be a view of the caller's data
+            xb = xb + input_noise * torch.randn(xb.shape, generator=generator,
+                                                dtype=xb.dtype, device=xb.device)
+        return xb, tb, wb
+
+    return transform
