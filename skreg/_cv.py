@@ -384,7 +384,7 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
                     out = model(X_test)
                     if target_stats is not None:
                         out = out * target_stats[f][1] + target_stats[f][0]
-                    out = out.double().cpu().numpy()
+                    out = out.double().cpu().numpy().reshape(len(config.seeds), len(test), -1)
                     for c, i in enumerate(configs):
                         m = c * n_splits + f
                         n_iters[i, f] = result.n_iter[m]

@@ -1,4 +1,4 @@
-"""RegularizedMLPClassifierCV / RegularizedMLPRegressorCV and the batched engine."""
+"""RegularizedMLPClassifierCV / RegularizedMLPRegressorCV."""
 
 import pickle
 import warnings
@@ -16,8 +16,6 @@ from sklearn.preprocessing import StandardScaler
 
 from skreg import (RegularizedMLPClassifier, RegularizedMLPClassifierCV,
                    RegularizedMLPRegressor, RegularizedMLPRegressorCV)
-from skreg._torch.batched import (ACTIVATION_FUNCTIONS, ConfigSpec, FoldStack,
-                                  _loss_and_grad, _targets, train_models)
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -33,126 +31,6 @@ def clf_data():
 def reg_data():
     X, y = make_friedman1(n_samples=500, noise=0.5, random_state=0)
     return X, (y - y.mean()) / y.std()
-
-
-# ---------------------------------------------------------------- the engine
-@pytest.mark.parametrize("activation", ["relu", "tanh", "logistic", "gelu", "identity"])
-@pytest.mark.parametrize("kind,n_out", [("binary", 1), ("multiclass", 3), ("regression", 2)])
-@pytest.mark.parametrize("hidden", [(6,), (5, 4)])
-def test_manual_backward_equals_autograd(activation, kind, n_out, hidden):
-    """The hand-written batched backward pass gives autograd's gradients, with
-    dropout on some configurations and per-configuration label smoothing."""
-    torch.manual_seed(0)
-    n, d, C = 7, 3, 4
-    stack = FoldStack.initialize([d, *hidden, n_out], C, activation, torch.float64, "cpu",
-                                 torch.Generator().manual_seed(0))
-    X = torch.randn(n, d, dtype=torch.float64)
-    labels = (torch.randint(0, max(n_out, 2), (n,)) if kind != "regression"
-              else torch.randn(n, n_out, dtype=torch.float64))
-    smoothing = torch.tensor([0.0, 0.1, 0.2, 0.0], dtype=torch.float64)
-    target = _targets(labels, kind, n_out, smoothing)
-    # dropout on the last two configurations
-    masks = (2, [(torch.rand(2, h, n, dtype=torch.float64) > 0.3).double() * 1.4
-                 for h in hidden])
-
-    out, cache = stack.forward(X, masks, keep=True)
-    losses, delta = _loss_and_grad(out, target, kind)
-    grads = [torch.zeros_like(p) for p in stack.params]
-    stack.backward(X, delta.clone(), cache, masks, grads)
-
-    # reference: each configuration's network on its own, out of place, autograd
-    params = [p.clone().requires_grad_(True) for p in stack.params]
-    act = ACTIVATION_FUNCTIONS[activation]
-    L = len(hidden) + 1
-    total, ref_losses = 0.0, []
-    for c in range(C):
-        ws = FoldStack(params, activation).network(c)
-        h = X
-        for k in range(L):
-            h = h @ ws[k] + ws[L + k]
-            if k < L - 1:
-                h = act(h)
-                if c >= 2:
-                    h = h * masks[1][k][c - 2].t()
-        t = target[c if target.shape[0] > 1 else 0].t()  # (n, K)
-        if kind == "binary":
-            rows = torch.nn.functional.binary_cross_entropy_with_logits(
-                h, t, reduction="none").sum(1)
-        elif kind == "multiclass":
-            rows = -(t * torch.log_softmax(h, 1)).sum(1)
-        else:
-            rows = 0.5 * ((h - t) ** 2).mean(1)
-        ref_losses.append(rows)
-        total = total + rows.sum()
-    expected = torch.autograd.grad(total, params)
-    torch.testing.assert_close(losses, torch.stack(ref_losses).detach())
-    for g, e in zip(grads, expected):
-        torch.testing.assert_close(g, e, rtol=1e-9, atol=1e-10)
-
-
-def _train(spec, X, y, **kw):
-    Xt = torch.as_tensor(X, dtype=torch.float64)
-    Yt = torch.as_tensor(y)
-    folds = [train for train, _ in KFold(2).split(X)]
-    params = dict(layer_sizes=[X.shape[1], 16, 3], activation="relu", kind="multiclass",
-                  lr=0.01, betas=(0.9, 0.999), eps=1e-8, batch_size=50, max_iter=30,
-                  tol=0.0, n_iter_no_change=100, early_stopping=False,
-                  l1_method="proximal", shuffle=True, seed=0)
-    params.update(kw)
-    return train_models(Xt, Yt, torch.ones(2, len(X), dtype=torch.float64), folds, None,
-                        spec, **params)
-
-
-def test_each_configuration_gets_its_own_penalty(clf_data):
-    X, y = clf_data
-    spec = ConfigSpec(l1=np.array([0.0, 0.0, 0.0, 1.0]), l2=np.array([0.0, 0.1, 1.0, 0.0]),
-                      dropout=np.zeros(4), label_smoothing=np.zeros(4))
-    result = _train(spec, X, y)
-    norms = [[float(torch.linalg.norm(result.coefs[0][c, f])) for f in range(2)]
-             for c in range(4)]
-    # stronger L2, smaller weights, in every fold
-    for f in range(2):
-        assert norms[0][f] > norms[1][f] > norms[2][f]
-    # only the L1 configuration has exact zeros
-    zeros = [float((result.coefs[0][c] == 0).double().mean()) for c in range(4)]
-    assert zeros[3] > 0.3 and max(zeros[:3]) == 0.0
-
-
-def test_label_smoothing_per_configuration_lowers_confidence(clf_data):
-    X, y = clf_data
-    spec = ConfigSpec(l1=np.zeros(2), l2=np.zeros(2), dropout=np.zeros(2),
-                      label_smoothing=np.array([0.0, 0.3]))
-    result = _train(spec, X, y, max_iter=40)
-    from skreg._torch.batched import network_outputs
-    Xt = torch.as_tensor(X)
-    confidence = []
-    for c in range(2):
-        out = network_outputs([W[c, 0] for W in result.coefs],
-                              [b[c, 0] for b in result.intercepts], Xt, "relu")
-        confidence.append(float(torch.softmax(out, 1).max(1).values.mean()))
-    assert confidence[1] < confidence[0] - 0.05
-
-
-def test_dropout_configurations_differ_and_stay_finite(clf_data):
-    X, y = clf_data
-    spec = ConfigSpec(l1=np.zeros(3), l2=np.zeros(3), dropout=np.array([0.5, 0.0, 0.2]),
-                      label_smoothing=np.zeros(3))
-    result = _train(spec, X, y, max_iter=10)
-    W = result.coefs[0]
-    assert torch.isfinite(W).all()
-    assert not torch.allclose(W[0], W[1]) and not torch.allclose(W[1], W[2])
-
-
-def test_stopping_rule_per_network_and_compaction(clf_data):
-    """A configuration that converges early stops early, in every fold, while the
-    others continue; its weights are the ones it stopped with."""
-    X, y = clf_data
-    spec = ConfigSpec(l1=np.zeros(2), l2=np.array([0.0, 50.0]), dropout=np.zeros(2),
-                      label_smoothing=np.zeros(2))
-    result = _train(spec, X, y, tol=1e-3, n_iter_no_change=2, max_iter=60)
-    assert result.converged[1].all()
-    assert result.n_iter[1].max() < result.n_iter[0].min()
-    assert torch.isfinite(result.coefs[0]).all()
 
 
 # ------------------------------------------------------------- the estimators

@@ -8,8 +8,8 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 
 from skreg import RegularizedMLPClassifier, RegularizedMLPRegressor
-from skreg._torch.losses import HalfSquaredError, SoftTargetCrossEntropy
-from skreg._torch.penalties import ElasticNetPenalty, make_penalty
+from skreg._engine import LOSSES, StackedMLP, Trainer
+from skreg._engine.regularizers import ElasticNet
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -73,16 +73,37 @@ def test_penalty_none_and_alpha_zero_are_the_same_fit(digits):
 
 
 def test_penalty_value_formula():
-    w = torch.tensor([1.0, -2.0, 0.0, 3.0])
-    pen = ElasticNetPenalty(alpha=0.5, l1_ratio=0.25)
+    model = StackedMLP((2, 2), n_members=1)
+    with torch.no_grad():
+        model.coef.copy_(torch.tensor([[1.0, -2.0, 0.0, 3.0]]))
+    pen = ElasticNet(l1=[0.5 * 0.25], l2=[0.5 * 0.75], l1_method="subgradient")
     # alpha * (rho * |w|_1 + (1 - rho) / 2 * |w|_2^2) = 0.5 * (0.25 * 6 + 0.375 * 14)
-    assert pen.value(w).item() == pytest.approx(0.5 * (0.25 * 6 + 0.375 * 14))
-    grad = pen.add_grad_(torch.zeros(4), w, scale=2.0)
+    assert pen.value(model).item() == pytest.approx(0.5 * (0.25 * 6 + 0.375 * 14))
+    w = model.coef.detach()
+    grad = torch.zeros_like(w)
+    pen.add_grad_(grad, w, scale=2.0)
     expected = 2.0 * 0.5 * (0.25 * torch.sign(w) + 0.75 * w)
     torch.testing.assert_close(grad, expected)
-    assert make_penalty("l1", 2.0, 0.3).l1 == 2.0
-    assert make_penalty("l2", 2.0, 0.3).l1 == 0.0
-    assert not make_penalty(None, 2.0, 0.3)
+
+
+def test_each_member_of_a_stack_has_its_own_penalty():
+    """Per-member strengths: member m's gradient is that of its own alpha."""
+    model = StackedMLP((2, 2), n_members=3)
+    torch.manual_seed(0)
+    with torch.no_grad():
+        model.coef.normal_()
+    w = model.coef.detach()
+    l1, l2 = np.array([0.0, 0.1, 0.3]), np.array([1.0, 0.0, 0.5])
+    pen = ElasticNet(l1=l1, l2=l2, l1_method="subgradient")
+    grad = torch.zeros_like(w)
+    pen.add_grad_(grad, w, scale=0.5)
+    for m in range(3):
+        single = ElasticNet(l1=[l1[m]], l2=[l2[m]], l1_method="subgradient")
+        g = torch.zeros_like(w[m:m + 1])
+        single.add_grad_(g, w[m:m + 1], scale=0.5)
+        torch.testing.assert_close(grad[m:m + 1], g)
+    expected = l1 * w.abs().sum(1).numpy() + 0.5 * l2 * (w ** 2).sum(1).numpy()
+    np.testing.assert_allclose(pen.value(model).numpy(), expected, rtol=1e-6)
 
 
 def test_l2_matches_sklearn_alpha_scaling():
@@ -96,7 +117,8 @@ def test_l2_matches_sklearn_alpha_scaling():
     # the initial weights both fits started from (same random_state)
     fresh = RegularizedMLPRegressor(**kw)
     fresh._n_targets = 1
-    start = fresh._build_net(3, 40, "cpu", torch.float64).module_.coef_flat.detach().numpy()
+    config = fresh._training_config(3, 1, 40, "cpu", torch.float64)
+    start = Trainer(config).model.coef_flat.detach().numpy()
     diff = weights(base) - weights(pen)
     np.testing.assert_allclose(diff, 0.1 * 8.0 / 40 * start, rtol=1e-10, atol=1e-12)
 
@@ -124,7 +146,7 @@ def test_adamw_weight_decay_equals_alpha_over_batch_size():
     clf = RegularizedMLPClassifier((8,), solver="adamw", penalty="elasticnet",
                                    alpha=2.0, l1_ratio=0.25, batch_size=16,
                                    max_iter=1).fit(X, y)
-    groups = clf.net_.optimizer_.param_groups
+    groups = clf._trainer.optimizer.param_groups
     assert groups[0]["weight_decay"] == pytest.approx(2.0 * 0.75 / 16)
     assert groups[1]["weight_decay"] == 0.0  # biases are never penalized
 
@@ -202,42 +224,47 @@ def test_label_smoothing_targets_formula():
     np.testing.assert_allclose(t2.ravel(), [0.3, 0.7, 0.7])
 
 
-@pytest.mark.parametrize("n_outputs", [1, 4])
-@pytest.mark.parametrize("weighted", [False, True])
-def test_smoothed_cross_entropy_gradient_matches_autograd(n_outputs, weighted):
+@pytest.mark.parametrize("name, n_outputs", [("binary_log_loss", 1), ("binary_log_loss", 3),
+                                             ("log_loss", 4), ("squared_error", 3),
+                                             ("poisson", 2)])
+@pytest.mark.parametrize("stacked", [False, True])
+def test_loss_gradients_match_autograd(name, n_outputs, stacked):
+    """Each loss's fused value and gradient equal autograd's, for one network
+    and for a stack of three (a leading member axis)."""
     torch.manual_seed(0)
-    logits = torch.randn(6, n_outputs, dtype=torch.float64, requires_grad=True)
-    target = torch.rand(6, n_outputs, dtype=torch.float64)
-    if n_outputs > 1:
-        target = target / target.sum(1, keepdim=True)
-    weight = torch.rand(6, dtype=torch.float64) if weighted else None
-    crit = SoftTargetCrossEntropy()
-    losses = crit(logits, target)
-    expected_total = losses @ weight if weighted else losses.sum()
-    expected_total.backward()
-    total, grad = crit.loss_and_grad(logits.detach(), target, weight)
-    torch.testing.assert_close(total, expected_total.detach())
-    if weighted:
-        grad = grad * weight[:, None]
-    torch.testing.assert_close(grad, logits.grad)
+    shape = (3, 6, n_outputs) if stacked else (6, n_outputs)
+    z = torch.randn(*shape, dtype=torch.float64, requires_grad=True)
+    loss = LOSSES[name](n_outputs)
+    if name == "log_loss":
+        target = loss.targets(torch.randint(0, n_outputs, (6,)), torch.float64, 0.1)
+    elif name == "binary_log_loss":
+        target = loss.targets(torch.randint(0, 2, (6, n_outputs)), torch.float64, 0.05)
+    elif name == "poisson":
+        target = torch.poisson(torch.full((6, n_outputs), 2.0, dtype=torch.float64))
+    else:
+        target = torch.randn(6, n_outputs, dtype=torch.float64)
+    reference = {
+        "log_loss": lambda: -(target * torch.log_softmax(z, -1)).sum(-1),
+        "binary_log_loss": lambda: -(target * torch.nn.functional.logsigmoid(z) + (1 - target)
+                                     * torch.nn.functional.logsigmoid(-z)).sum(-1),
+        "squared_error": lambda: 0.5 * ((z - target) ** 2).sum(-1),
+        "poisson": lambda: (torch.exp(z) - target * z).sum(-1),
+    }[name]()
+    reference.sum().backward()
+    losses, grad = loss.value_and_grad(z.detach(), target)
+    torch.testing.assert_close(losses, reference.detach())
+    torch.testing.assert_close(grad, z.grad)
+    torch.testing.assert_close(loss.value(z.detach(), target), reference.detach())
 
 
-@pytest.mark.parametrize("weighted", [False, True])
-def test_half_squared_error_gradient_matches_autograd(weighted):
-    torch.manual_seed(0)
-    pred = torch.randn(5, 3, dtype=torch.float64, requires_grad=True)
-    target = torch.randn(5, 3, dtype=torch.float64)
-    weight = torch.rand(5, dtype=torch.float64) if weighted else None
-    crit = HalfSquaredError()
-    losses = crit(pred, target)
-    torch.testing.assert_close(losses, 0.5 * ((pred - target) ** 2).mean(1))
-    expected_total = losses @ weight if weighted else losses.sum()
-    expected_total.backward()
-    total, grad = crit.loss_and_grad(pred.detach(), target, weight)
-    torch.testing.assert_close(total, expected_total.detach())
-    if weighted:
-        grad = grad * weight[:, None]
-    torch.testing.assert_close(grad, pred.grad)
+def test_label_smoothing_targets():
+    """eps / (K - 1) on every wrong class, 1 - eps on the true one; per member."""
+    loss = LOSSES["log_loss"](4)
+    t = loss.targets(torch.tensor([2, 0]), torch.float64, 0.3)
+    np.testing.assert_allclose(t.numpy(), [[0.1, 0.1, 0.7, 0.1], [0.7, 0.1, 0.1, 0.1]])
+    per_member = loss.targets(torch.tensor([1]), torch.float64,
+                              torch.tensor([0.0, 0.3], dtype=torch.float64).view(-1, 1, 1))
+    np.testing.assert_allclose(per_member[:, 0].numpy(), [[0, 1, 0, 0], [0.1, 0.7, 0.1, 0.1]])
 
 
 def test_label_smoothing_lowers_confidence(digits):

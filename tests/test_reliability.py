@@ -129,8 +129,8 @@ def test_a_diverged_epoch_leaves_no_trace(params, reg_data):
         model.partial_fit(X, y)
     assert reg.n_iter_ == twin.n_iter_ == 4
     np.testing.assert_array_equal(reg.predict(X), twin.predict(X))
-    assert reg.net_.optimizer_.state_dict()["state"].keys() == \
-        twin.net_.optimizer_.state_dict()["state"].keys()
+    assert reg._trainer.optimizer.state_dict()["state"].keys() == \
+        twin._trainer.optimizer.state_dict()["state"].keys()
 
 
 # ----------------------------------------------------------------- determinism

@@ -345,13 +345,14 @@ class Trainer:
             W = data.sample_weight.gather(1, idx)
         if pad is not None:
             W = pad if W is None else W * pad
-        if G == 1:
-            X, T = X[0], T[0]
-            W = None if W is None else W[0]
-        else:
+        if G > 1:
             X = X.index_select(0, member_group)
             T = T.index_select(0, member_group)
             W = None if W is None else W.index_select(0, member_group)
+        if G == 1 or self.model.n_members == 1:
+            # one group's rows are shared by every member; one member's are 2-D
+            X, T = X[0], T[0]
+            W = None if W is None else W[0]
         if targets_table is None:
             T = c.loss.targets(T, c.dtype, smoothing)
         return X, T, W
@@ -359,7 +360,9 @@ class Trainer:
     def _orders(self, rows, n_samples, device):
         """Each group's row order this epoch, padded: ``(G, L)`` indices and weights."""
         if rows is None:
-            order = (torch.randperm(n_samples, generator=self.generator, device=device)
+            # numpy's shuffle of positions, as for a group's rows below: a fit
+            # on a fold's rows sees them in the order its fold model saw them
+            order = (torch.as_tensor(self.rng.permutation(n_samples), device=device)
                      if self.config.shuffle else None)
             return order, None, n_samples
         orders = [self.rng.permutation(r) if self.config.shuffle else np.asarray(r)
@@ -406,14 +409,11 @@ class Trainer:
         X, y, W = valid
         loss, model = self.config.loss, self.model
         model.eval()
-        if X.shape[0] == 1:
-            X, y, W = X[0], y[0], W[0]
-            out = model(X).view(model.n_members, *X.shape[:-1], -1)
-        else:
+        if X.shape[0] > 1:
             X, y, W = (t.index_select(0, member_group) for t in (X, y, W))
-            out = model(X)
-        if model.n_members == 1 and out.dim() == 3:
-            out = out[0]
+        if X.shape[0] == 1 or model.n_members == 1:
+            X, y, W = X[0], y[0], W[0]
+        out = model(X)
         targets = loss.targets(y, self.config.dtype, 0.0)
         losses = loss.value(out, targets) * loss.report_factor
         valid_loss = (losses * W).sum(-1) / W.sum(-1)

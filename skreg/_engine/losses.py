@@ -189,6 +189,9 @@ class PoissonLoss(Loss):
         mu = torch.exp(z)
         return (mu - t * z).sum(-1), mu.sub_(t)
 
+    def value(self, z, t):
+        return (torch.exp(z) - t * z).sum(-1)
+
     def score(self, z, y, w):
         """Weighted R^2 of ``exp(z)``, averaged over the outputs."""
         return _r2(torch.exp(z), y, w)
