@@ -6,11 +6,11 @@ from ._show_versions import _check_dependencies
 # one clear message instead of an error from deep inside an import
 _check_dependencies()
 
-from . import datasets, metrics, plotting  # noqa: E402
+from . import datasets, exceptions, metrics, plotting  # noqa: E402
 from ._cv import RegularizedMLPClassifierCV, RegularizedMLPRegressorCV  # noqa: E402
 from ._mlp import RegularizedMLPClassifier, RegularizedMLPRegressor  # noqa: E402
 from ._show_versions import show_versions  # noqa: E402
-from ._torch.engine import DivergenceError  # noqa: E402
+from .exceptions import DivergenceError  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -22,6 +22,7 @@ __all__ = [
     "RegularizedMLPRegressorCV",
     "__version__",
     "datasets",
+    "exceptions",
     "metrics",
     "plotting",
     "show_versions",

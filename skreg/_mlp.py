@@ -864,9 +864,6 @@ _COMMON_ATTRIBUTES = """
         The trained network; ``module_(torch.as_tensor(scale_inputs(X)))``
         returns logits (outputs in scaled target units for a regressor with
         ``target_scaling``).
-
-    net_ : skorch.NeuralNet
-        The training engine (callbacks, history, device).
 """
 
 
@@ -1151,19 +1148,30 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
     (``input_scaling='robust'``, ``target_scaling='standard'``, chosen on a
     27-dataset benchmark); ``input_scaling=None, target_scaling=None``
     trains as ``MLPRegressor`` does. The loss is
-    half the squared error averaged over the ``K`` outputs,
-    ``loss_i = sum_k (y_ik - f(x_i)_k)^2 / (2 K)``, with an identity output
-    layer. Multi-output targets are supported.
+    half the squared error (``loss='squared_error'``) or half the Poisson
+    deviance with a log link (``loss='poisson'``), see ``loss``.
+    Multi-output targets are supported.
 
     Parameters
     ----------
 """ + _COMMON_PARAMS + """
+    loss : {'squared_error', 'poisson'}, default='squared_error'
+        'squared_error': half the squared error, with the gradient
+        ``f(x_i) - y_i`` of ``sum_k (f(x_i)_k - y_ik)^2 / 2`` and the reported
+        loss averaged over the ``K`` outputs, as ``MLPRegressor``.
+        'poisson': half the Poisson deviance with a log link: the network's
+        output ``z`` predicts ``mu = exp(z)`` and is trained on
+        ``l_i = sum_k exp(z_ik) - y_ik z_ik`` (gradient ``exp(z) - y``), for
+        non-negative targets such as counts.
+
     target_scaling : {'standard'} or None, default='standard'
         'standard' trains the network on ``(y_k - mean_k) / std_k`` per
         target ``k`` (``std_k`` 1 where it is 0), with the mean and standard
         deviation of the training targets, and maps its outputs back with
         ``f(x) * std_k + mean_k``: the default learning rate and ``alpha``
-        then suit targets of any unit. The penalty and the reported losses
+        then suit targets of any unit. With ``loss='poisson'`` the targets
+        are divided by their mean instead (no centring, which would make
+        them negative), which shifts the output bias by ``-log(mean_k)``. The penalty and the reported losses
         are those of the scaled problem (``loss_curve_`` is in units of
         ``std_k^2``). None trains on y as it is, as scikit-learn's MLP does.
         The default was chosen on the meta-benchmark of the documentation's

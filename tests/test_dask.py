@@ -126,7 +126,7 @@ def test_incremental_on_chunked_dask_array(client):
     for _ in range(5):  # five passes over the six blocks
         inc.partial_fit(dX, dy, classes=np.unique(y))
     est = inc.estimator_
-    assert est.n_iter_ == 30  # one epoch per block per pass
+    assert len(est.history_) == 30  # one epoch per block per pass
     in_memory = RegularizedMLPClassifier(hidden_layer_sizes=(32,), random_state=0,
                                          learning_rate_init=0.01, max_iter=5,
                                          batch_size=200).fit(X_train, y_train)

@@ -164,7 +164,8 @@ def test_partial_fit(clf_data):
     for _ in range(20):
         clf.partial_fit(X[:150], y[:150], classes=[0, 1, 2])
         clf.partial_fit(X[150:], y[150:])
-    assert clf.n_iter_ == 40 and clf.score(X, y) > 0.75
+    # n_iter_ counts the epochs of the latest call, the history all of them
+    assert clf.n_iter_ == 1 and len(clf.history_) == 40 and clf.score(X, y) > 0.75
     with pytest.raises(ValueError, match="not in classes_"):
         clf.partial_fit(X[:5], np.array([0, 1, 2, 5, 1]))
     # partial_fit over one chunk at a time equals fit with shuffle=False over
@@ -310,7 +311,7 @@ def test_diverging_partial_fit_keeps_last_finite_weights(reg_data):
     np.testing.assert_array_equal(reg.coefs_[0], before)
     assert np.isfinite(reg.predict(X)).all()
     reg.partial_fit(X, y)  # training can go on
-    assert reg.n_iter_ == 2
+    assert len(reg.history_) == 2
 
 
 @pytest.mark.parametrize("Est", [RegularizedMLPClassifier, RegularizedMLPRegressor])
@@ -326,14 +327,16 @@ def test_every_parameter_is_documented(Est):
 
 
 def test_verbose_prints_one_row_per_epoch(capsys):
+    """scikit-learn's lines: the objective of each epoch, then the validation score."""
     X = np.random.default_rng(0).normal(size=(100, 4))
     y = (X[:, 0] > 0).astype(int)
-    RegularizedMLPClassifier((8,), max_iter=4, verbose=True, early_stopping=True,
-                             random_state=0).fit(X, y)
+    clf = RegularizedMLPClassifier((8,), max_iter=4, verbose=True, early_stopping=True,
+                                   random_state=0).fit(X, y)
     lines = capsys.readouterr().out.splitlines()
-    header = next(line for line in lines if "train_loss" in line)
-    assert "valid_score" in header and "penalty" in header
-    rows = [line for line in lines if line.strip()[:1].isdigit()]
-    assert [int(r.split()[0]) for r in rows] == [1, 2, 3, 4]
+    iterations = [line for line in lines if line.startswith("Iteration ")]
+    assert [int(line.split()[1].rstrip(",")) for line in iterations] == [1, 2, 3, 4]
+    assert iterations[0] == f"Iteration 1, loss = {clf.loss_curve_[0]:.8f}"
+    scores = [line for line in lines if line.startswith("Validation score: ")]
+    assert scores[-1] == f"Validation score: {clf.validation_scores_[-1]:f}"
     RegularizedMLPClassifier((8,), max_iter=4, random_state=0).fit(X, y)
     assert capsys.readouterr().out == ""

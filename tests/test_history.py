@@ -89,5 +89,5 @@ def test_verbose_rows_leave_out_the_weight_statistics(data, capsys):
     reg = RegularizedMLPRegressor((6,), snapshot_every=1, max_iter=2, verbose=True,
                                   random_state=0).fit(X, y)
     out = capsys.readouterr().out
-    assert "train_loss" in out and "coef_snapshot" not in out and "l1_norm" not in out
+    assert "Iteration 2, loss" in out and "coef_snapshot" not in out and "l1_norm" not in out
     assert len(reg.history_[:, "coef_snapshot"]) == 2  # still recorded

@@ -80,7 +80,7 @@ def test_a_diverging_warm_start_keeps_the_epochs_that_stayed_finite(reg_data):
         reg.fit(X, y * 1e3)
     epoch = int(str(info.value).split("epoch ")[1].split(":")[0])
     # the history holds the finite epochs only, and the model stays fitted
-    assert reg.n_iter_ == epoch - 1 > 3
+    assert len(reg.history_) == epoch - 1 > 3
     assert np.isfinite(reg.history_[:, "train_loss"]).all()
     assert all(np.isfinite(W).all() for W in reg.coefs_)
 
@@ -112,7 +112,7 @@ def test_training_can_go_on_after_a_diverging_warm_start(params, reg_data):
     with pytest.raises(DivergenceError, match="epoch 4"):
         reg.fit(X, y * 1e200)
     reg.partial_fit(X, y)
-    assert reg.n_iter_ == 4
+    assert reg.n_iter_ == 1 and len(reg.history_) == 4
     assert np.isfinite(reg.predict(X)).all()
 
 
@@ -127,7 +127,7 @@ def test_a_diverged_epoch_leaves_no_trace(params, reg_data):
     # weights, batch-norm statistics and the optimizer's state are rolled back
     for model in (reg, twin):
         model.partial_fit(X, y)
-    assert reg.n_iter_ == twin.n_iter_ == 4
+    assert len(reg.history_) == len(twin.history_) == 4
     np.testing.assert_array_equal(reg.predict(X), twin.predict(X))
     assert reg._trainer.optimizer.state_dict()["state"].keys() == \
         twin._trainer.optimizer.state_dict()["state"].keys()

@@ -546,7 +546,7 @@ class Trainer:
                 with torch.no_grad():
                     penalty = sum((r.value(model) for r in self.regularizers),
                                   model.coef.new_zeros(model.n_members))
-                    stats = self._weight_statistics() if single else None
+                    stats = self._weight_statistics(epoch) if single else None
                 groups = c.groups[active]
                 train_loss = (loss_sum.cpu().numpy() * c.loss.report_factor
                               / group_weight[groups])
@@ -670,8 +670,8 @@ class Trainer:
             return None
         return {k: v.detach().clone() for k, v in self.model.norms.state_dict().items()}
 
-    def _weight_statistics(self):
-        """History's weight statistics of a single network (one host sync)."""
+    def _weight_statistics(self, epoch):
+        """History's weight statistics of a single network after ``epoch`` (one host sync)."""
         w = self.model.coef.detach()
         a = w.abs()
         l1, l2, near, zero = torch.stack([
@@ -681,7 +681,7 @@ class Trainer:
         stats = {"l1_norm": l1, "l2_norm": l2, "frac_near_zero": near / n,
                  "frac_zero": zero / n}
         k = self.config.snapshot_every
-        if k and (self.n_epochs % k == 0):
+        if k and epoch % k == 0:
             stats["coef_snapshot"] = w[0].to("cpu", torch.float64).numpy().copy()
         return stats
 
