@@ -29,6 +29,7 @@ from ._engine import ACTIVATIONS, LOSSES, DropoutMasks, Trainer, TrainingConfig,
 from ._preprocessing import (robust_scale, robust_scaling_stats,
                              target_scaling_stats)
 from ._threads import torch_thread_budget
+from .skorch import EpochCallbackHost, initialized_callbacks
 
 SOLVERS = ("adam", "adamw", "sgd", "lbfgs")
 
@@ -99,6 +100,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         "device": [str],
         "snapshot_every": [Interval(Integral, 1, None, closed="left"), None],
         "input_scaling": [StrOptions({"robust"}), None],
+        "callbacks": [list, None],
     }
 
     @abstractmethod
@@ -108,7 +110,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
                  nesterovs_momentum, early_stopping, validation_fraction, beta_1,
                  beta_2, epsilon, n_iter_no_change, device, l1_method, p, group_alpha,
                  max_norm, input_noise, hidden_noise, mixup, batch_norm, learning_rate,
-                 power_t, snapshot_every, input_scaling):
+                 power_t, snapshot_every, input_scaling, callbacks):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -145,6 +147,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         self.power_t = power_t
         self.snapshot_every = snapshot_every
         self.input_scaling = input_scaling
+        self.callbacks = callbacks
 
     # ------------------------------------------------------------------ hooks
     @abstractmethod
@@ -322,9 +325,11 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
             sample_weight=(None if sample_weight is None else torch.as_tensor(
                 sample_weight, dtype=dtype, device=trainer.config.device).view(1, -1)),
             train_rows=train_rows, valid_rows=valid_rows)
+        callbacks = initialized_callbacks(self.callbacks)
         with torch_thread_budget() as n_threads:
             result = trainer.train(data, epochs=1 if incremental else self.max_iter,
-                                   monitor=not incremental)
+                                   monitor=not incremental, callbacks=callbacks,
+                                   host=EpochCallbackHost(self, trainer) if callbacks else None)
         self.n_threads_ = n_threads
         self._trainer = trainer
         self.n_iter_ = int(result.n_iter[0])
@@ -797,6 +802,17 @@ _COMMON_PARAMS = """
         meta-benchmark of the documentation's "Defaults" page. The
         statistics are stored in ``input_center_`` and ``input_scale_``
         (None without scaling).
+
+    callbacks : list of skorch callbacks or None, default=None
+        skorch callbacks (or ``(name, callback)`` pairs) fired at epoch
+        boundaries of ``fit`` and ``partial_fit``: ``on_train_begin``,
+        ``on_epoch_begin``, ``on_epoch_end``, ``on_train_end`` (no batch
+        events, so a fit without callbacks pays nothing for them). Their
+        ``net`` argument is a :class:`skreg.skorch.EpochCallbackHost`, with
+        ``history`` (``history_``), ``module_``, ``optimizer_`` and
+        ``save_params``: ``LRScheduler``, ``EarlyStopping``, ``Checkpoint``,
+        ``PrintLog`` and ``TensorBoard`` work. Each fit uses clones, so the
+        parameter is never modified.
 """
 
 _COMMON_ATTRIBUTES = """
@@ -942,7 +958,7 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
                  l1_method="proximal", p=2.0, group_alpha=0.0, max_norm=None,
                  input_noise=0.0, hidden_noise=0.0, mixup=0.0, batch_norm=False,
                  learning_rate="constant", power_t=0.5, snapshot_every=None,
-                 input_scaling="robust"):
+                 input_scaling="robust", callbacks=None):
         super().__init__(
             hidden_layer_sizes, activation, solver=solver, penalty=penalty,
             alpha=alpha, l1_ratio=l1_ratio, dropout=dropout, batch_size=batch_size,
@@ -955,7 +971,7 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
             p=p, group_alpha=group_alpha, max_norm=max_norm, input_noise=input_noise,
             hidden_noise=hidden_noise, mixup=mixup, batch_norm=batch_norm,
             learning_rate=learning_rate, power_t=power_t, snapshot_every=snapshot_every,
-            input_scaling=input_scaling)
+            input_scaling=input_scaling, callbacks=callbacks)
         self.label_smoothing = label_smoothing
         self.class_weight = class_weight
 
@@ -1211,7 +1227,7 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
                  l1_method="proximal", p=2.0, group_alpha=0.0, max_norm=None,
                  input_noise=0.0, hidden_noise=0.0, mixup=0.0, batch_norm=False,
                  learning_rate="constant", power_t=0.5, snapshot_every=None,
-                 input_scaling="robust", target_scaling="standard"):
+                 input_scaling="robust", target_scaling="standard", callbacks=None):
         super().__init__(
             hidden_layer_sizes, activation, solver=solver, penalty=penalty,
             alpha=alpha, l1_ratio=l1_ratio, dropout=dropout, batch_size=batch_size,
@@ -1224,7 +1240,7 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
             p=p, group_alpha=group_alpha, max_norm=max_norm, input_noise=input_noise,
             hidden_noise=hidden_noise, mixup=mixup, batch_norm=batch_norm,
             learning_rate=learning_rate, power_t=power_t, snapshot_every=snapshot_every,
-            input_scaling=input_scaling)
+            input_scaling=input_scaling, callbacks=callbacks)
         self.loss = loss
         self.target_scaling = target_scaling
 

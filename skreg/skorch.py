@@ -676,3 +676,79 @@ class MaxNorm(_WeightCallback):
         with torch.no_grad():
             for param, *_ in self._entries(net):
                 param.detach().renorm_(2, self.axis, max_norm)
+
+
+class EpochCallbackHost:
+    """What skorch callbacks passed to skreg's estimators (``callbacks=[...]``) see as ``net``.
+
+    skreg's estimators fire skorch callbacks at epoch boundaries only
+    (``on_train_begin``, ``on_epoch_begin``, ``on_epoch_end``,
+    ``on_train_end``; never batch events), with an instance of this class as
+    ``net``. It exposes what epoch-level callbacks read and write:
+
+    * ``history``: the estimator's ``history_`` (a :class:`skorch.History`);
+      after each epoch it holds ``train_loss``, ``penalty``, ``loss``,
+      ``valid_loss`` and ``valid_score`` (with early stopping), the
+      ``*_best`` flags skorch's callbacks monitor (``train_loss_best``,
+      ``valid_loss_best``), ``lr`` and the weight statistics;
+    * ``module_``, ``optimizer_``, ``device``, ``verbose``;
+    * ``estimator``: the skreg estimator being fitted (its ``predict``,
+      ``score`` ... give the answers of the current weights);
+    * ``save_params`` / ``load_params`` for ``f_params``, ``f_optimizer``
+      and ``f_history``, as skorch's (so ``Checkpoint`` and
+      ``LoadInitState`` work).
+
+    A callback that raises :class:`KeyboardInterrupt` (skorch's
+    ``EarlyStopping``) ends the fit after that epoch. Works with
+    ``LRScheduler`` (``step_every='epoch'``), ``EarlyStopping``,
+    ``Checkpoint``, ``PrintLog``, ``TensorBoard`` and callbacks of one's
+    own; callbacks that need batch events (``ProgressBar``) or skorch's
+    datasets (``EpochScoring``) are not supported.
+    """
+
+    def __init__(self, estimator, trainer):
+        self.estimator = estimator
+        self._trainer = trainer
+
+    history = property(lambda self: self._trainer.history)
+    module_ = property(lambda self: self._trainer.model)
+    optimizer_ = property(lambda self: self._trainer.optimizer)
+    device = property(lambda self: self._trainer.config.device)
+    verbose = property(lambda self: self.estimator.verbose)
+
+    def save_params(self, f_params=None, f_optimizer=None, f_history=None, **_ignored):
+        """Save the module's and the optimizer's ``state_dict`` and the history."""
+        if f_params is not None:
+            torch.save(self.module_.state_dict(), f_params)
+        if f_optimizer is not None:
+            torch.save(self.optimizer_.state_dict(), f_optimizer)
+        if f_history is not None:
+            self.history.to_file(f_history)
+
+    def load_params(self, f_params=None, f_optimizer=None, f_history=None, **_ignored):
+        """Load what :meth:`save_params` saved (tensors with ``weights_only=True``)."""
+        if f_params is not None:
+            self.module_.load_state_dict(torch.load(f_params, weights_only=True))
+        if f_optimizer is not None:
+            self.optimizer_.load_state_dict(torch.load(f_optimizer, weights_only=True))
+        if f_history is not None:
+            from skorch.history import History
+            self._trainer.history = History.from_file(f_history)
+
+
+def initialized_callbacks(callbacks):
+    """``callbacks`` (skorch callbacks or ``(name, callback)`` pairs) initialized for a fit.
+
+    Each is cloned first, so the estimator's parameter is never modified
+    and every fit starts from fresh callbacks, as skorch itself does.
+    """
+    from sklearn.base import clone
+    out = []
+    for item in callbacks or ():
+        cb = item[1] if isinstance(item, tuple) else item
+        if not isinstance(cb, Callback):
+            raise ValueError(
+                "The 'callbacks' parameter must be a list of skorch callbacks (instances "
+                f"of skorch.callbacks.Callback) or (name, callback) pairs; got {cb!r}.")
+        out.append(clone(cb).initialize())
+    return out

@@ -376,3 +376,58 @@ def test_sparse_gradients_are_refused_clearly(tokens):
                         module__sparse=True, max_epochs=1)
     with pytest.raises(ValueError, match="'emb.weight' has a sparse one"):
         net.fit(X[:40], y[:40])
+
+
+# ------------------------------------------- skorch callbacks on skreg's estimators
+def _callback_data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 6))
+    return X, (X[:, 0] + X[:, 1] > 0).astype(int)
+
+
+def test_lr_scheduler_callback_sets_each_epochs_learning_rate():
+    from skorch.callbacks import LRScheduler
+    from torch.optim.lr_scheduler import StepLR
+
+    from skreg import RegularizedMLPClassifier
+
+    X, y = _callback_data()
+    sched = LRScheduler(StepLR, step_size=2, gamma=0.1)
+    clf = RegularizedMLPClassifier((8,), max_iter=6, learning_rate_init=0.01, tol=0.0,
+                                   n_iter_no_change=100, random_state=0,
+                                   callbacks=[sched]).fit(X, y)
+    np.testing.assert_allclose(clf.history_[:, "lr"],
+                               [0.01, 0.01, 1e-3, 1e-3, 1e-4, 1e-4], rtol=1e-6)
+    assert not hasattr(sched, "lr_scheduler_")  # the parameter itself is not fitted
+
+
+def test_skorch_early_stopping_ends_the_fit_and_checkpoint_saves_the_best(tmp_path):
+    from skorch.callbacks import Checkpoint, EarlyStopping
+
+    from skreg import RegularizedMLPClassifier
+
+    X, y = _callback_data()
+    clf = RegularizedMLPClassifier(
+        (8,), max_iter=200, learning_rate_init=0.05, early_stopping=True, tol=0.0,
+        n_iter_no_change=1000, random_state=0,
+        callbacks=[EarlyStopping(monitor="valid_loss", patience=3),
+                   Checkpoint(monitor="valid_loss_best", dirname=str(tmp_path),
+                              f_optimizer=None, f_criterion=None, f_history=None,
+                              load_best=False)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)  # stopped, not at max_iter
+        clf.fit(X, y)
+    valid = np.asarray(clf.history_[:, "valid_loss"])
+    assert clf.n_iter_ < 200 and len(valid) == clf.n_iter_
+    # stopped once the validation loss had not improved for more than 3 epochs
+    assert np.argmin(valid) == len(valid) - 5
+    saved = torch.load(tmp_path / "params.pt", weights_only=True)
+    assert set(saved) >= {"coef", "intercept"}
+
+
+def test_callbacks_parameter_is_validated():
+    from skreg import RegularizedMLPClassifier
+
+    X, y = _callback_data()
+    with pytest.raises(ValueError, match="skorch callbacks"):
+        RegularizedMLPClassifier((4,), max_iter=2, callbacks=[object()]).fit(X, y)

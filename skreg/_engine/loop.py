@@ -623,11 +623,19 @@ class Trainer:
                     result.converged[active] |= patience_out & finite
                     stop = patience_out | ~finite
                 result.diverged[active] |= ~finite
-                for cb in callbacks:
-                    cb.on_epoch_end(host)
+                interrupted = False
+                if callbacks:
+                    self._record_bests()
+                    try:
+                        for cb in callbacks:
+                            cb.on_epoch_end(host)
+                    except KeyboardInterrupt:
+                        # skorch's way to stop (its EarlyStopping): after this epoch
+                        interrupted = True
+                        result.converged[active] = True
                 if single:
                     self.history.record("dur", time.perf_counter() - t0)
-                if stop.all() and single:
+                if (stop.all() or interrupted) and single:
                     break
                 if not single and (stop.any() or self.n_epochs - first_epoch == epochs):
                     last = self.n_epochs - first_epoch == epochs
@@ -665,6 +673,14 @@ class Trainer:
         return result
 
     # ------------------------------------------------------------- helpers
+    def _record_bests(self):
+        """skorch's ``<key>_best`` flags of the losses, which its callbacks monitor."""
+        history = self.history
+        for key in ("train_loss", "valid_loss"):
+            if key in history[-1]:
+                values = history[:, key]
+                history.record(f"{key}_best", bool(values[-1] <= min(values)))
+
     def _bn_state(self):
         if self.model.norms is None:
             return None

@@ -38,6 +38,8 @@ class FusedAdamStep:
 
     def __init__(self, optimizer):
         self.optimizer = optimizer
+        # what optimizer.step() would set: learning-rate schedulers check it
+        optimizer._opt_called = True
         decoupled = isinstance(optimizer, torch.optim.AdamW) or any(
             g.get("decoupled_weight_decay") for g in optimizer.param_groups)
         self.kernel = torch._fused_adamw_ if decoupled else torch._fused_adam_
