@@ -849,7 +849,9 @@ _COMMON_ATTRIBUTES = """
         Names of features seen during fit, when X has string column names.
 
     n_iter_ : int
-        Number of epochs run since the network was initialised.
+        Number of epochs run by the latest ``fit`` or ``partial_fit`` (as
+        scikit-learn's MLP); ``history_`` holds every epoch since the
+        network was initialised.
 
     n_threads_ : int
         torch intra-op threads the last ``fit`` / ``partial_fit`` ran with:

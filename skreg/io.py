@@ -2,33 +2,40 @@
 
 :func:`dump` and :func:`load` use the `skops <https://skops.readthedocs.io>`_
 format: a zip archive holding a JSON description of the object tree, numpy
-arrays in ``.npy`` files read with ``allow_pickle=False``, and, for each skreg
-estimator, one file of torch tensors read with ``torch.load(...,
+arrays in ``.npy`` files read with ``allow_pickle=False``, and, for each
+fitted skreg estimator, one file of torch tensors read with ``torch.load(...,
 weights_only=True)``. Loading never runs pickle on untrusted bytes: every
 type named in the file is audited against a list of trusted types before
 anything is built, and the tensor file can only hold tensors, numbers,
 strings and containers of them.
 
-skreg's estimators are registered with skops as trusted types, so a model, a
-:class:`~sklearn.pipeline.Pipeline` or a
-:class:`~sklearn.model_selection.GridSearchCV` that contains one loads with
-:func:`load` (or :func:`skops.io.load` once :mod:`skreg.io` is imported)
-without any ``trusted`` argument, as long as every other type in it is one
-skops trusts by default (scikit-learn's estimators, numpy, scipy).
+skreg's estimators, the cross-validated ones included, are registered with
+skops as trusted types, so a model, a :class:`~sklearn.pipeline.Pipeline`
+or a :class:`~sklearn.model_selection.GridSearchCV` that contains one loads
+with :func:`load` (or :func:`skops.io.load` once :mod:`skreg.io` is
+imported) without any ``trusted`` argument, as long as every other type in
+it is one skops trusts by default (scikit-learn's estimators, numpy, scipy).
 
 An estimator is stored as its scikit-learn attributes (parameters,
 ``classes_``, ``n_features_in_``, ``feature_names_in_``, ...) and, when
-fitted, the state of its network: the module's weights and buffers, the
-optimizer's state, the random generators' states and the per-epoch
-history. On load the network is rebuilt from the estimator's parameters and
-that state is copied in, on the CPU unless the estimator's ``device`` asks
-for CUDA and CUDA is available. A loaded model predicts exactly as the saved
-one, and ``partial_fit`` or a warm-started ``fit`` continue as they would have
-without the round trip.
+fitted, the state of its trainer: the training settings and the numpy
+generators' states as JSON values, the per-epoch history, and, as CPU
+tensors, the network's weights and buffers, the optimizer's state and the
+torch generator's state. On load the trainer is rebuilt from the
+estimator's parameters and the stored settings, and that state is copied
+in, on the CPU unless the estimator's ``device`` asks for CUDA and CUDA is
+available. A loaded model predicts exactly as the saved one, and
+``partial_fit`` or a warm-started ``fit`` continue as they would have
+without the round trip. A cross-validated estimator
+(:class:`~skreg.RegularizedMLPClassifierCV`,
+:class:`~skreg.RegularizedMLPRegressorCV`) is stored as its attributes:
+``cv_results_`` (numpy and masked arrays, lists of parameter dicts) and the
+refitted ``best_estimator_``, itself stored as above.
 
 This module needs the ``skops`` package (``pip install skreg[persist]``).
 """
 
+import dataclasses
 import io
 import uuid
 import warnings
@@ -50,6 +57,8 @@ except ImportError as exc:  # pragma: no cover - exercised without skops only
 
 from skorch.history import History
 
+from ._cv import RegularizedMLPClassifierCV, RegularizedMLPRegressorCV, _BaseRegularizedMLPCV
+from ._engine import LOSSES, Trainer, TrainingConfig
 from ._mlp import BaseRegularizedMLP, RegularizedMLPClassifier, RegularizedMLPRegressor
 
 __all__ = ["TRUSTED_TYPES", "dump", "dumps", "get_untrusted_types", "load", "loads"]
@@ -57,39 +66,76 @@ __all__ = ["TRUSTED_TYPES", "dump", "dumps", "get_untrusted_types", "load", "loa
 #: Fully qualified names of the skreg types that :func:`load` trusts.
 TRUSTED_TYPES = [
     f"{get_module(cls)}.{cls.__name__}"
-    for cls in (RegularizedMLPClassifier, RegularizedMLPRegressor)
+    for cls in (RegularizedMLPClassifier, RegularizedMLPRegressor,
+                RegularizedMLPClassifierCV, RegularizedMLPRegressorCV)
 ]
 
 _LOADER = "SkregEstimatorNode"
-_FORMAT_VERSION = 1
+# 1: the network of a skorch NeuralNet (``net_``); 2: the training engine's Trainer
+_FORMAT_VERSION = 2
+_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+# the training settings stored as JSON values; the loss, device and dtype are
+# stored apart (the loss by name), the per-member ones as (nested) lists
+_CONFIG_TUPLES = ("layer_sizes", "betas")
+_CONFIG_ARRAYS = ("seeds", "alpha", "l1_ratio", "dropout", "label_smoothing", "groups")
+_CONFIG_APART = ("loss", "device", "dtype")
 
 
 # ----------------------------------------------------------------------- save
-def _net_state(est):
-    """The fitted network's state: tensors for torch, plain values for skops."""
-    net = est.net_
-    module = net.module_
+def _trainer_state(trainer):
+    """A fitted trainer's state: a file of CPU tensors and a dict of JSON values.
+
+    Parameters
+    ----------
+    trainer : skreg._engine.Trainer
+        The trainer of a fitted estimator.
+
+    Returns
+    -------
+    info : dict
+        Plain values (numbers, strings, lists, dicts; numpy arrays only in
+        the history): the training settings, the numpy generators' states,
+        the history and the epoch count.
+    tensors : bytes
+        ``torch.save`` of the module's ``state_dict``, the optimizer's
+        ``state_dict`` (None before any training) and the torch generator's
+        state, all on the CPU.
+    """
+    config = trainer.config
+    loss_names = [name for name, cls in LOSSES.items() if type(config.loss) is cls]
+    if not loss_names:
+        raise TypeError(f"Cannot save a model trained with the loss {config.loss!r}.")
     tensors = {
-        "module": {k: v.detach().cpu() for k, v in module.state_dict().items()},
-        "optimizer": _to_cpu(net.optimizer_.state_dict()),
-        "generator": net.generator_.get_state(),
+        "module": {k: v.detach().cpu() for k, v in trainer.model.state_dict().items()},
+        "optimizer": (None if trainer.optimizer is None
+                      else _to_cpu(trainer.optimizer.state_dict())),
+        "generator": trainer.generator.get_state().cpu(),
     }
     buffer = io.BytesIO()
     torch.save(tensors, buffer)
+    settings = {}
+    for f in dataclasses.fields(TrainingConfig):
+        if f.name not in _CONFIG_APART:
+            settings[f.name] = _plain(getattr(config, f.name))
     info = {
         "format_version": _FORMAT_VERSION,
-        "dtype": str(module.coef_flat.dtype).replace("torch.", ""),
-        "device_type": torch.device(net.device).type,
-        "batch_size": int(net.batch_size),
-        "seed": int(net.seed),
-        "dropout_bit_generator": net.dropout_masks_.bit_generator.state,
-        "numpy_random": net.numpy_random_.bit_generator.state,
-        "history": [{k: _plain(v) for k, v in row.items()} for row in net.history],
+        "dtype": str(config.dtype).replace("torch.", ""),
+        "device_type": config.device.type,
+        "generator_device_type": trainer.generator.device.type,
+        "loss": loss_names[0],
+        "config": settings,
+        "dropout_bit_generator": trainer.masks.bit_generator.state,
+        "numpy_random": trainer.rng.bit_generator.state,
+        "history": (None if trainer.history is None else
+                    [{k: _plain(v, arrays=True) for k, v in row.items()}
+                     for row in trainer.history]),
+        "n_epochs": int(trainer.n_epochs),
     }
     return info, buffer.getvalue()
 
 
 def _to_cpu(obj):
+    """``obj`` with every tensor in it (nested in dicts, lists, tuples) on the CPU."""
     if isinstance(obj, torch.Tensor):
         return obj.detach().cpu()
     if isinstance(obj, dict):
@@ -99,29 +145,39 @@ def _to_cpu(obj):
     return obj
 
 
-def _plain(value):
-    """A history entry as a JSON value (numpy and torch scalars to Python)."""
-    if isinstance(value, (np.generic, torch.Tensor)):
+def _plain(value, arrays=False):
+    """``value`` as a JSON value: numpy and torch scalars to Python, tuples to lists.
+
+    Arrays become nested lists, or stay numpy arrays (stored as ``.npy``
+    files by skops) with ``arrays=True``.
+    """
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    if isinstance(value, np.ndarray):
+        return value.copy() if arrays else value.tolist()
+    if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [_plain(v, arrays) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v, arrays) for k, v in value.items()}
     return value
 
 
 def _estimator_get_state(obj, save_context):
     attrs = dict(obj.__getstate__())
-    attrs.pop("net_", None)
+    trainer = attrs.pop("_trainer", None)
     state = {
         "__class__": type(obj).__name__,
         "__module__": get_module(type(obj)),
         "__loader__": _LOADER,
         "content": get_state(attrs, save_context),
     }
-    if hasattr(obj, "net_"):
-        info, tensors = _net_state(obj)
+    if trainer is not None:
+        info, tensors = _trainer_state(trainer)
         file_name = f"{uuid.uuid4()}.pt"
         save_context.zip_file.writestr(file_name, tensors)
-        state["net"] = get_state(info, save_context)
+        state["trainer"] = get_state(info, save_context)
         state["tensors"] = file_name
     return state
 
@@ -139,22 +195,32 @@ class _EstimatorNode(Node):
         self.trusted = self._get_trusted(trusted, TRUSTED_TYPES)
         self.attrs = get_tree(state["content"], load_context, trusted=trusted)
         self.children = {"attrs": self.attrs}
-        self.net = self.tensors = None
+        self.trainer = self.tensors = None
         if "net" in state:
-            self.net = get_tree(state["net"], load_context, trusted=trusted)
+            raise ValueError(
+                "This file holds a skreg model in the format of an older skreg version "
+                "(format 1), which this version cannot read. Load it with the version "
+                "that saved it and refit, or save it with pickle there.")
+        if "trainer" in state:
+            self.trainer = get_tree(state["trainer"], load_context, trusted=trusted)
             self.tensors = io.BytesIO(load_context.src.read(state["tensors"]))
-            self.children.update(net=self.net, tensors=self.tensors)
+            self.children.update(trainer=self.trainer, tensors=self.tensors)
 
     def _construct(self):
         cls = gettype(self.module_name, self.class_name)
-        if not (isinstance(cls, type) and issubclass(cls, BaseRegularizedMLP)):
+        if not (isinstance(cls, type)
+                and issubclass(cls, (BaseRegularizedMLP, _BaseRegularizedMLPCV))):
             raise TypeError(
                 f"{self.module_name}.{self.class_name} is not a skreg estimator; "
                 "the file is corrupted or was tampered with.")
+        if self.trainer is not None and not issubclass(cls, BaseRegularizedMLP):
+            raise TypeError(
+                f"{self.module_name}.{self.class_name} has no network of its own; the "
+                "file is corrupted or was tampered with.")
         est = cls.__new__(cls)
         est.__setstate__(self.attrs.construct())
-        if self.net is not None:
-            est.net_ = _rebuild_net(est, self.net.construct(), self.tensors)
+        if self.trainer is not None:
+            est._trainer = _rebuild_trainer(est, self.trainer.construct(), self.tensors)
         return est
 
 
@@ -168,45 +234,80 @@ def _load_tensors(buffer):
             "with.") from exc
 
 
-def _rebuild_net(est, info, buffer):
+def _load_device(est, saved_type):
+    """Where a loaded network goes: CUDA if the estimator asks for it and it is here."""
+    wanted = str(est.device)
+    if wanted == "auto" or wanted.startswith("cuda"):
+        if torch.cuda.is_available():
+            return torch.device("cuda" if wanted == "auto" else wanted)
+        if saved_type == "cuda":
+            warnings.warn(
+                f"This model was trained with device={est.device!r} but CUDA is not "
+                "available here; it is loaded on the CPU. Set device='cpu' before "
+                "training it further.", UserWarning, stacklevel=5)
+    return torch.device("cpu")
+
+
+def _rebuild_config(est, info, device, dtype):
+    """The trainer's settings: the estimator's, then the stored ones over them."""
+    settings = info["config"]
+    layer_sizes = tuple(int(s) for s in settings["layer_sizes"])
+    random_state = est.random_state
+    try:
+        # the stored seeds replace the drawn one: building the settings must
+        # not draw from a RandomState instance held in random_state
+        est.random_state = 0
+        config = est._training_config(layer_sizes[0], layer_sizes[-1],
+                                      int(settings["batch_size"]), device, dtype)
+    finally:
+        est.random_state = random_state
+    values = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
+    unknown = set(settings) - set(values) - set(_CONFIG_APART)
+    if unknown:
+        raise ValueError(
+            f"Unknown training settings {sorted(unknown)} in the file; it was written "
+            "by another skreg version, or corrupted.")
+    for name, value in settings.items():
+        if name in _CONFIG_TUPLES:
+            value = tuple(value)
+        elif name in _CONFIG_ARRAYS and value is not None:
+            value = np.asarray(value)
+        values[name] = value
+    if info["loss"] not in LOSSES:
+        raise ValueError(f"Unknown loss {info['loss']!r} in the file.")
+    values.update(loss=LOSSES[info["loss"]](layer_sizes[-1]), device=device, dtype=dtype)
+    return TrainingConfig(**values)
+
+
+def _rebuild_trainer(est, info, buffer):
+    """A :class:`~skreg._engine.Trainer` in the state :func:`_trainer_state` saved."""
     if info.get("format_version") != _FORMAT_VERSION:
         raise ValueError(
             f"Unknown skreg network format {info.get('format_version')!r}; this "
             f"version of skreg reads format {_FORMAT_VERSION}. Upgrade skreg.")
     tensors = _load_tensors(buffer)
-    device = "cpu"
-    if str(est.device) == "auto" or str(est.device).startswith("cuda"):
-        if torch.cuda.is_available():
-            device = "cuda" if str(est.device) == "auto" else est.device
-        elif info["device_type"] == "cuda":
-            warnings.warn(
-                f"This model was trained with device={est.device!r} but CUDA is not "
-                "available here; it is loaded on the CPU. Set device='cpu' before "
-                "training it further.", UserWarning, stacklevel=4)
-    dtype = getattr(torch, info["dtype"])
-    random_state = est.random_state
-    try:
-        # the network's seed is restored below: building it must not draw
-        # from a RandomState instance held in random_state
-        est.random_state = 0
-        net = est._build_net(est.n_features_in_, info["batch_size"], device, dtype)
-    finally:
-        est.random_state = random_state
-    net.seed = info["seed"]
-    net.module_.load_state_dict(tensors["module"])
-    net.optimizer_.load_state_dict(tensors["optimizer"])
-    if info["device_type"] == torch.device(device).type:
-        net.generator_.set_state(tensors["generator"])
-    else:
-        net.generator_.manual_seed(net.seed)
-    net.dropout_masks_.bit_generator.state = info["dropout_bit_generator"]
-    net.numpy_random_.bit_generator.state = info["numpy_random"]
-    net.history = History(info["history"])
-    net.module_.eval()
-    return net
+    if info["dtype"] not in _DTYPES:
+        raise ValueError(f"Unknown dtype {info['dtype']!r} in the file.")
+    device = _load_device(est, info["device_type"])
+    trainer = Trainer(_rebuild_config(est, info, device, _DTYPES[info["dtype"]]))
+    trainer.model.load_state_dict(tensors["module"])
+    if tensors["optimizer"] is not None:
+        trainer.optimizer = trainer._build_optimizer()
+        trainer.optimizer.load_state_dict(tensors["optimizer"])
+    # a generator state is meaningful on its own device type only; elsewhere
+    # the generator keeps the seed the trainer gave it
+    if info["generator_device_type"] == device.type:
+        trainer.generator.set_state(tensors["generator"])
+    trainer.masks.bit_generator.state = info["dropout_bit_generator"]
+    trainer.rng.bit_generator.state = info["numpy_random"]
+    if info["history"] is not None:
+        trainer.history = History(info["history"])
+    trainer.n_epochs = int(info["n_epochs"])
+    trainer.model.eval()
+    return trainer
 
 
-for _cls in (BaseRegularizedMLP,):
+for _cls in (BaseRegularizedMLP, _BaseRegularizedMLPCV):
     _get_state.register(_cls)(_estimator_get_state)
 NODE_TYPE_MAPPING[(_LOADER, PROTOCOL)] = _EstimatorNode
 
@@ -218,8 +319,9 @@ def dump(obj, file, *, compression=None, compresslevel=None):
     Parameters
     ----------
     obj : object
-        A skreg estimator, fitted or not, or an object that contains one
-        (a :class:`~sklearn.pipeline.Pipeline`, a search, a list, ...).
+        A skreg estimator (the cross-validated ones included), fitted or
+        not, or an object that contains one (a
+        :class:`~sklearn.pipeline.Pipeline`, a search, a list, ...).
         Everything else in it must be persistable by skops.
     file : str, path-like or binary file object
         Where to write. The conventional extension is ``.skops``.
@@ -295,7 +397,8 @@ def load(file, trusted=None):
     skops.io.exceptions.UntrustedTypesFoundException
         If the file names a type that is not trusted.
     ValueError
-        If the network state is not a plain file of tensors.
+        If the network state is not a plain file of tensors, or the file was
+        written in another skreg format version.
     """
     return _skops_io.load(file, trusted=trusted)
 

@@ -1,7 +1,8 @@
 """Persistence: the safe skops format of skreg.io, and what pickle and joblib keep.
 
 tests/test_integration.py already checks pickle and joblib round trips of
-fitted models and pipelines; this module covers the safe format, tampered
+fitted models and pipelines; this module covers the safe format (every
+regularizer, early stopping, the cross-validated estimators), tampered
 files, and loading a model trained on a GPU where there is none.
 """
 
@@ -12,7 +13,6 @@ import pickle
 import subprocess
 import sys
 import textwrap
-import warnings
 import zipfile
 
 import joblib
@@ -21,11 +21,14 @@ import pandas as pd
 import pytest
 import torch
 from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
+from sklearn.utils.validation import check_is_fitted
 
-from skreg import RegularizedMLPClassifier, RegularizedMLPRegressor
+from skreg import (RegularizedMLPClassifier, RegularizedMLPClassifierCV,
+                   RegularizedMLPRegressor, RegularizedMLPRegressorCV)
 
 skops_io = pytest.importorskip("skops.io")
 from skops.io.exceptions import UntrustedTypesFoundException  # noqa: E402
@@ -109,6 +112,104 @@ def test_skops_round_trip_of_a_float32_multi_output_regressor(params):
     np.testing.assert_array_equal(out, reg.predict(X))
 
 
+REGULARIZED = {
+    "l1": dict(penalty="l1", alpha=0.05),
+    "elasticnet": dict(penalty="elasticnet", alpha=0.05, l1_ratio=0.5),
+    "elasticnet-subgradient": dict(penalty="elasticnet", alpha=0.05,
+                                   l1_method="subgradient"),
+    "lp": dict(penalty="lp", p=1.5, alpha=0.05),
+    "lp-inf": dict(penalty="lp", p=np.inf, alpha=0.05),
+    "group_alpha": dict(group_alpha=0.05),
+    "max_norm": dict(max_norm=0.5),
+    "dropout": dict(hidden_layer_sizes=(8, 4), dropout=[0.2, 0.4]),
+    "batch_norm": dict(batch_norm=True),
+    "noise-mixup": dict(input_noise=0.1, hidden_noise=0.1, mixup=0.2),
+    "sgd-invscaling": dict(solver="sgd", learning_rate="invscaling", snapshot_every=2),
+    "adamw-cosine": dict(solver="adamw", learning_rate="cosine", alpha=0.01),
+    "lbfgs": dict(solver="lbfgs", penalty="l2"),
+}
+
+
+@pytest.mark.parametrize("early_stopping", [False, True], ids=["plain", "early_stopping"])
+@pytest.mark.parametrize("params", list(REGULARIZED.values()), ids=list(REGULARIZED))
+@pytest.mark.parametrize("Est", [RegularizedMLPClassifier, RegularizedMLPRegressor])
+def test_every_regularizer_round_trips_with_identical_predictions_and_training(
+        Est, params, early_stopping, data):
+    X, labels = data
+    X, labels = X[:60], labels[:60]
+    y = labels if Est is RegularizedMLPClassifier else X[:, 0] - X[:, 1]
+    settings = {**TINY, "max_iter": 4, **params}
+    if early_stopping:
+        settings.update(early_stopping=True, validation_fraction=0.25)
+    est = Est(**settings).fit(X, y)
+    blob = skreg.io.dumps(est)
+    assert skreg.io.get_untrusted_types(data=blob) == []
+    loaded = skreg.io.loads(blob)
+    predict = "predict_proba" if Est is RegularizedMLPClassifier else "predict"
+    np.testing.assert_array_equal(getattr(loaded, predict)(X), getattr(est, predict)(X))
+    np.testing.assert_array_equal(loaded.predict(X), est.predict(X))
+    assert loaded.get_params().keys() == est.get_params().keys()
+    assert loaded.n_iter_ == est.n_iter_ and loaded.loss_curve_ == est.loss_curve_
+    if settings.get("early_stopping"):
+        assert loaded.validation_scores_ == est.validation_scores_
+        assert loaded.best_validation_score_ == est.best_validation_score_
+    if "snapshot_every" in params:
+        snapshots = [row["coef_snapshot"] for row in loaded.history_ if "coef_snapshot" in row]
+        assert len(snapshots) == 2
+        np.testing.assert_array_equal(snapshots[-1], est.history_[-1]["coef_snapshot"])
+    if est.batch_norm:
+        for key, value in est.module_.state_dict().items():
+            assert torch.equal(loaded.module_.state_dict()[key], value), key
+    # optimizer, regularizers, generators and masks continue as without the
+    # round trip, through skops and through pickle
+    pickled = pickle.loads(pickle.dumps(est))
+    for model in (est, loaded, pickled):
+        model.partial_fit(X, y)
+    for other in (loaded, pickled):
+        for a, b in zip(other.coefs_ + other.intercepts_, est.coefs_ + est.intercepts_):
+            np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("Est", [RegularizedMLPClassifierCV, RegularizedMLPRegressorCV])
+def test_cross_validated_estimators_round_trip(Est, data, tmp_path):
+    X, labels = data
+    X, labels = X[:60], labels[:60]
+    y = labels if Est is RegularizedMLPClassifierCV else X[:, 0] - X[:, 1]
+    search = Est(alphas=(1e-3, 0.1), dropouts=(0.0, 0.2), hidden_layer_sizes=[(4,), (6, 3)],
+                 cv=2, max_iter=3, learning_rate_init=0.01, random_state=0).fit(X, y)
+    path = tmp_path / "search.skops"
+    skreg.io.dump(search, path)
+    assert skreg.io.get_untrusted_types(file=path) == []
+    loaded = skreg.io.load(path)
+    assert type(loaded) is Est and type(loaded.best_estimator_) is type(search.best_estimator_)
+    np.testing.assert_array_equal(loaded.predict(X), search.predict(X))
+    if Est is RegularizedMLPClassifierCV:
+        np.testing.assert_array_equal(loaded.predict_proba(X), search.predict_proba(X))
+        np.testing.assert_array_equal(loaded.classes_, search.classes_)
+    assert loaded.get_params() == search.get_params()
+    assert loaded.best_params_ == search.best_params_
+    assert loaded.best_index_ == search.best_index_ and loaded.best_score_ == search.best_score_
+    assert loaded.n_splits_ == search.n_splits_ and loaded.n_iter_ == search.n_iter_
+    assert loaded.cv_results_.keys() == search.cv_results_.keys()
+    for key, value in search.cv_results_.items():
+        got = loaded.cv_results_[key]
+        if isinstance(value, np.ma.MaskedArray):
+            assert isinstance(got, np.ma.MaskedArray), key
+            np.testing.assert_array_equal(got.mask, value.mask)
+            assert list(got.data) == list(value.data), key
+        elif isinstance(value, np.ndarray):
+            assert got.dtype == value.dtype, key
+            np.testing.assert_array_equal(got, value)
+        else:
+            assert got == value, key
+    # the refitted estimator keeps training as the original does
+    for model in (search, loaded):
+        model.best_estimator_.partial_fit(X, y)
+    np.testing.assert_array_equal(loaded.predict(X), search.predict(X))
+    unfitted = skreg.io.loads(skreg.io.dumps(Est(alphas=(0.5,), cv=3)))
+    assert unfitted.get_params() == Est(alphas=(0.5,), cv=3).get_params()
+
+
 @pytest.mark.parametrize("round_trip", [
     lambda est: skreg.io.loads(skreg.io.dumps(est)),
     lambda est: pickle.loads(pickle.dumps(est)),
@@ -124,8 +225,11 @@ def test_training_goes_on_after_loading_exactly_as_without_the_round_trip(
     for model in (est, loaded):
         model.partial_fit(X, y)
         model.set_params(warm_start=True, max_iter=2).fit(X, y)
-    assert loaded.n_iter_ == est.n_iter_ == 8
-    for a, b in zip(loaded.coefs_, est.coefs_):
+    # n_iter_ counts the epochs of the latest fit, the history every epoch
+    assert loaded.n_iter_ == est.n_iter_ == 2
+    assert len(loaded.history_) == len(est.history_) == 8
+    assert loaded.loss_curve_ == est.loss_curve_
+    for a, b in zip(loaded.coefs_ + loaded.intercepts_, est.coefs_ + est.intercepts_):
         np.testing.assert_array_equal(a, b)
 
 
@@ -134,7 +238,8 @@ def test_unfitted_estimator_and_search_round_trip(data):
     est = RegularizedMLPClassifier(hidden_layer_sizes=(3, 2), dropout=[0.1, 0.2],
                                    random_state=np.random.RandomState(3))
     loaded = skreg.io.loads(skreg.io.dumps(est))
-    assert not hasattr(loaded, "net_")
+    with pytest.raises(NotFittedError):
+        check_is_fitted(loaded)
     assert loaded.get_params()["dropout"] == [0.1, 0.2]
     search = GridSearchCV(RegularizedMLPClassifier(**TINY), {"alpha": [1e-4, 1.0]},
                           cv=2).fit(X, labels)
@@ -167,12 +272,13 @@ def test_a_model_saved_for_cuda_loads_on_the_cpu_with_a_warning(data):
     def as_if_trained_on_cuda(schema):
         attrs = schema["content"]["content"]
         attrs["device"]["content"] = json.dumps("cuda")
-        schema["net"]["content"]["device_type"]["content"] = json.dumps("cuda")
+        schema["trainer"]["content"]["device_type"]["content"] = json.dumps("cuda")
 
     blob = _edit_archive(skreg.io.dumps(clf), edit_schema=as_if_trained_on_cuda)
     with pytest.warns(UserWarning, match="CUDA is not available here; it is loaded on the CPU"):
         loaded = skreg.io.loads(blob)
     assert loaded.device == "cuda" and loaded.module_.coef_flat.device.type == "cpu"
+    assert loaded._trainer.config.device.type == "cpu"
     np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
 
 
@@ -224,6 +330,25 @@ def test_a_tensor_file_that_is_a_pickle_payload_is_refused(data, tmp_path):
     assert marker.exists()
 
 
+def test_unknown_format_versions_are_refused(data):
+    X, labels = data
+    blob = skreg.io.dumps(RegularizedMLPClassifier(**TINY).fit(X, labels))
+
+    def future_version(schema):
+        # a fresh __id__: skops shares the node of equal values (the int 2)
+        schema["trainer"]["content"]["format_version"].update(content=json.dumps(99),
+                                                              __id__=1)
+
+    with pytest.raises(ValueError, match="Unknown skreg network format 99"):
+        skreg.io.loads(_edit_archive(blob, edit_schema=future_version))
+
+    def older_layout(schema):
+        schema["net"] = schema.pop("trainer")
+
+    with pytest.raises(ValueError, match="format of an older skreg version"):
+        skreg.io.loads(_edit_archive(blob, edit_schema=older_layout))
+
+
 def _double(X):
     return 2 * X
 
@@ -253,10 +378,10 @@ def test_joblib_memory_mapped_load_predicts(data, tmp_path):
 
 
 class _CudaGenerator:
-    """Stands in for the ``torch.Generator`` of a CUDA-trained net.
+    """Stands in for the ``torch.Generator`` of a model trained on CUDA.
 
-    It has a CUDA generator's device and state (seed and offset), and pickles
-    exactly as a CUDA generator does, which fails to load without CUDA.
+    It has a CUDA generator's device and state (seed and offset); the
+    trainer pickles a generator as its device type and state only.
     """
 
     device = torch.device("cuda", 0)
@@ -264,27 +389,24 @@ class _CudaGenerator:
     def get_state(self):
         return torch.zeros(16, dtype=torch.uint8)
 
-    def __reduce__(self):
-        return (torch.Generator, (self.device,), torch.Generator().__reduce__()[2])
-
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
 def test_pickle_of_a_cuda_trained_model_loads_on_a_cpu_only_machine(data):
     X, labels = data
     clf = RegularizedMLPClassifier(**TINY).fit(X, labels)
     expected = clf.predict_proba(X)
-    # what differs in the pickle of the same model trained with device='cuda'
-    # (skorch stores module, criterion and optimizer with a map_location)
-    clf.net_.device = "cuda"
-    clf.net_.generator_ = _CudaGenerator()
-    blob = pickle.dumps(clf)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # skorch: "loaded on the CPU"
-        loaded = pickle.loads(blob)
-    assert str(loaded.net_.device) == "cpu"
-    assert loaded.net_.generator_.device.type == "cpu"
+    # what differs in the pickle of the same model trained with device='cuda':
+    # the trainer's device and its generator (tensors are pickled on the CPU)
+    clf._trainer.config.device = torch.device("cuda", 0)
+    clf._trainer.generator = _CudaGenerator()
+    loaded = pickle.loads(pickle.dumps(clf))
+    assert loaded._trainer.config.device.type == "cpu"
+    assert loaded._trainer.generator.device.type == "cpu"
+    assert loaded.module_.coef_flat.device.type == "cpu"
     np.testing.assert_array_equal(loaded.predict_proba(X), expected)
-    assert loaded.partial_fit(X, labels).n_iter_ == clf.n_iter_ + 1  # trains on
+    n_epochs = len(loaded.history_)
+    loaded.partial_fit(X, labels)  # trains on
+    assert loaded.n_iter_ == 1 and len(loaded.history_) == n_epochs + 1
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA is not available")

@@ -27,6 +27,7 @@ On the CPU the epochs run with subnormal floats flushed to zero
 (:mod:`skreg._torch.fpenv`).
 """
 
+import copy
 import math
 import time
 from dataclasses import dataclass, field, replace
@@ -228,21 +229,35 @@ class Trainer:
         state = self.__dict__.copy()
         # a torch.Generator pickles with its device, which a machine
         # without that device cannot rebuild: keep the state only
-        state["generator"] = (self.generator.device.type, self.generator.get_state())
+        state["generator"] = (self.generator.device.type, self.generator.get_state().cpu())
+        # tensors pickle with their device too, and a CUDA tensor does not
+        # unpickle without CUDA (before __setstate__ could move it): the module
+        # is pickled on the CPU and the optimizer as its state_dict, rebuilt
+        # over the module's parameters on load (L-BFGS keeps its parameters
+        # in a list that pickling drops)
+        if self.config.device.type != "cpu":
+            state["model"] = copy.deepcopy(self.model).cpu()
+        state["optimizer"] = (None if self.optimizer is None
+                              else _cpu_copy(self.optimizer.state_dict()))
         return state
 
     def __setstate__(self, state):
         device_type, generator_state = state["generator"]
+        optimizer_state = state["optimizer"]
         self.__dict__.update(state)
         device = self.config.device
         if device.type == "cuda" and not torch.cuda.is_available():
             device = self.config.device = torch.device("cpu")
-            self.model.to(device)
+        self.model.to(device)
         self.generator = torch.Generator(device=device)
         if device.type == device_type:
             self.generator.set_state(generator_state)
         else:
             self.generator.manual_seed(int(self.config.seeds[0]))
+        self.optimizer = None
+        if optimizer_state is not None:
+            self.optimizer = self._build_optimizer()
+            self.optimizer.load_state_dict(optimizer_state)
 
     # ------------------------------------------------------------ optimizer
     def restart_optimizer(self, batch_size, **settings):
@@ -726,3 +741,14 @@ class Trainer:
         bits = self.masks.bit_generator
         self.masks = DropoutMasks(self.config.layer_sizes[1:-1], self.config.dropout[members], 0)
         self.masks.bit_generator = bits
+
+
+def _cpu_copy(obj):
+    """``obj`` with every tensor in it (nested in dicts, lists, tuples) on the CPU."""
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().cpu()
+    if isinstance(obj, dict):
+        return {k: _cpu_copy(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_cpu_copy(v) for v in obj)
+    return obj
