@@ -322,19 +322,20 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
         # rows included, as in the refitted estimator), never of its test
         # rows, weighted as each fold's objective is
         input_stats = target_stats = None
+        if labels is None:
+            Y = Y.astype(X.dtype)
         if self.input_scaling == "robust":
+            # rows= reads the fold's rows column by column: no copy of X[train]
             input_stats = [tuple(torch.as_tensor(a, device=device) for a in
-                                 robust_scaling_stats(X[train], fold_weights[f, train]))
+                                 robust_scaling_stats(X, fold_weights[f], rows=train))
                            for f, (train, _) in enumerate(splits)]
         if getattr(self, "target_scaling", None) == "standard":
             target_stats = [tuple(torch.as_tensor(a, device=device) for a in
-                                  target_scaling_stats(Y[train].astype(X.dtype),
-                                                       fold_weights[f, train]))
+                                  target_scaling_stats(Y, fold_weights[f], rows=train))
                             for f, (train, _) in enumerate(splits)]
         data = TrainingData(
             X=torch.as_tensor(X, device=device),
-            y=torch.as_tensor(Y.astype(X.dtype) if labels is None else Y.astype(np.int64),
-                              device=device),
+            y=torch.as_tensor(Y if labels is None else Y.astype(np.int64), device=device),
             sample_weight=torch.as_tensor(fold_weights, dtype=dtype, device=device),
             train_rows=train_rows, valid_rows=valid_rows or None,
             input_stats=input_stats, target_stats=target_stats)

@@ -14,6 +14,8 @@ clipping of RealMLP (Holzmueller et al., 2024, "Better by default").
 (per target; std 1 where it is 0) and maps its outputs back.
 """
 
+import math
+
 import numpy as np
 import torch
 
@@ -21,73 +23,162 @@ import torch
 # subsample, as QuantileTransformer does), so that the statistics of a very
 # large X cost neither a sort of every column nor a copy of X
 _QUANTILE_ROWS = 100_000
-# values transformed at a time: bounds the temporary memory, and keeps the
-# passes of the smooth clip in cache
-_BLOCK_VALUES = 1 << 18
+# values transformed at a time (256 KiB of float32): bounds the transform's
+# temporary memory to a block, small even next to a 10,000-row X, and keeps
+# the passes of the smooth clip in cache
+_BLOCK_VALUES = 1 << 16
 _CLIP = 3.0
 _HUGE = 1e15
 
 
-def weighted_quantiles(X, qs, sample_weight=None):
+def _quantile_index(q, total):
+    """The threshold of the ``q``-quantile on cumulative weights summing to ``total``.
+
+    ``q * total * (1 - 1e-12)``: the relative tolerance absorbs the last-bit
+    difference between ``q * total`` and a partial sum that equals it in
+    exact arithmetic (weights such as 0.1 do not add up exactly), so that
+    such a partial sum still reaches the threshold.
+    """
+    return q * total * (1 - 1e-12)
+
+
+def _column(X, rows, j):
+    """Column ``j`` of ``X[rows]`` (a view of X's column when ``rows`` is None).
+
+    One column at a time keeps the temporaries O(n_rows) and never
+    materialises ``X[rows]``.
+    """
+    return X[:, j] if rows is None else X[rows, j]
+
+
+def _sorted_pick(col, ranks):
+    """``sorted(col)[ranks]`` with the sort stable on the signs of zeros.
+
+    The stable sort keeps tied values in row order; ties are bit-identical
+    except for ``-0.0 == 0.0``, so only those are looked up again: the zeros
+    occupy sorted positions ``n_neg, n_neg + 1, ...`` in their row order.
+    """
+    ordered = np.sort(col)  # a contiguous copy: col may be a view of X
+    out = ordered[ranks]
+    zero = out == 0
+    if zero.any():
+        n_neg = np.searchsorted(ordered, 0.0, side="left")
+        zeros = np.flatnonzero(col == 0)
+        out[zero] = col[zeros[ranks[zero] - n_neg]]
+    return out
+
+
+def weighted_quantiles(X, qs, sample_weight=None, rows=None):
     """Per-column quantiles of X, weighted: the inverted empirical CDF.
 
-    The ``q``-quantile of column ``j`` is the smallest value ``x`` of the
-    column whose cumulative weight ``sum_{i: x_ij <= x} s_i`` reaches
-    ``q * sum_i s_i`` (the minimum for ``q = 0``). A row of weight 2 counts
-    exactly as the row repeated, and rows of weight 0 as absent, which is
-    what scikit-learn's sample-weight semantics ask of a fit. Without
-    weights this is numpy's ``method='inverted_cdf'``.
+    With the rows of column ``j`` in a stable ascending order
+    ``x_(1) <= ... <= x_(n)`` (ties kept in row order), weights ``s_(k)``
+    and cumulative weights ``c_k = s_(1) + ... + s_(k)`` (summed in that
+    order, in float64), the ``q``-quantile is ``x_(k)`` for the smallest
+    ``k`` with
+
+    * ``c_k > 0`` for ``q = 0`` (the smallest value of positive weight),
+    * ``c_k >= q * c_n * (1 - 1e-12)`` for ``q > 0`` (the relative tolerance
+      absorbs the last-bit difference between ``q * c_n`` and the partial
+      sums),
+
+    and ``x_(1)`` where no ``k`` qualifies. A row of weight 2 counts exactly
+    as the row repeated, and rows of weight 0 as absent, which is what
+    scikit-learn's sample-weight semantics ask of a fit. Without weights
+    (``s_i = 1``, ``c_k = k``) this is numpy's ``method='inverted_cdf'``:
+    ``x_(k)`` with ``k = max(1, ceil(q * n * (1 - 1e-12)))``.
+
+    The columns are processed one at a time, so the temporaries are O(n)
+    (a sorted copy of one column; with weights also its order and
+    cumulative weights) rather than O(n * n_features).
 
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
     qs : sequence of float in [0, 1]
     sample_weight : ndarray of shape (n_samples,) or None
-        Non-negative weights with a positive sum; None weighs rows equally.
+        Non-negative weights, one per row of X, with a positive sum over
+        the rows used; None weighs rows equally.
+    rows : ndarray of int (or bool mask) or None
+        The rows of X to use: the result is that of ``X[rows]`` with
+        ``sample_weight[rows]``, without materialising ``X[rows]``. None
+        uses all rows.
 
     Returns
     -------
     ndarray of shape (len(qs), n_features)
+        In X's dtype; every entry is a value of its column.
     """
-    w = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight, float)
-    order = np.argsort(X, axis=0, kind="stable")
-    cum = np.cumsum(w[order], axis=0)
-    total = cum[-1]
+    rows = _as_rows(rows)
+    n = X.shape[0] if rows is None else len(rows)
     out = np.empty((len(qs), X.shape[1]), dtype=X.dtype)
-    cols = np.arange(X.shape[1])
-    for i, q in enumerate(qs):
-        if q <= 0:
-            # the smallest value with positive weight
-            first = np.argmax(cum > 0, axis=0)
-        else:
-            # relative tolerance: q * total computed two ways may differ in the last bit
-            first = np.argmax(cum >= q * total * (1 - 1e-12), axis=0)
-        out[i] = X[order[first, cols], cols]
+    if sample_weight is None:
+        # c_k = k exactly (float64 counts up to 2**53), so the definition
+        # reduces to a rank and a plain sort does: no argsort, no cumsum
+        ranks = np.array([0 if q <= 0 else max(1, math.ceil(_quantile_index(q, float(n)))) - 1
+                          for q in qs], dtype=np.intp)
+        for j in range(X.shape[1]):
+            out[:, j] = _sorted_pick(_column(X, rows, j), ranks)
+        return out
+    w = np.asarray(sample_weight, dtype=np.float64)
+    if rows is not None:
+        w = w[rows]
+    for j in range(X.shape[1]):
+        col = _column(X, rows, j)
+        order = np.argsort(col, kind="stable")
+        cum = np.cumsum(w[order])
+        total = cum[-1]
+        for i, q in enumerate(qs):
+            if q <= 0:
+                first = np.searchsorted(cum, 0.0, side="right")
+            else:
+                first = np.searchsorted(cum, _quantile_index(q, total), side="left")
+            # cum is non-decreasing: searchsorted finds the first k that
+            # qualifies, n where none does
+            out[i, j] = col[order[first if first < n else 0]]
     return out
 
 
-def robust_scaling_stats(X, sample_weight=None):
+def robust_scaling_stats(X, sample_weight=None, rows=None):
     """Per-feature ``(center, scale)`` of ``input_scaling='robust'``.
+
+    With ``q_p`` the weighted ``p``-quantile of a feature (see
+    :func:`weighted_quantiles`), ``center = q_0.5`` and
+
+    ``scale = q_0.75 - q_0.25`` if that is positive, else
+    ``(q_1 - q_0) / 2`` if that is positive, else ``1``
+
+    (the differences computed in float64, then cast to X's dtype). Of more
+    than ``_QUANTILE_ROWS`` (100,000) rows, the quantiles are those of a
+    fixed subsample of that many: the sorted positions
+    ``sort(default_rng(0).choice(n, 100_000, replace=False))`` of the ``n``
+    rows used. The statistics are gathered column by column, so their
+    temporary memory is O(min(n, 100,000)), never a copy of X.
 
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
-        Finite training inputs.
+        Finite training inputs. Not modified.
     sample_weight : ndarray of shape (n_samples,) or None
-        The fit's sample weights: the quantiles are weighted (see
-        :func:`weighted_quantiles`).
+        The fit's sample weights, one per row of X: the quantiles are
+        weighted (see :func:`weighted_quantiles`).
+    rows : ndarray of int (or bool mask) or None
+        The rows of X to use, e.g. a fold's training rows: the result is
+        exactly ``robust_scaling_stats(X[rows], sample_weight[rows])``,
+        without the copy ``X[rows]``. None uses all rows.
 
     Returns
     -------
     center, scale : ndarray of shape (n_features,)
         Median and scale ``s_j > 0`` in X's dtype (see the module docstring).
     """
-    rows, w = X, sample_weight
-    if X.shape[0] > _QUANTILE_ROWS:
-        pick = np.sort(np.random.default_rng(0).choice(X.shape[0], _QUANTILE_ROWS,
-                                                       replace=False))
-        rows, w = X[pick], None if w is None else np.asarray(w)[pick]
-    q0, q25, q50, q75, q100 = weighted_quantiles(rows, [0.0, 0.25, 0.5, 0.75, 1.0], w)
+    rows = _as_rows(rows)
+    n = X.shape[0] if rows is None else len(rows)
+    if n > _QUANTILE_ROWS:
+        pick = np.sort(np.random.default_rng(0).choice(n, _QUANTILE_ROWS, replace=False))
+        rows = pick if rows is None else rows[pick]
+    q0, q25, q50, q75, q100 = weighted_quantiles(X, [0.0, 0.25, 0.5, 0.75, 1.0],
+                                                 sample_weight, rows)
     scale = q75.astype(np.float64) - q25
     half_range = (q100.astype(np.float64) - q0) / 2
     scale = np.where(scale > 0, scale, np.where(half_range > 0, half_range, 1.0))
@@ -97,21 +188,28 @@ def robust_scaling_stats(X, sample_weight=None):
 def robust_scale(X, center, scale, copy=True):
     """``f((X - center) / scale)`` with the smooth clip ``f``, block by block.
 
+    Elementwise, in X's dtype: ``z = (x_ij - center_j) * r_j`` with
+    ``r_j = 1 / scale_j`` rounded to X's dtype, then ``f(z)`` as
+    :func:`smooth_clip_` computes it. The rows are transformed a block of
+    about ``_BLOCK_VALUES`` values at a time, straight into the output, so
+    that the only memory besides the result is one block-sized buffer.
+
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
     center, scale : ndarray of shape (n_features,)
     copy : bool, default=True
-        Write into a new array; False transforms X in place.
+        Write into a new array and leave X as it is; False transforms X in
+        place.
 
     Returns
     -------
-    ndarray
-        The transformed inputs, in X's dtype.
+    ndarray of shape (n_samples, n_features)
+        The transformed inputs, in X's dtype (X itself when ``copy=False``).
     """
     out = np.empty(X.shape, dtype=X.dtype) if copy else X
     inv = (1.0 / scale).astype(X.dtype)
-    # blocks of ~256k values stay in cache through the passes of the clip
+    # a block of rows stays in cache through the passes of the clip
     rows = max(1, _BLOCK_VALUES // max(1, X.shape[1]))
     tmp = np.empty((min(rows, X.shape[0]), X.shape[1]), dtype=X.dtype)
     for start in range(0, X.shape[0], rows):
@@ -152,21 +250,55 @@ def smooth_clip_(z, tmp=None):
     return z
 
 
-def target_scaling_stats(Y, sample_weight=None):
-    """Per-target ``(mean, std)`` of ``target_scaling='standard'`` (std 1 where 0).
+def target_scaling_stats(Y, sample_weight=None, rows=None):
+    """Per-target ``(mean, std)`` of ``target_scaling='standard'``.
+
+    With weights ``s_i`` (all 1 by default), for each target ``j``::
+
+        mean_j = sum_i s_i y_ij / sum_i s_i
+        std_j  = sqrt(sum_i s_i (y_ij - mean_j)^2 / sum_i s_i)   (biased)
+
+    computed in float64 (``(y - mean)^2`` overflows float32 from
+    ``|y| ~ 1e19``), with ``std_j = 1`` where it is 0. One target is
+    processed at a time, so the temporaries are a few float64 columns, not
+    float64 copies of Y.
 
     Parameters
     ----------
-    Y : ndarray of shape (n_samples, n_targets)
+    Y : ndarray of shape (n_samples, n_targets) or (n_samples,)
+        Not modified.
     sample_weight : ndarray of shape (n_samples,) or None
-        Weights of the mean and of the (biased) variance.
+        Weights of the mean and of the variance, one per row of Y.
+    rows : ndarray of int (or bool mask) or None
+        The rows of Y to use: the result is that of ``Y[rows]`` with
+        ``sample_weight[rows]``. None uses all rows.
 
     Returns
     -------
-    mean, std : ndarray of shape (n_targets,)
+    mean, std : ndarray of shape (n_targets,) (0-d for 1-d Y)
+        In Y's dtype.
     """
-    Y64 = np.asarray(Y, dtype=np.float64)  # (y - mean)^2 overflows float32 from |y| ~ 1e19
-    mean = np.average(Y64, axis=0, weights=sample_weight)
-    std = np.sqrt(np.average((Y64 - mean) ** 2, axis=0, weights=sample_weight))
+    rows = _as_rows(rows)
+    w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    if w is not None and rows is not None:
+        w = w[rows]
+    Y2 = Y.reshape(Y.shape[0], -1)
+    mean = np.empty(Y2.shape[1])
+    std = np.empty(Y2.shape[1])
+    for j in range(Y2.shape[1]):
+        y = np.array(Y2[:, j] if rows is None else Y2[rows, j], dtype=np.float64)
+        mean[j] = np.average(y, weights=w)
+        y -= mean[j]
+        y *= y
+        std[j] = np.sqrt(np.average(y, weights=w))
     std = np.where(std > 0, std, 1.0)
-    return mean.astype(Y.dtype), std.astype(Y.dtype)
+    shape = Y.shape[1:]
+    return mean.reshape(shape).astype(Y.dtype), std.reshape(shape).astype(Y.dtype)
+
+
+def _as_rows(rows):
+    """``rows`` as an index array (a boolean mask selects its True rows)."""
+    if rows is None:
+        return None
+    rows = np.asarray(rows)
+    return np.flatnonzero(rows) if rows.dtype == bool else rows

@@ -180,3 +180,106 @@ def test_scale_inputs_is_what_the_network_sees_and_never_x_itself(clf_data):
     Z = raw.scale_inputs(X32)
     assert Z is not X32 and not np.shares_memory(Z, X32)
     np.testing.assert_array_equal(Z, X32)
+
+
+def _quantiles_by_definition(X, qs, w):
+    """The inverted-CDF weighted quantiles, written out on whole columns."""
+    order = np.argsort(X, axis=0, kind="stable")
+    cum = np.cumsum(np.asarray(w, float)[order], axis=0)
+    out = np.empty((len(qs), X.shape[1]), dtype=X.dtype)
+    for i, q in enumerate(qs):
+        hit = cum > 0 if q <= 0 else cum >= q * cum[-1] * (1 - 1e-12)
+        out[i] = X[order[np.argmax(hit, axis=0), np.arange(X.shape[1])], np.arange(X.shape[1])]
+    return out
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_weighted_quantiles_match_the_definition_with_ties_and_zero_weights(dtype, weighted):
+    from skreg._preprocessing import weighted_quantiles
+    rng = np.random.default_rng(3)
+    qs = [0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0]
+    for n in (1, 2, 7, 60, 301):
+        # few distinct values (many ties), signed zeros, and continuous columns
+        X = np.column_stack([rng.integers(-2, 3, n), rng.normal(size=n),
+                             rng.choice([-0.0, 0.0, 1.0], n), np.full(n, 5.0)]).astype(dtype)
+        w = (rng.choice([0.0, 0.0, 0.1, 0.5, 1.0, 2.0, 1 / 3], n) if weighted
+             else np.ones(n))
+        w[0] = max(w[0], 0.25)   # a positive total
+        got = weighted_quantiles(X, qs, w if weighted else None)
+        want = _quantiles_by_definition(X, qs, w)
+        assert got.dtype == X.dtype
+        # bit for bit: the signs of zeros too
+        assert got.tobytes() == want.tobytes()
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_rows_gives_the_statistics_of_the_selected_rows(weighted):
+    rng = np.random.default_rng(4)
+    X = np.column_stack([rng.normal(size=500), rng.integers(0, 4, 500),
+                         rng.exponential(size=500)]).astype(np.float32)
+    w = rng.choice([0.0, 0.5, 1.0, 3.0], 500) if weighted else None
+    rows = rng.choice(500, 320, replace=True)            # repeats, any order
+    sub_w = None if w is None else w[rows]
+    for got, want in zip(robust_scaling_stats(X, w, rows=rows),
+                         robust_scaling_stats(X[rows], sub_w)):
+        assert got.dtype == want.dtype == X.dtype
+        np.testing.assert_array_equal(got, want)
+    mask = rng.random(500) < 0.6                          # a boolean mask selects rows
+    for got, want in zip(robust_scaling_stats(X, w, rows=mask),
+                         robust_scaling_stats(X[mask], None if w is None else w[mask])):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_rows_follow_the_subsample_of_large_inputs(monkeypatch):
+    import skreg._preprocessing as prep
+    monkeypatch.setattr(prep, "_QUANTILE_ROWS", 50)     # subsample 50 of the rows used
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(300, 2))
+    w = rng.integers(0, 3, 300).astype(float)
+    rows = rng.permutation(300)[:120]
+    pick = np.sort(np.random.default_rng(0).choice(120, 50, replace=False))
+    for got, want in zip(prep.robust_scaling_stats(X, w, rows=rows),
+                         prep.robust_scaling_stats(X[rows[pick]], w[rows[pick]])):
+        np.testing.assert_array_equal(got, want)
+    for got, want in zip(prep.robust_scaling_stats(X[rows], w[rows]),
+                         prep.robust_scaling_stats(X, w, rows=rows)):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_target_stats_of_rows_and_weights():
+    from skreg._preprocessing import target_scaling_stats
+    rng = np.random.default_rng(6)
+    Y = np.column_stack([rng.normal(3, 2, 200), np.full(200, 7.0)]).astype(np.float32)
+    w = rng.integers(0, 3, 200).astype(float)
+    rows = rng.choice(200, 150)
+    mean, std = target_scaling_stats(Y, w, rows=rows)
+    Y64, ww = Y[rows].astype(np.float64), w[rows]
+    want_mean = (ww @ Y64) / ww.sum()
+    want_std = np.sqrt((ww @ (Y64 - want_mean) ** 2) / ww.sum())
+    np.testing.assert_allclose(mean, want_mean, rtol=1e-6)
+    np.testing.assert_allclose(std[0], want_std[0], rtol=1e-6)
+    assert std[1] == 1.0 and mean.dtype == std.dtype == np.float32   # constant target
+
+
+def test_scaling_functions_never_modify_their_inputs():
+    from skreg._preprocessing import target_scaling_stats, weighted_quantiles
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(400, 3)).astype(np.float32)
+    X[::5] = -0.0
+    Xf = np.asfortranarray(X)                            # any layout is read, not written
+    w = rng.integers(0, 3, 400).astype(float)
+    rows = rng.choice(400, 300)
+    before, wbefore, rbefore = X.copy(), w.copy(), rows.copy()
+    for A in (X, Xf):
+        weighted_quantiles(A, [0.0, 0.5, 1.0])
+        weighted_quantiles(A, [0.0, 0.5, 1.0], w, rows)
+        center, scale = robust_scaling_stats(A, w, rows=rows)
+        Z = robust_scale(A, center, scale)
+        target_scaling_stats(A, w, rows=rows)
+        assert not np.shares_memory(Z, A)
+        np.testing.assert_array_equal(A, before)
+        assert A.tobytes() == before.tobytes()           # signs of zeros included
+    np.testing.assert_array_equal(w, wbefore)
+    np.testing.assert_array_equal(rows, rbefore)
+    np.testing.assert_array_equal(robust_scale(Xf, center, scale), robust_scale(X, center, scale))

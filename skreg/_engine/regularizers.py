@@ -127,6 +127,22 @@ class ElasticNet(Regularizer):
 
     def select(self, members):
         self.l1, self.l2 = self.l1[members], self.l2[members]
+        self.__dict__.pop("_columns", None)
+
+    def _strengths(self, w):
+        """``(l1, l2)`` as floats or ``(C, 1)`` columns like ``w`` (None when 0), cached:
+        they are read on every step."""
+        cached = self.__dict__.get("_columns")
+        if cached is None or cached[0] != (w.dtype, w.device):
+            l1 = member_column(self.l1, w) if np.any(self.l1 > 0) else None
+            l2 = member_column(self.l2, w) if np.any(self.l2 > 0) else None
+            cached = self._columns = ((w.dtype, w.device), l1, l2)
+        return cached[1], cached[2]
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_columns", None)
+        return state
 
     def value(self, model, l1=True, l2=True):
         w = model.coef
@@ -144,10 +160,14 @@ class ElasticNet(Regularizer):
                           l2=not self.decoupled_l2)
 
     def add_grad_(self, grad, w, scale):
-        if not self.decoupled_l2 and np.any(self.l2 > 0):
-            grad.add_(w * (member_column(self.l2, w) * scale))
-        if self.l1_method == "subgradient" and np.any(self.l1 > 0):
-            grad.add_(torch.sign(w).mul_(member_column(self.l1, w) * scale))
+        l1, l2 = self._strengths(w)
+        if l2 is not None and not self.decoupled_l2:
+            if isinstance(l2, float) and isinstance(scale, float):
+                grad.add_(w, alpha=l2 * scale)
+            else:
+                grad.addcmul_(w, l2 * scale)
+        if l1 is not None and self.l1_method == "subgradient":
+            grad.add_(torch.sign(w).mul_(l1 * scale))
 
     def post_step(self, model, optimizer):
         if self.l1_method != "proximal" or not np.any(self.l1 > 0):
