@@ -1,5 +1,6 @@
 """The engine's hand-written backward pass and fused optimizer step agree
-with autograd and ``torch.optim`` to rounding error."""
+with autograd and ``torch.optim`` to rounding error, for one network; the
+stacked case is in ``test_stack.py``."""
 
 import subprocess
 import sys
@@ -9,10 +10,9 @@ import numpy as np
 import pytest
 import torch
 
-from skreg import RegularizedMLPClassifier, RegularizedMLPRegressor
-from skreg._torch.engine import DropoutMasks
-from skreg._torch.network import ACTIVATIONS
-from skreg._torch.optim import FusedAdamStep, step_function
+from skreg import DivergenceError, RegularizedMLPClassifier, RegularizedMLPRegressor
+from skreg._engine import ACTIVATIONS, DropoutMasks, Trainer
+from skreg._engine.optim import FusedAdamStep, step_function
 
 
 @pytest.mark.parametrize("cls", [torch.optim.Adam, torch.optim.AdamW])
@@ -49,39 +49,38 @@ def test_other_optimizers_use_their_own_step():
     assert step_function(opt) == opt.step
 
 
+def _initial_model(est, n_features, n_outputs, batch):
+    """The network a fit of ``est`` starts from (same random_state)."""
+    config = est._training_config(n_features, n_outputs, batch, "cpu", torch.float64)
+    return Trainer(config).model.train()
+
+
 @pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
 @pytest.mark.parametrize("Est", [RegularizedMLPClassifier, RegularizedMLPRegressor])
 def test_manual_gradient_matches_autograd(activation, Est):
     """One full-batch SGD step equals autograd's gradient of the objective."""
     rng = np.random.default_rng(0)
     X = rng.normal(size=(30, 4))
-    y = rng.integers(0, 3, size=30) if Est is RegularizedMLPClassifier else rng.normal(size=30)
+    classifier = Est is RegularizedMLPClassifier
+    y = rng.integers(0, 3, size=30) if classifier else rng.normal(size=30)
     w = rng.uniform(0.5, 2.0, size=30)
-    est = Est(hidden_layer_sizes=(5, 3), activation=activation, solver="sgd",
-              momentum=0.0, learning_rate_init=1.0, batch_size=30, shuffle=False,
-              penalty="elasticnet", alpha=0.3, l1_ratio=0.4, random_state=0, l1_method="subgradient",
-              label_smoothing=0.1, input_scaling=None) if Est is RegularizedMLPClassifier else Est(
-              hidden_layer_sizes=(5, 3), activation=activation, solver="sgd",
+    kw = dict(hidden_layer_sizes=(5, 3), activation=activation, solver="sgd",
               momentum=0.0, learning_rate_init=1.0, batch_size=30, shuffle=False,
               penalty="elasticnet", alpha=0.3, l1_ratio=0.4, random_state=0,
-              l1_method="subgradient", input_scaling=None, target_scaling=None)
-    est.partial_fit(X, y, sample_weight=w, **({"classes": [0, 1, 2]}
-                                               if Est is RegularizedMLPClassifier else {}))
+              l1_method="subgradient", input_scaling=None)
+    est = Est(**kw, **({"label_smoothing": 0.1} if classifier else {"target_scaling": None}))
+    est.partial_fit(X, y, sample_weight=w, **({"classes": [0, 1, 2]} if classifier else {}))
     after = [p.detach().clone() for p in est.module_.parameters()]
     # rebuild the initial network and differentiate the objective with autograd
     fresh = Est(**est.get_params())
-    if Est is RegularizedMLPClassifier:
-        fresh.classes_ = np.array([0, 1, 2])
-        fresh._encoder = est._encoder
-        targets, _ = fresh._validate_targets(y, True, True, [0, 1, 2])
-    else:
-        fresh._n_targets = 1
-        targets = y.reshape(-1, 1)
-    net = fresh._build_net(4, 30, "cpu", torch.float64)
-    module = net.module_.train()
-    Xt, Tt, Wt = (torch.as_tensor(a, dtype=torch.float64) for a in (X, targets, w))
-    losses = net.criterion_(module(Xt), Tt)
-    coefs = module.coef_flat
+    fresh.classes_, fresh._n_targets = np.arange(3), 1
+    module = _initial_model(fresh, 4, 3 if classifier else 1, 30)
+    loss = est._trainer.config.loss
+    Xt, Wt = torch.as_tensor(X), torch.as_tensor(w)
+    Tt = (loss.targets(torch.as_tensor(y), torch.float64, 0.1) if classifier
+          else torch.as_tensor(y).reshape(-1, 1))
+    losses = loss.value(module(Xt), Tt)
+    coefs = module.coef
     penalty = 0.3 * (0.4 * coefs.abs().sum() + 0.6 / 2 * coefs.pow(2).sum())
     objective = (losses @ Wt + penalty) / Wt.sum()
     objective.backward()
@@ -92,18 +91,30 @@ def test_manual_gradient_matches_autograd(activation, Est):
 
 @pytest.mark.parametrize("p", [0.05, 0.3, 0.5, 0.9])
 def test_dropout_masks_drop_the_requested_fraction(p):
-    masks = DropoutMasks([1000, 7, 500], [round(p * 65536), 0, round(0.2 * 65536)], seed=0)
+    masks = DropoutMasks([1000, 7, 500], [[p, 0.0, 0.2]], seed=0)
     keep, none, other = masks.draw(300, torch.float32, torch.device("cpu"))
     # a draw's masks are valid until the next draw, which reuses their buffer
     keep, other = keep.clone(), other.clone()
     assert none is None
     assert keep.shape == (300, 1000) and keep.dtype == torch.float32
-    assert set(keep.unique().tolist()) == {0.0, 1.0}
-    assert abs(1 - keep.mean().item() - p) < 0.005
-    assert abs(1 - other.mean().item() - 0.2) < 0.005
+    # kept units carry the inverted-dropout factor 1 / (1 - p) (to 16 bits)
+    factor = 65536 / (65536 - round(p * 65536))
+    values = keep.unique().tolist()
+    assert len(values) == 2 and values[0] == 0.0 and values[1] == pytest.approx(factor)
+    assert abs((keep == 0).float().mean().item() - p) < 0.005
+    assert abs((other == 0).float().mean().item() - 0.2) < 0.005
     # independent across units and draws
     again = masks.draw(300, torch.float32, torch.device("cpu"))[0]
-    assert abs(((1 - keep) * (1 - again)).mean().item() - p * p) < 0.005
+    assert abs(((keep == 0) & (again == 0)).float().mean().item() - p * p) < 0.005
+
+
+def test_dropout_masks_of_a_stack_have_one_rate_per_member():
+    masks = DropoutMasks([400], [[0.0], [0.5], [0.25]], seed=0)
+    (mask,) = masks.draw(200, torch.float64, torch.device("cpu"))
+    assert mask.shape == (3, 200, 400)
+    dropped = (mask == 0).double().mean((1, 2)).numpy()
+    np.testing.assert_allclose(dropped, [0.0, 0.5, 0.25], atol=0.01)
+    assert mask[0].eq(1).all() and set(mask[1].unique().tolist()) == {0.0, 2.0}
 
 
 @pytest.mark.parametrize("p", [0.001, 0.1, 200 / 256])
@@ -111,26 +122,29 @@ def test_dropout_masks_are_exact_to_a_16_bit_threshold(p):
     """Units whose high byte ties with the threshold's draw a low byte: the
     drop rate is t / 2**16 even when the threshold t is not a multiple of 256."""
     t = round(p * 65536)
-    masks = DropoutMasks([20000], [t], seed=1)
+    masks = DropoutMasks([20000], [[t / 65536]], seed=1)
     dropped = np.concatenate([
-        1 - masks.draw(500, torch.float64, torch.device("cpu"))[0].numpy().ravel()
+        (masks.draw(500, torch.float64, torch.device("cpu"))[0] == 0).numpy().ravel()
         for _ in range(4)])
     std = np.sqrt(t / 65536 * (1 - t / 65536) / dropped.size)
     assert abs(dropped.mean() - t / 65536) < 4 * std
 
 
 def test_dropout_keeps_the_mean_activation():
-    """Inverted dropout: training-mode output averages to the eval output."""
+    """Inverted dropout: training-mode outputs average to the eval output."""
     rng = np.random.default_rng(0)
     X = rng.normal(size=(200, 5))
     est = RegularizedMLPRegressor(hidden_layer_sizes=(64,), dropout=0.4, max_iter=3,
                                   random_state=0).fit(X, X[:, 0])
     module = est.module_
-    Xt = torch.as_tensor(X)
+    Xt = torch.as_tensor(est.scale_inputs(X))
+    masks = DropoutMasks([64], [[0.4]], seed=0)
     with torch.no_grad():
         deterministic = module.eval()(Xt)
         module.train()
-        sampled = torch.stack([module(Xt) for _ in range(400)]).mean(0)
+        sampled = torch.stack([module(Xt, keep_masks=masks.draw(200, Xt.dtype, Xt.device))
+                               for _ in range(400)]).mean(0)
+    module.eval()
     torch.testing.assert_close(sampled, deterministic, atol=0.05, rtol=0.05)
 
 
@@ -142,7 +156,7 @@ def drawn(monkeypatch):
 
     def recording_draw(self, *args, **kwargs):
         masks = draw(self, *args, **kwargs)
-        record.append([m.clone() for m in masks])
+        record.append([None if m is None else m.clone() for m in masks])
         return masks
 
     monkeypatch.setattr(DropoutMasks, "draw", recording_draw)
@@ -152,12 +166,10 @@ def drawn(monkeypatch):
 @pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
 def test_manual_gradient_with_dropout_matches_autograd(activation, drawn):
     """SGD steps with dropout on every hidden layer, over batches of 12, 12
-    and 6 rows, equal autograd's steps with the same masks: the dropout
-    factors the hand-written pass folds into its products are exact."""
+    and 6 rows, equal autograd's steps with the same masks."""
     rng = np.random.default_rng(1)
     X = rng.normal(size=(30, 4))
     y = rng.normal(size=30)
-    # p = 0.25 is exact in 16 bits: c = 1 / (1 - p) in both passes
     est = RegularizedMLPRegressor(
         hidden_layer_sizes=(6, 5, 4), activation=activation, dropout=0.25,
         solver="sgd", momentum=0.0, learning_rate_init=0.5, batch_size=12,
@@ -169,7 +181,7 @@ def test_manual_gradient_with_dropout_matches_autograd(activation, drawn):
 
     fresh = RegularizedMLPRegressor(**est.get_params())
     fresh._n_targets = 1
-    module = fresh._build_net(4, 30, "cpu", torch.float64).module_.train()
+    module = _initial_model(fresh, 4, 1, 12)
     Xt = torch.as_tensor(X)
     Tt = torch.as_tensor(y).reshape(-1, 1)
     masks = [m.to(torch.float64) for m in drawn[0]]
@@ -192,7 +204,7 @@ def test_manual_gradient_with_dropout_matches_autograd(activation, drawn):
 def test_training_flushes_subnormals_and_restores_the_mode(monkeypatch):
     """Fits run with subnormal floats flushed to zero; the thread's mode is
     restored afterwards, also when training raises."""
-    from skreg._torch.engine import DivergenceError, TabularNet
+    from skreg._engine.loop import Trainer as LoopTrainer
     from skreg._torch.fpenv import denormals_are_zero, denormals_flushed, flush_denormals
 
     if denormals_flushed() or denormals_are_zero():
@@ -209,7 +221,7 @@ def test_training_flushes_subnormals_and_restores_the_mode(monkeypatch):
         assert not flushed and not denormals_flushed()
 
     seen = []
-    original = TabularNet._fit_epochs
+    original = LoopTrainer._train
 
     def recording(self, *args, **kwargs):
         seen.append(denormals_flushed())
@@ -217,7 +229,7 @@ def test_training_flushes_subnormals_and_restores_the_mode(monkeypatch):
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(60, 3))
-    monkeypatch.setattr(TabularNet, "_fit_epochs", recording)
+    monkeypatch.setattr(LoopTrainer, "_train", recording)
     RegularizedMLPRegressor(hidden_layer_sizes=(4,), max_iter=2).fit(X, X[:, 0])
     with pytest.raises(DivergenceError):
         RegularizedMLPRegressor(hidden_layer_sizes=(4,), max_iter=5, solver="sgd",
@@ -247,11 +259,11 @@ def test_flushing_does_not_leak_to_torch_worker_threads():
 @pytest.mark.parametrize("weighted", [False, True])
 def test_fast_fit_equals_a_plain_autograd_loop(drawn, weighted):
     """Three epochs of the fast path (hand-written pass, fused Adam without
-    its Python wrapper, folded dropout factors, per-batch mask chunks, the
-    proximal L1 step) equal a loop written plainly: autograd, torch.optim.Adam
-    and the documented soft-threshold at Adam's step size, on the same
-    shuffles and masks, including a short last batch, with and without
-    sample weights."""
+    its Python wrapper, dropout masks with their factors, per-batch mask
+    chunks, the proximal L1 step) equal a loop written plainly: autograd,
+    torch.optim.Adam and the documented soft-threshold at Adam's step size,
+    on the same shuffles and masks, including a short last batch, with and
+    without sample weights."""
     rng = np.random.default_rng(3)
     n, batch, epochs, lr, alpha, l1_ratio, eps_ls = 50, 16, 3, 0.01, 0.05, 0.5, 0.1
     X = rng.normal(size=(n, 5))
@@ -267,24 +279,23 @@ def test_fast_fit_equals_a_plain_autograd_loop(drawn, weighted):
 
     fresh = RegularizedMLPClassifier(**est.get_params())
     fresh.classes_ = est.classes_
-    fresh._encoder = est._encoder
-    targets, _ = fresh._validate_targets(y, True, True, [0, 1, 2])
-    net = fresh._build_net(5, n, "cpu", torch.float64)
-    module = net.module_.train()
-    coef, intercept = module.coef_flat, module.intercept_flat
+    module = _initial_model(fresh, 5, 3, batch)
+    loss = est._trainer.config.loss
+    coef, intercept = module.coef, module.intercept
     opt = torch.optim.Adam([{"params": [coef]}, {"params": [intercept]}], lr=lr)
-    generator = torch.Generator().manual_seed(est.net_.seed)
-    Xt, Tt, Wt = torch.as_tensor(X), torch.as_tensor(targets), torch.as_tensor(w)
+    rng_perm = np.random.default_rng(int(est._trainer.config.seeds[0]))
+    Xt, Wt = torch.as_tensor(X), torch.as_tensor(w)
+    Tt = loss.targets(torch.as_tensor(y), torch.float64, eps_ls)
     masks = [m.to(torch.float64) for m in drawn[0]]
     chunk = 0
     for _ in range(epochs):
-        perm = torch.randperm(n, generator=generator)
+        perm = torch.as_tensor(rng_perm.permutation(n))
         for start in range(0, n, batch):
             idx = perm[start:start + batch]
             rows = len(idx)
             keeps = [m[chunk * batch: chunk * batch + rows] for m in masks]
             chunk += 1
-            losses = net.criterion_(module(Xt[idx], keep_masks=keeps), Tt[idx])
+            losses = loss.value(module(Xt[idx], keep_masks=keeps), Tt[idx])
             batch_weight = Wt[idx].sum()            # S_B
             objective = (losses @ Wt[idx]
                          + alpha * (1 - l1_ratio) / 2 * coef.pow(2).sum()) / batch_weight
@@ -297,9 +308,9 @@ def test_fast_fit_equals_a_plain_autograd_loop(drawn, weighted):
                 step_size = lr * root / (state["exp_avg_sq"].sqrt() + 1e-8 * root)
                 threshold = alpha * l1_ratio * step_size / batch_weight
                 coef.copy_(coef.sign() * (coef.abs() - threshold).clamp_min(0))
-    torch.testing.assert_close(est.module_.coef_flat.detach(), coef.detach(),
+    torch.testing.assert_close(est.module_.coef.detach(), coef.detach(),
                                rtol=1e-9, atol=1e-12)
-    torch.testing.assert_close(est.module_.intercept_flat.detach(), intercept.detach(),
+    torch.testing.assert_close(est.module_.intercept.detach(), intercept.detach(),
                                rtol=1e-9, atol=1e-12)
     assert (coef == 0).any()   # the proximal step zeroed weights
 
@@ -316,3 +327,62 @@ def test_a_short_fit_is_the_start_of_a_longer_one():
     long = RegularizedMLPClassifier(max_iter=6, **kw).fit(X, y)
     assert short.loss_curve_ == long.loss_curve_[:2]
     assert long.loss_curve_[2] != long.loss_curve_[1]
+
+
+def test_small_steps_train_on_one_thread_of_the_fitting_thread_only(monkeypatch):
+    """The thread budget of a small step is 1, for the calling thread only; a
+    large step gets its share of the free CPUs; torch's setting is
+    unchanged afterwards."""
+    import threading
+
+    from skreg import _threads
+
+    before = torch.get_num_threads()
+    small = _threads.step_work([20, 100, 2], 200)
+    assert small == 200 * (20 * 100 + 100 * 2) < _threads.PARALLEL_MIN_WORK
+    seen = []
+    with _threads.torch_thread_budget(small) as n_threads:
+        assert n_threads == 1 == torch.get_num_threads()
+        other = threading.Thread(target=lambda: seen.append(torch.get_num_threads()))
+        other.start()
+        other.join()
+    assert torch.get_num_threads() == before
+    assert seen == [before]
+
+    large = 64 * _threads.PARALLEL_MIN_WORK
+    monkeypatch.setattr(_threads, "free_cpus", lambda: 0)      # all CPUs busy
+    with _threads.torch_thread_budget(large) as n_threads:
+        assert n_threads == 1
+    monkeypatch.setattr(_threads, "free_cpus", lambda: 1024)   # all CPUs free
+    with _threads.torch_thread_budget(large) as n_threads:
+        assert n_threads == before
+    with _threads.torch_thread_budget() as n_threads:          # work unknown
+        assert n_threads == before
+    assert torch.get_num_threads() == before
+    monkeypatch.undo()
+    free = _threads.free_cpus()
+    assert free is None or 0 <= free <= _threads._usable_cpus()
+
+
+def test_training_threads_flush_on_one_thread_and_restore_the_mode():
+    """training_threads: the budget, subnormals flushed inside, the thread's
+    mode and torch's thread setting as before afterwards."""
+    from skreg._threads import step_work, training_threads
+    from skreg._torch.fpenv import denormals_are_zero, denormals_flushed
+
+    if denormals_flushed() or denormals_are_zero():
+        pytest.skip("this process already runs with subnormals flushed")
+    before = torch.get_num_threads()
+    with training_threads("cpu", step_work([8, 16, 1], 32)) as n_threads:
+        assert n_threads == 1 == torch.get_num_threads()
+        flushed = denormals_flushed()
+    assert not denormals_flushed() and not denormals_are_zero()
+    assert torch.get_num_threads() == before
+    with pytest.raises(RuntimeError):
+        with training_threads("cpu", 1):
+            raise RuntimeError
+    assert not denormals_flushed() and torch.get_num_threads() == before
+    with training_threads("meta", 1) as n_threads:   # other devices: no flushing
+        assert n_threads == before and not denormals_flushed()
+    if not flushed:
+        pytest.skip("torch cannot set the flushing mode on this CPU")
