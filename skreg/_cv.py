@@ -3,7 +3,7 @@
 Cross-validated choice of the regularization, in the spirit of
 :class:`sklearn.linear_model.ElasticNetCV`: every (fold, configuration) pair
 is one network, and all networks of one architecture train together as one
-batched model (:func:`skreg._torch.batched.train_models`), each with its own
+stack trained by the one engine (:class:`skreg._engine.Trainer`), each with its own
 rows, penalty, dropout, label smoothing, Adam state and stopping rule. The
 best configuration is then refitted on all the data with the plain
 estimator.
@@ -30,7 +30,7 @@ from sklearn.utils.validation import (_check_sample_weight, check_is_fitted,
 
 from ._mlp import (RegularizedMLPClassifier, RegularizedMLPRegressor,
                    _dense, _resolve_device, class_sample_weight)
-from ._threads import torch_thread_budget
+from ._threads import step_work, training_threads
 from ._preprocessing import (robust_scale_tensor_, robust_scaling_stats,
                              target_scaling_stats)
 from ._engine import ACTIVATIONS, LOSSES, StackedMLP, Trainer, TrainingConfig, TrainingData
@@ -368,7 +368,8 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
                 n_iter_no_change=self.n_iter_no_change,
                 early_stopping=self.early_stopping, shuffle=self.shuffle,
                 l1_method=self.l1_method, device=device, dtype=dtype)
-            with torch_thread_budget():
+            work = step_work(config.layer_sizes, batch, n_networks=len(config.seeds))
+            with training_threads(device, work):
                 result = Trainer(config).train(data)
             fit_time = time.perf_counter() - t0
             any_unconverged |= not result.converged.all()

@@ -28,7 +28,7 @@ from sklearn.utils.validation import (_check_sample_weight, check_is_fitted,
 from ._engine import ACTIVATIONS, LOSSES, DropoutMasks, Trainer, TrainingConfig, TrainingData
 from ._preprocessing import (robust_scale, robust_scaling_stats,
                              target_scaling_stats)
-from ._threads import torch_thread_budget
+from ._threads import step_work, training_threads
 from .skorch import EpochCallbackHost, initialized_callbacks
 
 SOLVERS = ("adam", "adamw", "sgd", "lbfgs")
@@ -326,7 +326,8 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
                 sample_weight, dtype=dtype, device=trainer.config.device).view(1, -1)),
             train_rows=train_rows, valid_rows=valid_rows)
         callbacks = initialized_callbacks(self.callbacks)
-        with torch_thread_budget() as n_threads:
+        work = step_work(trainer.config.layer_sizes, batch_size)
+        with training_threads(trainer.config.device, work) as n_threads:
             result = trainer.train(data, epochs=1 if incremental else self.max_iter,
                                    monitor=not incremental, callbacks=callbacks,
                                    host=EpochCallbackHost(self, trainer) if callbacks else None)

@@ -16,9 +16,11 @@ result becomes 0 and a subnormal input reads as 0, so each value flushed changes
 1.2e-38 (float32) or 2.3e-308 (float64).
 
 The modes belong to a thread, and a new thread copies them from the thread
-that starts it. Only the fitting thread flushes: torch's intra-op worker
-threads are started before the modes are turned on, so they keep IEEE
-arithmetic (the parallel kernels of large tensors run there), and the modes
+that starts it. Only the fitting thread flushes: all the intra-op worker
+threads that it may use (``torch.get_num_threads()`` of them, which
+:func:`skreg._threads.torch_thread_budget` sets to 1 for the small steps of
+small networks) are started before the modes are turned on, so they keep
+IEEE arithmetic (the parallel kernels of large tensors run there), and the modes
 are turned off again when the epochs end, so that input checks, scaling,
 ``predict`` and everything after the fit see IEEE arithmetic. If the thread
 already had either mode on when the context is entered, it is left as it is.
@@ -44,11 +46,18 @@ def denormals_are_zero():
     return tiny.mul_(2.0 ** 100).item() == 0.0
 
 
+# torch splits an element-wise pass into chunks of at least this many
+# elements (at::internal::GRAIN_SIZE), one chunk per thread
+_GRAIN = 1 << 15
+
+
 def _start_worker_threads():
-    # an element-wise pass long enough to run in parallel starts torch's
-    # intra-op pool now, so that its threads do not copy the flushing mode
-    if torch.get_num_threads() > 1:
-        torch.empty(1 << 16).fill_(0.0)
+    # an element-wise pass of one chunk per thread starts every intra-op
+    # thread that this thread may use now, so that none of them is started
+    # inside the context and copies the flushing mode
+    threads = torch.get_num_threads()
+    if threads > 1:
+        torch.empty(threads * _GRAIN).fill_(0.0)
 
 
 @contextmanager
