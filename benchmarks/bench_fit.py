@@ -4,7 +4,8 @@ Every implementation trains the same network (same hidden layers, ReLU,
 softmax / identity output) with Adam, learning rate 1e-3, the same batch
 size and exactly the same number of epochs (no penalty, no early stopping,
 stopping rule disabled with ``tol=0`` and ``n_iter_no_change > max_iter``),
-on float32 data, in this one process. Each implementation is warmed up with a
+on float32 data (float64 in the pipeline rows), in this one process (the
+first-fit table excepted). Each implementation is warmed up with a
 tiny fit first (lazy imports, first-call allocations, thread pools), then
 timed ``--repeats`` times, round-robin so that load from other processes
 hits all of them alike; the best time counts. Repeat ``r`` seeds every
@@ -26,16 +27,33 @@ Implementations
                  dropout=0.1, label_smoothing=0.1 (classifier) and
                  early_stopping=True, validation_fraction=0.1 (still running
                  every epoch); compared with the plain skreg fit
+  skreg float64 pipeline / sklearn float64 pipeline
+                 make_pipeline(StandardScaler(), est) on float64 X (what
+                 StandardScaler, ColumnTransformer and imbalanced-learn's
+                 samplers return), skreg and sklearn as above; timed in the
+                 same round-robin
+
+Two further tables compare skreg with sklearn (target <= 0.8x each):
+  first fit      the float64 pipelines, each fitted once in a fresh Python
+                 process per implementation and setting (imports and data
+                 made first, then the process's first fit timed: lazy
+                 imports, first allocations and thread-pool start-up count)
+  contention     the float32 fits again while two busy-loop processes keep
+                 the CPUs busy (each bounded in time and terminated when the
+                 table is done); best of the repeats, round-robin
 
 Usage
-  python benchmarks/bench_fit.py                 # full run (~3 min on 2 idle CPUs)
+  python benchmarks/bench_fit.py                 # full run (~5 min on 2 idle CPUs)
   python benchmarks/bench_fit.py --quick         # smoke test (seconds)
   python benchmarks/bench_fit.py --json out.json --repeats 5 --settings S1
 """
 
 import argparse
+import json
 import os
+import subprocess
 import sys
+import time
 import warnings
 
 import numpy as np
@@ -45,6 +63,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from skorch import NeuralNetClassifier, NeuralNetRegressor
 from torch import nn
 
@@ -72,14 +92,23 @@ TARGETS = {
     "skorch": 0.5,
     "lean torch": 1.15,
     "skreg regularized": 1.3,   # regularized skreg / plain skreg
+    "float64 pipeline": 0.8,    # skreg / sklearn, both in make_pipeline(StandardScaler(), .)
+    "first fit": 0.8,           # skreg / sklearn, first fit of a fresh process
+    "contention": 0.8,          # skreg / sklearn, two busy processes running
 }
+# busy-loop processes of the contention table, and the most seconds each may run
+BUSY_PROCESSES, BUSY_MAX_S = 2, 900
 # extra keyword arguments of the lean loop's Adam ({"fused": True} with --lean-fused)
 LEAN_ADAM_KWARGS = {}
-IMPLS = ("skreg", "sklearn", "skorch", "lean torch", "skreg regularized")
+IMPLS = ("skreg", "sklearn", "skorch", "lean torch", "skreg regularized",
+         "skreg float64 pipeline", "sklearn float64 pipeline")
+# the implementations of the first-fit and contention tables
+PAIR = ("skreg", "sklearn")
 
 
 # ---------------------------------------------------------------- data
-def make_data(task, n_train, n_features, seed):
+def make_data(task, n_train, n_features, seed, dtype=np.float32):
+    """Training and test data; X (and a regression's y) in ``dtype``."""
     n_total = int(round(n_train / 0.8))
     if task == "clf":
         X, y = make_classification(
@@ -95,10 +124,10 @@ def make_data(task, n_train, n_features, seed):
         X_tr, X_te, y_tr, y_te = train_test_split(
             X, y, train_size=n_train, random_state=seed)
         mu, sd = y_tr.mean(), y_tr.std()
-        y_tr = ((y_tr - mu) / sd).astype(np.float32)
-        y_te = ((y_te - mu) / sd).astype(np.float32)
-    X_tr = np.ascontiguousarray(X_tr, dtype=np.float32)
-    X_te = np.ascontiguousarray(X_te, dtype=np.float32)
+        y_tr = ((y_tr - mu) / sd).astype(dtype)
+        y_te = ((y_te - mu) / sd).astype(dtype)
+    X_tr = np.ascontiguousarray(X_tr, dtype=dtype)
+    X_te = np.ascontiguousarray(X_te, dtype=dtype)
     return X_tr, X_te, y_tr, y_te
 
 
@@ -115,7 +144,15 @@ def sequential(n_in, hidden, n_out):
 # each ``fit_*`` returns (model, epochs actually run); ``score_*`` returns
 # test accuracy (classification) or R^2 (regression)
 
-def fit_skreg(task, X, y, hidden, batch_size, epochs, seed, regularized=False):
+def _fitted(est, X, y, pipeline):
+    """``est`` fitted on (X, y), alone or after a StandardScaler in a pipeline."""
+    model = make_pipeline(StandardScaler(), est) if pipeline else est
+    model.fit(X, y)
+    return model
+
+
+def fit_skreg(task, X, y, hidden, batch_size, epochs, seed, regularized=False,
+              pipeline=False):
     # the same network on the same inputs as the other implementations: the
     # input and target scaling of skreg's defaults are off (their accuracy is
     # measured by bench_defaults.py; their cost by --with-scaling)
@@ -134,18 +171,16 @@ def fit_skreg(task, X, y, hidden, batch_size, epochs, seed, regularized=False):
         est = RegularizedMLPClassifier(**common)
     else:
         est = RegularizedMLPRegressor(target_scaling=SCALING["target_scaling"], **common)
-    est.fit(X, y)
-    return est, est.n_iter_
+    return _fitted(est, X, y, pipeline), est.n_iter_
 
 
-def fit_sklearn(task, X, y, hidden, batch_size, epochs, seed):
+def fit_sklearn(task, X, y, hidden, batch_size, epochs, seed, pipeline=False):
     cls = MLPClassifier if task == "clf" else MLPRegressor
     est = cls(hidden_layer_sizes=hidden, solver="adam", alpha=0.0,
               batch_size=batch_size, learning_rate_init=LR, max_iter=epochs,
               tol=0.0, n_iter_no_change=epochs + 1, shuffle=True,
               early_stopping=False, random_state=seed)
-    est.fit(X, y)
-    return est, est.n_iter_
+    return _fitted(est, X, y, pipeline), est.n_iter_
 
 
 def fit_skorch(task, X, y, hidden, batch_size, epochs, seed):
@@ -211,7 +246,10 @@ FITTERS = {
     "skorch": fit_skorch,
     "lean torch": fit_lean_torch,
     "skreg regularized": lambda *a: fit_skreg(*a, regularized=True),
+    "skreg float64 pipeline": lambda *a: fit_skreg(*a, pipeline=True),
+    "sklearn float64 pipeline": lambda *a: fit_sklearn(*a, pipeline=True),
 }
+FLOAT64 = ("skreg float64 pipeline", "sklearn float64 pipeline")
 
 
 def test_score(task, model, X_te, y_te):
@@ -224,22 +262,26 @@ def test_score(task, model, X_te, y_te):
 # ------------------------------------------------------------- driver
 def warm_up(task, n_features, hidden, seed):
     """One tiny fit per implementation, untimed."""
-    X, _, y, _ = make_data(task, 160, n_features, seed + 1)
+    data = {dt: make_data(task, 160, n_features, seed + 1, dt)
+            for dt in (np.float32, np.float64)}
     for name in IMPLS:
+        X, _, y, _ = data[np.float64 if name in FLOAT64 else np.float32]
         model, _ = FITTERS[name](task, X, y, hidden, 32, 2, seed)
         model.predict(X[:8])
 
 
 def run_setting(task, key, cfg, repeats, seed):
-    X_tr, X_te, y_tr, y_te = make_data(task, cfg["n_train"], cfg["n_features"], seed)
+    data = {dt: make_data(task, cfg["n_train"], cfg["n_features"], seed, dt)
+            for dt in (np.float32, np.float64)}
     warm_up(task, cfg["n_features"], cfg["hidden"], seed)
     times = {name: [] for name in IMPLS}
     scores = {name: [] for name in IMPLS}
     epochs_run = {}
     for r in range(repeats):
-        args = (task, X_tr, y_tr, cfg["hidden"], cfg["batch_size"], cfg["epochs"],
-                seed + r)
         for name in IMPLS:          # round-robin: background load hits all alike
+            X_tr, X_te, y_tr, y_te = data[np.float64 if name in FLOAT64 else np.float32]
+            args = (task, X_tr, y_tr, cfg["hidden"], cfg["batch_size"], cfg["epochs"],
+                    seed + r)
             t, (model, n_ep) = timed(lambda: FITTERS[name](*args))
             times[name].append(t)
             epochs_run[name] = int(n_ep)
@@ -254,10 +296,11 @@ def run_setting(task, key, cfg, repeats, seed):
         "skreg/skorch": best["skreg"] / best["skorch"],
         "skreg/lean torch": best["skreg"] / best["lean torch"],
         "regularized/skreg": best["skreg regularized"] / best["skreg"],
+        "float64 pipeline": best["skreg float64 pipeline"] / best["sklearn float64 pipeline"],
     }
     return {
         "setting": key, "task": task, "n_train": cfg["n_train"],
-        "n_test": X_te.shape[0], "n_features": cfg["n_features"],
+        "n_test": data[np.float32][1].shape[0], "n_features": cfg["n_features"],
         "hidden": list(cfg["hidden"]), "batch_size": cfg["batch_size"],
         "epochs": cfg["epochs"], "repeats": repeats, "seed": seed, "impls": impls,
         "ratios": ratios,
@@ -269,6 +312,7 @@ RATIO_TARGETS = {
     "skreg/skorch": TARGETS["skorch"],
     "skreg/lean torch": TARGETS["lean torch"],
     "regularized/skreg": TARGETS["skreg regularized"],
+    "float64 pipeline": TARGETS["float64 pipeline"],
 }
 
 
@@ -279,18 +323,115 @@ def print_setting(res):
           f"(+{res['n_test']} test rows), hidden={tuple(res['hidden'])}, "
           f"batch={res['batch_size']}, epochs={res['epochs']}, "
           f"best of {res['repeats']} (seeds {res['seed']}..{res['seed'] + res['repeats'] - 1})")
-    print(f"  {'implementation':<19}{'best [s]':>10}{'median [s]':>12}"
+    print(f"  {'implementation':<25}{'best [s]':>10}{'median [s]':>12}"
           f"{'epochs':>8}{metric:>10}   skreg - this")
     sk = res["impls"]["skreg"]["score"]
     for name, r in res["impls"].items():
+        if name == "skreg float64 pipeline":
+            print(f"  float64 X, make_pipeline(StandardScaler(), .); {metric} of the pipeline:")
+            sk = r["score"]   # compared with sklearn's pipeline
         flag = "" if r["epochs"] == res["epochs"] else "  (!) epoch count differs"
-        diff = "" if name == "skreg" else f"{100 * (sk - r['score']):+.2f} pts"
-        print(f"  {name:<19}{r['best']:>10.3f}{r['median']:>12.3f}{r['epochs']:>8d}"
+        diff = ("" if name in ("skreg", "skreg float64 pipeline")
+                else f"{100 * (sk - r['score']):+.2f} pts")
+        print(f"  {name:<25}{r['best']:>10.3f}{r['median']:>12.3f}{r['epochs']:>8d}"
               f"{r['score']:>10.4f}   {diff:<10}{flag}")
     for name, ratio in res["ratios"].items():
         target = RATIO_TARGETS[name]
-        print(f"  {name:<19}{ratio:>7.2f}x   target <= {target:.2f}x  "
+        print(f"  {name:<25}{ratio:>7.2f}x   target <= {target:.2f}x  "
               f"{verdict(ratio, target)}")
+    print()
+
+
+# ------------------------------------------- first fit of a fresh process
+def first_fit_child(task, key, impl, quick, seed):
+    """In a fresh process: the first fit of ``impl``'s float64 pipeline, as JSON."""
+    cfg = dict(SETTINGS[key], **(QUICK if quick else {}))
+    X, _, y, _ = make_data(task, cfg["n_train"], cfg["n_features"], seed, np.float64)
+    t, (model, n_ep) = timed(lambda: FITTERS[impl + " float64 pipeline"](
+        task, X, y, cfg["hidden"], cfg["batch_size"], cfg["epochs"], seed))
+    threads = getattr(model[-1], "n_threads_", None)
+    print(json.dumps({"seconds": t, "epochs": int(n_ep), "n_threads": threads}))
+
+
+def run_first_fits(task, key, quick, seed):
+    """Seconds of the first fit of a fresh process, per implementation of PAIR."""
+    out = {}
+    for impl in PAIR:
+        cmd = [sys.executable, "-W", "ignore", os.path.abspath(__file__), "--first-fit-child",
+               task, key, impl, "--seed", str(seed)] + (["--quick"] if quick else [])
+        if SCALING["input_scaling"] is not None:
+            cmd.append("--with-scaling")
+        started = time.perf_counter()
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        out[impl] = json.loads(proc.stdout.strip().splitlines()[-1])
+        out[impl]["process_seconds"] = time.perf_counter() - started
+    return {"setting": key, "task": task, "impls": out,
+            "ratio": out["skreg"]["seconds"] / out["sklearn"]["seconds"]}
+
+
+# ------------------------------------------------------------ contention
+_BUSY_LOOP = ("import sys, time\n"
+              "end = time.monotonic() + float(sys.argv[1])\n"
+              "while time.monotonic() < end:\n"
+              "    pass\n")
+
+
+class BusyProcesses:
+    """Context in which ``n`` processes each keep one CPU busy.
+
+    Each process stops by itself after ``max_seconds``, and all are
+    terminated (killed if need be) when the context exits.
+    """
+
+    def __init__(self, n=BUSY_PROCESSES, max_seconds=BUSY_MAX_S):
+        self.n, self.max_seconds, self.procs = n, max_seconds, []
+
+    def __enter__(self):
+        for _ in range(self.n):
+            self.procs.append(subprocess.Popen(
+                [sys.executable, "-c", _BUSY_LOOP, str(self.max_seconds)],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL))
+        time.sleep(0.2)   # let them start spinning
+        return self
+
+    def __exit__(self, *exc):
+        for p in self.procs:
+            p.terminate()
+        for p in self.procs:
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        self.procs = []
+
+
+def run_contended(task, key, cfg, repeats, seed):
+    """skreg and sklearn timed round-robin while other processes are busy."""
+    X_tr, _, y_tr, _ = make_data(task, cfg["n_train"], cfg["n_features"], seed)
+    times = {name: [] for name in PAIR}
+    threads = None
+    for r in range(repeats):
+        args = (task, X_tr, y_tr, cfg["hidden"], cfg["batch_size"], cfg["epochs"], seed + r)
+        for name in PAIR:
+            t, (model, _) = timed(lambda: FITTERS[name](*args))
+            times[name].append(t)
+            threads = getattr(model, "n_threads_", threads)
+    impls = {name: summarize(times[name]) for name in PAIR}
+    return {"setting": key, "task": task, "impls": impls, "skreg_n_threads": threads,
+            "ratio": impls["skreg"]["best"] / impls["sklearn"]["best"]}
+
+
+def print_pair_table(title, rows, target, fmt_row):
+    print("=" * 78)
+    print(title)
+    print(f"{'setting':<10}{'skreg [s]':>11}{'sklearn [s]':>13}{'skreg/sklearn':>15}"
+          f"{'target':>9}  {'':<7}{'notes'}")
+    for row in rows:
+        sk, sl, note = fmt_row(row)
+        print(f"{row['setting'] + '-' + row['task']:<10}{sk:>11.3f}{sl:>13.3f}"
+              f"{row['ratio']:>14.2f}x{'<=' + format(target, '.2f'):>9}  "
+              f"{verdict(row['ratio'], target):<7}{note}")
     print()
 
 
@@ -299,10 +440,10 @@ def print_summary(results):
     print("Summary (time ratios use best-of-repeats; accuracy / R^2 differences in "
           "points, skreg minus other)")
     head = (f"{'setting':<8}{'skreg s':>9}{'/sklearn':>10}{'/skorch':>9}{'/lean':>8}"
-            f"{'regul/':>8}{'d sklearn':>11}{'d skorch':>10}{'d lean':>9}")
+            f"{'regul/':>8}{'f64 pipe':>10}{'d sklearn':>11}{'d skorch':>10}{'d lean':>9}")
     print(head)
     print(f"{'target':<8}{'':>9}{'<=0.80':>10}{'<=0.50':>9}{'<=1.15':>8}{'<=1.30':>8}"
-          f"{'|d|<=1':>11}{'|d|<=1':>10}{'|d|<=1':>9}")
+          f"{'<=0.80':>10}{'|d|<=1':>11}{'|d|<=1':>10}{'|d|<=1':>9}")
     for res in results:
         r, im = res["ratios"], res["impls"]
         sk = im["skreg"]["score"]
@@ -318,9 +459,11 @@ def print_summary(results):
               f"{mark(r['skreg/sklearn'], 0.8):>10}{mark(r['skreg/skorch'], 0.5):>9}"
               f"{mark(r['skreg/lean torch'], 1.15):>8}"
               f"{mark(r['regularized/skreg'], 1.3):>8}"
+              f"{mark(r['float64 pipeline'], 0.8):>10}"
               f"{dpt('sklearn'):>11}{dpt('skorch'):>10}{dpt('lean torch'):>9}")
-    print("(* = target missed; accuracy (R^2) differences compare means over the "
-          "repeats' seeds and are flagged beyond 1 point either way)")
+    print("(* = target missed; f64 pipe = skreg / sklearn, both as "
+          "make_pipeline(StandardScaler(), .) on float64 X; accuracy (R^2) differences "
+          "compare means over the repeats' seeds and are flagged beyond 1 point either way)")
 
 
 def main(argv=None):
@@ -330,7 +473,7 @@ def main(argv=None):
                         f"{QUICK['epochs']} epochs, 1 repeat")
     p.add_argument("--repeats", type=int, default=None,
                    help="timed fits per implementation, best counts (default 2, "
-                        "1 with --quick; a full run with 2 takes ~3 min on 2 idle "
+                        "1 with --quick; a full run with 2 takes ~5 min on 2 idle "
                         "CPUs)")
     p.add_argument("--settings", nargs="+", choices=sorted(SETTINGS),
                    default=sorted(SETTINGS))
@@ -343,10 +486,20 @@ def main(argv=None):
                    help="skreg with its default input_scaling='robust' and "
                         "target_scaling='standard' (off by default: the same inputs "
                         "as the other implementations)")
+    p.add_argument("--no-first-fit", action="store_true",
+                   help="skip the first-fit table (a fresh process per fit)")
+    p.add_argument("--no-contention", action="store_true",
+                   help="skip the table of fits next to busy processes")
     p.add_argument("--json", metavar="OUT", help="write the results as JSON to OUT")
+    p.add_argument("--first-fit-child", nargs=3, metavar=("TASK", "SETTING", "IMPL"),
+                   help=argparse.SUPPRESS)   # one first fit, in a process of its own
     args = p.parse_args(argv)
     if args.with_scaling:
         SCALING.update(input_scaling="robust", target_scaling="standard")
+    if args.first_fit_child:
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        first_fit_child(*args.first_fit_child, args.quick, args.seed)
+        return
     repeats = args.repeats or (1 if args.quick else 2)
     if args.lean_fused:
         LEAN_ADAM_KWARGS["fused"] = True
@@ -373,9 +526,36 @@ def main(argv=None):
             print_setting(res)
             results.append(res)
     print_summary(results)
+    print()
+    # --quick: these two tables for the first task and setting only
+    pairs = [(task, key) for task in args.tasks for key in args.settings]
+    pairs = pairs[:1] if args.quick else pairs
+    first_fits, contended = [], []
+    if not args.no_first_fit:
+        for task, key in pairs:
+            first_fits.append(run_first_fits(task, key, args.quick, args.seed))
+        print_pair_table(
+            "First fit of a fresh process: make_pipeline(StandardScaler(), est) on float64 "
+            "X,\none process per implementation and setting, imports and data made before "
+            "the timed fit", first_fits, TARGETS["first fit"],
+            lambda r: (r["impls"]["skreg"]["seconds"], r["impls"]["sklearn"]["seconds"],
+                       f"skreg n_threads_={r['impls']['skreg']['n_threads']}"))
+    if not args.no_contention:
+        with BusyProcesses():
+            for task, key in pairs:
+                cfg = dict(SETTINGS[key], **(QUICK if args.quick else {}))
+                contended.append(run_contended(task, key, cfg, repeats, args.seed))
+        print_pair_table(
+            f"Under contention: {BUSY_PROCESSES} busy-loop processes running, float32 X "
+            f"as in the first table,\nbest of {repeats}, round-robin", contended,
+            TARGETS["contention"],
+            lambda r: (r["impls"]["skreg"]["best"], r["impls"]["sklearn"]["best"],
+                       f"skreg n_threads_={r['skreg_n_threads']}"))
     save_json(args.json, {"benchmark": "fit", "quick": args.quick, "targets": TARGETS,
                           "lean_adam_kwargs": LEAN_ADAM_KWARGS,
-                          "environment": env, "results": results})
+                          "environment": env, "results": results,
+                          "first_fit": first_fits, "contention": contended,
+                          "busy_processes": BUSY_PROCESSES})
 
 
 if __name__ == "__main__":

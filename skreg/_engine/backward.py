@@ -20,6 +20,7 @@ accumulates ``sum_i w_i l_i`` of every member.
 import torch
 
 from .model import ACTIVATIONS, affine
+from .optim import FusedAdam
 
 
 def _matmul_t_out(a, b, out):
@@ -37,7 +38,7 @@ def _matmul_bt(a, W):
 
 
 def manual_step(model, loss, regularizers, optimizer_step, next_masks, hidden_noise,
-                generator):
+                generator, optimizer=None):
     """The step function ``step(xb, tb, wb, scale, loss_sum)`` of the hand-written pass.
 
     With ``a_0 = x``, layer ``k`` computes ``z_k = a_{k-1} W_k + b_k`` and, if
@@ -49,7 +50,10 @@ def manual_step(model, loss, regularizers, optimizer_step, next_masks, hidden_no
     ``dW_k = a_{k-1}^T delta_k``, ``db_k = sum_i delta_k`` and
     ``delta_{k-1} = g'(z_{k-1}) * m_{k-1} * (delta_k W_k^T)``. The
     regularizers add their smooth gradient to ``dW``, then the optimizer
-    steps.
+    steps. For one network under Adam or SGD, the coupled L2 term
+    ``alpha (1 - rho) w / S_B`` is the optimizer's own ``weight_decay`` (set
+    per batch), which adds it inside the update kernel instead of in one
+    more pass over the weights.
     """
     forward, backward, needs_input = ACTIVATIONS[model.activation]
     coefs, intercepts = model.coef_views(), model.intercept_views()
@@ -63,6 +67,9 @@ def manual_step(model, loss, regularizers, optimizer_step, next_masks, hidden_no
     # positive dropout factor keeps: the mask may be applied in place
     mask_in_place = model.activation == "relu" and not hidden_noise
     no_masks = [None] * n_hidden
+    decay = _l2_as_weight_decay(model, regularizers, optimizer)
+    if decay is not None:
+        coef_group, l2 = decay
 
     def step(xb, tb, wb, scale, loss_sum):
         inputs, outputs, pre = [xb], [], []
@@ -97,11 +104,33 @@ def manual_step(model, loss, regularizers, optimizer_step, next_masks, hidden_no
                 if backward is not None:
                     delta = backward(delta, outputs[k - 1], pre[k - 1])
         flat_scale = scale.view(-1, 1) if isinstance(scale, torch.Tensor) else scale
+        if decay is not None:
+            coef_group["weight_decay"] = l2 * scale
         for regularizer in regularizers:
             regularizer.add_grad_(coef_grad, coef, flat_scale)
         optimizer_step()
 
     return step
+
+
+def _l2_as_weight_decay(model, regularizers, optimizer):
+    """``(weights' param group, l2)`` when the coupled L2 term can be the optimizer's
+    ``weight_decay``: one network, Adam or SGD (whose ``weight_decay`` adds
+    ``weight_decay * w`` to the gradient), a single L2 strength. The
+    regularizer then leaves its L2 part out of the gradient."""
+    adam = isinstance(optimizer, FusedAdam) and not optimizer.defaults["decoupled_weight_decay"]
+    if model.n_members != 1 or not (adam or type(optimizer) in (torch.optim.Adam,
+                                                                torch.optim.SGD)):
+        return None
+    group = optimizer.param_groups[0]
+    if group["params"][0] is not model.coef:
+        return None
+    for regularizer in regularizers:
+        l2 = getattr(regularizer, "l2", None)
+        if l2 is not None and not regularizer.decoupled_l2 and l2[0] > 0:
+            regularizer.l2_in_optimizer = True
+            return group, float(l2[0])
+    return None
 
 
 def autograd_step(model, loss, regularizers, optimizer, next_masks, hidden_noise,

@@ -43,7 +43,8 @@ from ..exceptions import DivergenceError
 from .backward import autograd_step, manual_step
 from .model import StackedMLP
 from .noise import DropoutMasks, batch_transform, mask_source
-from .optim import (build_optimizer, clone_state, move_state, restore_state,
+from .optim import (as_torch_optimizer, build_optimizer, clone_state, move_state,
+                    restore_state,
                     step_function)
 from .regularizers import build_regularizers
 
@@ -79,6 +80,7 @@ class TrainingConfig:
     max_iter: int = 200
     tol: float = 1e-4
     n_iter_no_change: float = 10
+    max_fun: Optional[int] = None
     early_stopping: bool = False
     shuffle: bool = True
     penalty: Optional[str] = "l2"
@@ -156,6 +158,10 @@ class Members:
 
     ``coef`` and ``intercept`` hold each member's final parameters
     (its best epoch's with early stopping), as in ``StackedMLP``.
+    ``max_fun_reached`` is True when L-BFGS stopped on its budget of
+    objective evaluations (``max_fun``); ``divergence`` describes a
+    diverged epoch of a single network after which early stopping went on
+    with its best epoch's weights instead of raising.
     """
 
     coef: np.ndarray
@@ -164,6 +170,8 @@ class Members:
     converged: np.ndarray
     diverged: np.ndarray
     best_score: np.ndarray = field(default=None)
+    max_fun_reached: bool = False
+    divergence: Optional[str] = None
 
 
 class StoppingRule:
@@ -226,38 +234,26 @@ class Trainer:
 
     # ------------------------------------------------------------- pickling
     def __getstate__(self):
-        state = self.__dict__.copy()
-        # a torch.Generator pickles with its device, which a machine
-        # without that device cannot rebuild: keep the state only
-        state["generator"] = (self.generator.device.type, self.generator.get_state().cpu())
-        # tensors pickle with their device too, and a CUDA tensor does not
-        # unpickle without CUDA (before __setstate__ could move it): the module
-        # is pickled on the CPU and the optimizer as its state_dict, rebuilt
-        # over the module's parameters on load (L-BFGS keeps its parameters
-        # in a list that pickling drops)
-        if self.config.device.type != "cpu":
-            state["model"] = copy.deepcopy(self.model).cpu()
-        state["optimizer"] = (None if self.optimizer is None
-                              else _cpu_copy(self.optimizer.state_dict()))
-        return state
+        """The trainer as numpy arrays and plain values.
+
+        pickle, joblib and skops store this dict
+        (:func:`skreg._engine.state.trainer_state`): no torch object, nothing
+        that needs the training device to load.
+        """
+        from .state import trainer_state
+
+        return trainer_state(self)
 
     def __setstate__(self, state):
-        device_type, generator_state = state["generator"]
-        optimizer_state = state["optimizer"]
-        self.__dict__.update(state)
-        device = self.config.device
-        if device.type == "cuda" and not torch.cuda.is_available():
-            device = self.config.device = torch.device("cpu")
-        self.model.to(device)
-        self.generator = torch.Generator(device=device)
-        if device.type == device_type:
-            self.generator.set_state(generator_state)
-        else:
-            self.generator.manual_seed(int(self.config.seeds[0]))
-        self.optimizer = None
-        if optimizer_state is not None:
-            self.optimizer = self._build_optimizer()
-            self.optimizer.load_state_dict(optimizer_state)
+        """Rebuild the trainer from what :meth:`__getstate__` returned.
+
+        See :func:`skreg._engine.state.trainer_from_state`: a trainer saved on
+        a CUDA device loads on the CPU, with a ``UserWarning``, where CUDA is
+        missing.
+        """
+        from .state import trainer_from_state
+
+        self.__dict__.update(trainer_from_state(state).__dict__)
 
     # ------------------------------------------------------------ optimizer
     def restart_optimizer(self, batch_size, **settings):
@@ -310,7 +306,7 @@ class Trainer:
         else:
             core = manual_step(model, c.loss, self.regularizers,
                                step_function(self.optimizer), next_masks,
-                               c.hidden_noise, self.generator)
+                               c.hidden_noise, self.generator, self.optimizer)
         post_steps = [f for f in (r.post_step(model, self.optimizer)
                                   for r in self.regularizers) if f is not None]
         transform = batch_transform(c.input_noise, c.mixup, self.generator, self.rng)
@@ -486,6 +482,8 @@ class Trainer:
             table = c.loss.targets(data.y, dtype, float(c.label_smoothing[0]))
             table = table.reshape(n_samples, -1)
 
+        # one group whose rows come scaled: batches are plain row selections
+        flat = G == 1 and data.input_stats is None and data.target_stats is None
         valid = self._validation(data) if (monitor and c.early_stopping) else None
         rule = StoppingRule(C, c.n_iter_no_change, c.tol, higher_is_better=valid is not None) \
             if monitor else None
@@ -509,6 +507,9 @@ class Trainer:
             return group, smoothing
 
         member_group, smoothing = member_tensors()
+        if callbacks:
+            # callbacks (learning-rate schedulers) expect a torch.optim optimizer
+            self.optimizer = as_torch_optimizer(self.optimizer)
         step = self._step_function(batch)
         module_tensors = lambda: [*model.parameters(), *model.buffers()]  # noqa: E731
 
@@ -534,9 +535,11 @@ class Trainer:
                 model.train()
                 loss_sum = torch.zeros(model.n_members, dtype=torch.float64, device=device)
                 order, pad, _ = self._orders(data.train_rows, n_samples, device)
+                if flat and data.train_rows is not None:
+                    order = order[0]
                 for s in range(n_steps):
                     start = s * batch
-                    if data.train_rows is None:
+                    if flat:
                         if order is None:
                             sl = slice(start, start + batch)
                             xb = data.X[sl]
@@ -570,19 +573,18 @@ class Trainer:
                 finite = np.isfinite(objective)
                 if not finite.all():
                     if single:
-                        with torch.no_grad():
-                            for tensor, saved in zip(module_tensors(), snapshot):
-                                tensor.copy_(saved)
+                        message = self._divergence_message(epoch, train_loss[0], penalty[0])
                         restore_state(self.optimizer.state, optimizer_snapshot)
-                        del self.history[-1]  # the diverged epoch did not happen
-                        what = (f"training loss became {train_loss[0]}"
-                                if not np.isfinite(train_loss[0])
-                                else f"penalty became {penalty[0]}")
-                        raise DivergenceError(
-                            f"Training diverged at epoch {epoch}: the {what}. Try a smaller "
-                            f"learning_rate_init (now {c.learning_rate_init}), scale the "
-                            "input features (e.g. StandardScaler), or clip extreme target "
-                            "values.")
+                        if valid is None or epoch - first_epoch == 1:
+                            with torch.no_grad():
+                                for tensor, saved in zip(module_tensors(), snapshot):
+                                    tensor.copy_(saved)
+                            del self.history[-1]  # the diverged epoch did not happen
+                            raise DivergenceError(message)
+                        # early stopping, as scikit-learn's: the diverged epoch
+                        # is recorded with a nan validation score, and training
+                        # ends on the weights of the best epoch so far
+                        result.divergence = message
                     # a diverged member keeps the parameters of its last finite epoch
                     bad = torch.as_tensor(np.flatnonzero(~finite), device=device)
                     with torch.no_grad():
@@ -592,6 +594,9 @@ class Trainer:
                 if valid is not None:
                     valid_loss, valid_score = (t.double().cpu().numpy()
                                                for t in self._evaluate(valid, member_group))
+                    # a diverged member has no score (scikit-learn's is nan too)
+                    valid_loss = np.where(finite, valid_loss, np.nan)
+                    valid_score = np.where(finite, valid_score, np.nan)
                 if single:
                     record = self.history.record
                     record("train_loss", float(train_loss[0]))
@@ -637,6 +642,15 @@ class Trainer:
                               f"{c.n_iter_no_change} consecutive epochs. Stopping.")
                     result.converged[active] |= patience_out & finite
                     stop = patience_out | ~finite
+                if c.solver == "lbfgs" and c.max_fun is not None:
+                    # scikit-learn's max_fun: a budget of objective evaluations
+                    # per fit (this optimizer's; a fit starts a new one),
+                    # counted by torch's L-BFGS over its steps and line searches
+                    first_param = self.optimizer.param_groups[0]["params"][0]
+                    evals = self.optimizer.state[first_param].get("func_evals", 0)
+                    if evals >= c.max_fun:
+                        result.max_fun_reached = True
+                        stop = np.ones(len(active), dtype=bool)
                 result.diverged[active] |= ~finite
                 interrupted = False
                 if callbacks:
@@ -688,9 +702,28 @@ class Trainer:
         return result
 
     # ------------------------------------------------------------- helpers
+    def _divergence_message(self, epoch, train_loss, penalty):
+        """What :class:`DivergenceError` (or early stopping's warning) says."""
+        with torch.no_grad():
+            weights_finite = bool(torch.isfinite(self.model.coef).all()
+                                  and torch.isfinite(self.model.intercept).all())
+        what = (f"training loss became {train_loss}" if not np.isfinite(train_loss)
+                else f"penalty became {penalty}")
+        # scikit-learn's sentence for non-finite weights comes first, so code
+        # that matches scikit-learn's message matches this one
+        prefix = "" if weights_finite else (
+            "Solver produced non-finite parameter weights. The input data may contain "
+            "large values and need to be preprocessed. ")
+        return (f"{prefix}Training diverged at epoch {epoch}: the {what}. Try a smaller "
+                f"learning_rate_init (now {self.config.learning_rate_init}), scale the "
+                "input features (e.g. StandardScaler), or clip extreme target values.")
+
     def _record_bests(self):
-        """skorch's ``<key>_best`` flags of the losses, which its callbacks monitor."""
+        """skorch's ``<key>_best`` flags of the losses, which its callbacks monitor,
+        and its ``batches`` list (one empty entry: batches are not recorded)."""
         history = self.history
+        if not history[-1].get("batches"):
+            history.new_batch()
         for key in ("train_loss", "valid_loss"):
             if key in history[-1]:
                 values = history[:, key]

@@ -11,15 +11,116 @@ with ``optimizer.step()``. Every other optimizer uses its own ``step``.
 """
 
 import math
+from collections import defaultdict
 
 import torch
 
+_FUSED_KERNELS = ("_fused_adam_", "_fused_adamw_", "_foreach_add_")
+
+
+class FusedAdam:
+    """Adam or AdamW over a few tensors, stepped by torch's fused kernel.
+
+    The part of ``torch.optim.Adam(fused=True)``'s interface that the engine
+    uses (``param_groups``, ``state`` in torch's layout, ``step``,
+    ``zero_grad``, ``state_dict`` and ``load_state_dict`` in torch's format),
+    without deriving from ``torch.optim.Optimizer``: building a torch
+    optimizer imports ``torch._dynamo`` in the first fit of a process, which
+    takes one to three seconds, many times the fit itself. The update is
+    torch's: ``m <- beta1 m + (1 - beta1) g``,
+    ``v <- beta2 v + (1 - beta2) g^2``, ``w <- w - lr m_hat / (sqrt(v_hat) + eps)``
+    with the bias corrections ``m_hat = m / (1 - beta1^t)``,
+    ``v_hat = v / (1 - beta2^t)``; ``weight_decay`` adds ``weight_decay * w``
+    to ``g`` (Adam) or multiplies ``w`` by ``1 - lr * weight_decay`` first
+    (AdamW, ``decoupled=True``). :func:`as_torch_optimizer` gives the same
+    optimizer as a ``torch.optim.Adam``/``AdamW`` (for learning-rate
+    schedulers).
+
+    Parameters
+    ----------
+    groups : list of dict
+        Parameter groups, each with ``params`` and ``weight_decay``.
+    lr : float
+    betas : (float, float)
+    eps : float
+    decoupled : bool, default=False
+        AdamW's decoupled weight decay.
+    """
+
+    def __init__(self, groups, lr, betas, eps, decoupled=False):
+        self.defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=0.0,
+                             amsgrad=False, maximize=False, foreach=None,
+                             capturable=False, differentiable=False, fused=True,
+                             decoupled_weight_decay=bool(decoupled))
+        self.param_groups = [{**self.defaults, **g, "params": list(g["params"])}
+                             for g in groups]
+        self.state = defaultdict(dict)   # as torch's: a parameter's state is made on use
+        self._step = None
+
+    def _params(self):
+        return [p for g in self.param_groups for p in g["params"]]
+
+    def step(self, closure=None):
+        """One update from the gradients in each parameter's ``.grad``."""
+        loss = closure() if closure is not None else None
+        if self._step is None:
+            self._step = FusedAdamStep(self)
+        self._step()
+        return loss
+
+    def zero_grad(self, set_to_none=False):
+        for p in self._params():
+            if p.grad is not None:
+                p.grad.zero_()
+
+    def state_dict(self):
+        """torch's format: ``{"state": {index: {...}}, "param_groups": [...]}``."""
+        index = {id(p): i for i, p in enumerate(self._params())}
+        return {
+            "state": {index[id(p)]: dict(s) for p, s in self.state.items() if s},
+            "param_groups": [{**{k: v for k, v in g.items() if k != "params"},
+                              "params": [index[id(p)] for p in g["params"]]}
+                             for g in self.param_groups]}
+
+    def load_state_dict(self, state_dict):
+        """Load a state saved by :meth:`state_dict` or by ``torch.optim.Adam``."""
+        params = self._params()
+        for group, saved in zip(self.param_groups, state_dict["param_groups"]):
+            group.update({k: v for k, v in saved.items()
+                          if k != "params" and k in self.defaults})
+            group["betas"] = tuple(group["betas"])
+        self.state = defaultdict(dict)
+        for i, s in state_dict["state"].items():
+            p = params[int(i)]
+            self.state[p] = {k: (v.to(device=p.device, dtype=torch.float32) if k == "step"
+                                 else v.to(device=p.device, dtype=p.dtype))
+                             if isinstance(v, torch.Tensor) else v for k, v in s.items()}
+        self._step = None
+
+
+def as_torch_optimizer(optimizer):
+    """``optimizer`` as a ``torch.optim`` optimizer (a :class:`FusedAdam` is converted).
+
+    The new optimizer holds the same parameters and a copy of the state.
+    """
+    if not isinstance(optimizer, FusedAdam):
+        return optimizer
+    decoupled = optimizer.param_groups[0]["decoupled_weight_decay"]
+    cls = torch.optim.AdamW if decoupled else torch.optim.Adam
+    groups = [{"params": g["params"], "weight_decay": g["weight_decay"]}
+              for g in optimizer.param_groups]
+    g0 = optimizer.param_groups[0]
+    out = cls(groups, lr=g0["lr"], betas=g0["betas"], eps=g0["eps"], fused=True)
+    out.load_state_dict(optimizer.state_dict())
+    return out
+
 
 def _fast_path_supported(optimizer):
+    if isinstance(optimizer, FusedAdam):
+        return True
     if type(optimizer) not in (torch.optim.Adam, torch.optim.AdamW):
         return False
-    kernels = ("_fused_adam_", "_fused_adamw_", "_foreach_add_")
-    if not all(hasattr(torch, k) for k in kernels):
+    if not all(hasattr(torch, k) for k in _FUSED_KERNELS):
         return False
     return all(
         group.get("fused") and not group.get("amsgrad") and not group.get("maximize")
@@ -110,7 +211,7 @@ def step_sizes(optimizer, param):
         the next call, which callers may scale in place) or a float.
     """
     group, states = _adam_state(optimizer, param)
-    if isinstance(optimizer, (torch.optim.Adam, torch.optim.AdamW)):
+    if isinstance(optimizer, (torch.optim.Adam, torch.optim.AdamW, FusedAdam)):
         buffer = {}
 
         def eta():
@@ -161,7 +262,7 @@ def l1_prox(optimizer, param):
     """
     group, states = _adam_state(optimizer, param)
     w = param.detach()
-    if not isinstance(optimizer, (torch.optim.Adam, torch.optim.AdamW)):
+    if not isinstance(optimizer, (torch.optim.Adam, torch.optim.AdamW, FusedAdam)):
         def prox_scalar(l1):
             t = l1 * float(group["lr"])
             return w.sub_(w.clamp(-t, t))
@@ -208,6 +309,9 @@ def build_optimizer(solver, params, lr, *, betas=(0.9, 0.999), eps=1e-8, momentu
     if solver == "sgd":
         return torch.optim.SGD(groups, lr=lr, momentum=momentum,
                                nesterov=nesterov and momentum > 0)
+    if all(hasattr(torch, k) for k in _FUSED_KERNELS) and all(
+            p.device.type in ("cpu", "cuda") for p in params):
+        return FusedAdam(groups, lr=lr, betas=betas, eps=eps, decoupled=solver == "adamw")
     cls = torch.optim.AdamW if solver == "adamw" else torch.optim.Adam
     # one fused kernel per step is the cheapest update on small networks;
     # the single-tensor form is next (the default multi-tensor 'foreach'

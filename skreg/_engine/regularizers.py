@@ -104,6 +104,9 @@ class ElasticNet(Regularizer):
         The L2 part is AdamW's weight decay, not part of the gradient.
     """
 
+    #: set by the step when the optimizer's ``weight_decay`` carries the L2 part
+    l2_in_optimizer = False
+
     def __init__(self, l1, l2, l1_method="proximal", decoupled_l2=False):
         self.l1 = np.asarray(l1, dtype=float).ravel()
         self.l2 = np.asarray(l2, dtype=float).ravel()
@@ -161,7 +164,7 @@ class ElasticNet(Regularizer):
 
     def add_grad_(self, grad, w, scale):
         l1, l2 = self._strengths(w)
-        if l2 is not None and not self.decoupled_l2:
+        if l2 is not None and not self.decoupled_l2 and not self.l2_in_optimizer:
             if isinstance(l2, float) and isinstance(scale, float):
                 grad.add_(w, alpha=l2 * scale)
             else:
