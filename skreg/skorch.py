@@ -716,8 +716,11 @@ class EpochCallbackHost:
     device = property(lambda self: self._trainer.config.device)
     verbose = property(lambda self: self.estimator.verbose)
 
-    def save_params(self, f_params=None, f_optimizer=None, f_history=None, **_ignored):
-        """Save the module's and the optimizer's ``state_dict`` and the history."""
+    def save_params(self, f_params=None, f_optimizer=None, f_history=None, f_module=None,
+                    **_ignored):
+        """Save the module's (``f_params`` or ``f_module``) and the optimizer's
+        ``state_dict`` and the history."""
+        f_params = f_module if f_params is None else f_params
         if f_params is not None:
             torch.save(self.module_.state_dict(), f_params)
         if f_optimizer is not None:
@@ -725,8 +728,10 @@ class EpochCallbackHost:
         if f_history is not None:
             self.history.to_file(f_history)
 
-    def load_params(self, f_params=None, f_optimizer=None, f_history=None, **_ignored):
+    def load_params(self, f_params=None, f_optimizer=None, f_history=None, f_module=None,
+                    **_ignored):
         """Load what :meth:`save_params` saved (tensors with ``weights_only=True``)."""
+        f_params = f_module if f_params is None else f_params
         if f_params is not None:
             self.module_.load_state_dict(torch.load(f_params, weights_only=True))
         if f_optimizer is not None:
