@@ -102,11 +102,11 @@ def test_concurrent_fits_in_one_process_share_the_pool(clf_data):
         for t in threads:
             t.join()
     assert len(results) == 2
-    assert min(results) == max(1, pool // 2)
-    assert max(results) <= pool
-    # alone again, a fit has the whole pool
+    assert max(results) <= max(1, pool // 2)
+    # a small network trains on one thread, whatever the pool
     assert RegularizedMLPClassifier(hidden_layer_sizes=(4,), max_iter=1).fit(
-        X[:50], y[:50]).n_threads_ == pool
+        X[:50], y[:50]).n_threads_ == 1
+    assert torch.get_num_threads() == pool
 
 
 def test_incremental_on_chunked_dask_array(client):
