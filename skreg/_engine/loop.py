@@ -98,6 +98,9 @@ class TrainingConfig:
     device: Any = "cpu"
     dtype: Any = torch.float32
     verbose: int = 0
+    #: 'manual' (the hand-written pass) or 'autograd' (the same step through
+    #: autograd; what batch norm and L-BFGS always use), for the ablation
+    backward: str = "manual"
 
     def __post_init__(self):
         C = len(self.seeds)
@@ -299,7 +302,7 @@ class Trainer:
             if p.grad is None or p.grad.shape != p.shape:
                 p.grad = torch.zeros_like(p)
         next_masks = mask_source(self.masks, batch, self.generator)
-        autograd = model.norms is not None or c.solver == "lbfgs"
+        autograd = model.norms is not None or c.solver == "lbfgs" or c.backward == "autograd"
         if autograd:
             core = autograd_step(model, c.loss, self.regularizers, self.optimizer,
                                  next_masks, c.hidden_noise, self.generator)
