@@ -20,8 +20,9 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state, compute_sample_weight
 from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import (_check_partial_fit_first_call,
-                                      type_of_target)
+                                      type_of_target, unique_labels)
 from sklearn.utils.validation import (_check_sample_weight, check_is_fitted,
                                       column_or_1d, validate_data)
 
@@ -55,6 +56,15 @@ def _resolve_device(device):
             f"device={device!r} was requested but CUDA is not available on this "
             "machine. Use device='cpu' or device='auto'.")
     return device
+
+
+def _stochastic_solver(estimator):
+    """``partial_fit``'s availability: a minibatch solver (not 'lbfgs'), as scikit-learn."""
+    if estimator.solver == "lbfgs":
+        raise AttributeError(
+            "partial_fit is only available for stochastic optimizers. lbfgs is not "
+            "stochastic.")
+    return True
 
 
 class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
@@ -96,7 +106,9 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         "beta_1": [Interval(Real, 0, 1, closed="left")],
         "beta_2": [Interval(Real, 0, 1, closed="left")],
         "epsilon": [Interval(Real, 0, None, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"),
+                             Options(Real, {np.inf})],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
         "device": [str],
         "snapshot_every": [Interval(Integral, 1, None, closed="left"), None],
         "input_scaling": [StrOptions({"robust"}), None],
@@ -110,7 +122,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
                  nesterovs_momentum, early_stopping, validation_fraction, beta_1,
                  beta_2, epsilon, n_iter_no_change, device, l1_method, p, group_alpha,
                  max_norm, input_noise, hidden_noise, mixup, batch_norm, learning_rate,
-                 power_t, snapshot_every, input_scaling, callbacks):
+                 power_t, snapshot_every, input_scaling, callbacks, max_fun=15000):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -148,6 +160,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         self.snapshot_every = snapshot_every
         self.input_scaling = input_scaling
         self.callbacks = callbacks
+        self.max_fun = max_fun
 
     # ------------------------------------------------------------------ hooks
     @abstractmethod
@@ -211,7 +224,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
             betas=(self.beta_1, self.beta_2), epsilon=self.epsilon,
             momentum=self.momentum, nesterov=self.nesterovs_momentum,
             max_iter=self.max_iter, tol=self.tol, n_iter_no_change=self.n_iter_no_change,
-            early_stopping=self.early_stopping, shuffle=self.shuffle,
+            max_fun=self.max_fun, early_stopping=self.early_stopping, shuffle=self.shuffle,
             penalty=self.penalty, p=self.p, l1_method=self.l1_method,
             group_alpha=self.group_alpha, max_norm=self.max_norm,
             input_noise=self.input_noise, hidden_noise=self.hidden_noise, mixup=self.mixup,
@@ -241,6 +254,9 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
                 "solver='adam' for these, or penalty='l2' / penalty='lp' with 1 < p < inf.")
 
     def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
+        if incremental and self.early_stopping:
+            # one epoch has no held-out rows to stop on (scikit-learn's error)
+            raise ValueError("partial_fit does not support early_stopping=True")
         first_pass = not hasattr(self, "_trainer") or (not self.warm_start and not incremental)
         device = _resolve_device(self.device)
         X, y = validate_data(self, X, y, reset=first_pass,
@@ -318,7 +334,8 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
                     betas=(self.beta_1, self.beta_2), epsilon=self.epsilon,
                     momentum=self.momentum, nesterov=self.nesterovs_momentum,
                     power_t=self.power_t, max_iter=self.max_iter, tol=self.tol,
-                    n_iter_no_change=self.n_iter_no_change, verbose=int(self.verbose))
+                    n_iter_no_change=self.n_iter_no_change, max_fun=self.max_fun,
+                    verbose=int(self.verbose))
         data = TrainingData(
             X=_as_tensor(X, trainer.config.device),
             y=torch.as_tensor(targets, device=trainer.config.device),
@@ -334,12 +351,35 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         self.n_threads_ = n_threads
         self._trainer = trainer
         self.n_iter_ = int(result.n_iter[0])
-        if not incremental and not result.converged[0] and self.n_iter_ == self.max_iter:
-            warnings.warn(
-                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached "
-                "and the optimization hasn't converged yet.", ConvergenceWarning,
-                stacklevel=3)
+        if not incremental:
+            self._warn_convergence(result)
         return self
+
+    def _warn_convergence(self, result):
+        """scikit-learn's ConvergenceWarning of a fit that did not converge."""
+        if result.divergence is not None:
+            message = (f"{result.divergence} Early stopping kept the weights of the best "
+                       "epoch.")
+        elif self.solver == "lbfgs" and (result.max_fun_reached or (
+                not result.converged[0] and self.n_iter_ == self.max_iter)):
+            # the text of scikit-learn's L-BFGS-B warning
+            if result.max_fun_reached:
+                stop, increase = ("TOTAL NO. OF F,G EVALUATIONS EXCEEDS LIMIT",
+                                  f"function evaluations (max_fun={self.max_fun})")
+            else:
+                stop, increase = ("TOTAL NO. OF ITERATIONS REACHED LIMIT",
+                                  f"iterations (max_iter={self.max_iter})")
+            message = (
+                f"lbfgs failed to converge after {self.n_iter_} iteration(s) (status=1):\n"
+                f"STOP: {stop}.\n\nIncrease the number of {increase} to improve the "
+                "convergence.\nYou might also want to scale the data as shown in:\n"
+                "    https://scikit-learn.org/stable/modules/preprocessing.html")
+        elif not result.converged[0] and self.n_iter_ == self.max_iter:
+            message = (f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
+                       "reached and the optimization hasn't converged yet.")
+        else:
+            return
+        warnings.warn(message, ConvergenceWarning, stacklevel=4)
 
     def _effective_sample_weight(self, labels, sample_weight):
         return sample_weight
@@ -348,27 +388,37 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         """Targets as the network is trained on them."""
         return targets
 
+    def _stratification(self, labels):
+        """What the early-stopping split is stratified on (None: not stratified)."""
+        return None
+
     def _validation_split(self, n_samples, labels):
-        """Training and early-stopping rows (stratified for classifiers)."""
-        n_val = int(np.ceil(self.validation_fraction * n_samples))
-        if n_val < 2 or n_samples - n_val < 1:
-            raise ValueError(
-                f"The validation set is too small: validation_fraction="
-                f"{self.validation_fraction} of {n_samples} samples gives {n_val} "
-                "validation samples, at least 2 are needed. Increase "
-                "'validation_fraction' or the size of your dataset, or set "
-                "early_stopping=False.")
-        stratify = labels if is_classifier(self) and labels is not None else None
+        """Training and early-stopping rows (stratified for classifiers).
+
+        As in scikit-learn, the split comes first (so its own errors about
+        classes too small to stratify come first), then the size check.
+        """
+        stratify = self._stratification(labels)
+        n_valid = int(np.ceil(self.validation_fraction * n_samples))
+        too_small = (
+            f"The validation set is too small: validation_fraction="
+            f"{self.validation_fraction} of {n_samples} samples gives {n_valid} "
+            "validation samples, at least 2 are needed.")
+        advice = ("Increase 'validation_fraction' or the size of your dataset, or set "
+                  "early_stopping=False.")
         try:
             train, valid = train_test_split(
                 np.arange(n_samples), test_size=self.validation_fraction,
                 random_state=check_random_state(self.random_state), stratify=stratify)
         except ValueError as exc:
+            what = "a stratified validation split" if stratify is not None else \
+                "a validation split"
+            also = f" {too_small}" if n_valid < 2 else ""
             raise ValueError(
-                f"Cannot make a stratified validation split for early stopping with "
-                f"validation_fraction={self.validation_fraction}: {exc} Increase "
-                "'validation_fraction' or the size of your dataset, or set "
-                "early_stopping=False.") from None
+                f"Cannot make {what} for early stopping with validation_fraction="
+                f"{self.validation_fraction}: {exc}{also} {advice}") from None
+        if len(valid) < 2:
+            raise ValueError(f"{too_small} {advice}")
         return train, valid
 
     # ---------------------------------------------------------------- predict
@@ -514,7 +564,10 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
     @property
     def best_loss_(self):
         """float or None: lowest objective reached; None with early stopping."""
-        return None if self.early_stopping else float(np.min(self.loss_curve_))
+        if self.early_stopping:
+            return None
+        losses = [loss for loss in self.loss_curve_ if not np.isnan(loss)]
+        return float(min(losses)) if losses else float("nan")
 
     @property
     def validation_scores_(self):
@@ -527,7 +580,12 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
     def best_validation_score_(self):
         """float or None: best validation score (early stopping)."""
         scores = self.validation_scores_
-        return None if not scores else float(np.max(scores))
+        if not scores:
+            return None
+        # a diverged epoch's nan never counts as the best (scikit-learn's
+        # comparison-based update skips it too)
+        finite = [score for score in scores if not np.isnan(score)]
+        return float(max(finite)) if finite else float("nan")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -771,9 +829,20 @@ _COMMON_PARAMS = """
     epsilon : float, default=1e-8
         Adam's numerical-stability term.
 
-    n_iter_no_change : int, default=10
+    n_iter_no_change : int or np.inf, default=10
         Training stops after more than ``n_iter_no_change`` consecutive
-        epochs without an improvement of at least ``tol``.
+        epochs without an improvement of at least ``tol``; ``np.inf`` never
+        stops early (``max_iter`` epochs).
+
+    max_fun : int, default=15000
+        Only for ``solver='lbfgs'``: the maximum number of evaluations of
+        the objective (each with its gradient), over the L-BFGS steps and
+        their line searches, in one ``fit``; training stops at the end of
+        the epoch in which the count reaches ``max_fun``, with a
+        ``ConvergenceWarning``, as scikit-learn's ``max_fun``. Each epoch
+        is one L-BFGS iteration, which evaluates the objective at least
+        twice (its start and at least one line-search trial), so ``fit``
+        runs at most ``max_fun`` epochs.
 
     device : {'cpu', 'cuda', 'cuda:N', 'auto'}, default='cpu'
         Where the network trains and predicts; 'auto' picks CUDA when
@@ -899,7 +968,12 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
 
     The loss is the cross-entropy against (optionally smoothed) one-hot
     targets; the output layer is one logistic unit for two classes and a
-    softmax over ``K`` units otherwise.
+    softmax over ``K`` units otherwise. Multilabel targets (a 0/1 indicator
+    matrix ``y`` of shape ``(n_samples, n_labels)``) train ``n_labels``
+    independent logistic units, as ``MLPClassifier``; ``predict`` then
+    returns the indicator matrix. The remaining differences from
+    ``MLPClassifier`` are listed in the documentation's "Coming from
+    scikit-learn's MLP" page.
 
     Parameters
     ----------
@@ -920,7 +994,8 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
-        Class labels.
+        Class labels; ``0, ..., n_labels - 1`` (the columns of y) for
+        multilabel targets.
 """ + _COMMON_ATTRIBUTES + """
     See Also
     --------
@@ -961,7 +1036,7 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
                  l1_method="proximal", p=2.0, group_alpha=0.0, max_norm=None,
                  input_noise=0.0, hidden_noise=0.0, mixup=0.0, batch_norm=False,
                  learning_rate="constant", power_t=0.5, snapshot_every=None,
-                 input_scaling="robust", callbacks=None):
+                 input_scaling="robust", callbacks=None, max_fun=15000):
         super().__init__(
             hidden_layer_sizes, activation, solver=solver, penalty=penalty,
             alpha=alpha, l1_ratio=l1_ratio, dropout=dropout, batch_size=batch_size,
@@ -974,15 +1049,19 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
             p=p, group_alpha=group_alpha, max_norm=max_norm, input_noise=input_noise,
             hidden_noise=hidden_noise, mixup=mixup, batch_norm=batch_norm,
             learning_rate=learning_rate, power_t=power_t, snapshot_every=snapshot_every,
-            input_scaling=input_scaling, callbacks=callbacks)
+            input_scaling=input_scaling, callbacks=callbacks, max_fun=max_fun)
         self.label_smoothing = label_smoothing
         self.class_weight = class_weight
 
     def _make_loss(self):
+        if getattr(self, "_multilabel", False):
+            return LOSSES["binary_log_loss"](len(self.classes_))
         n_classes = len(self.classes_)
-        return LOSSES["binary_log_loss"](1) if n_classes == 2 else LOSSES["log_loss"](n_classes)
+        return LOSSES["binary_log_loss"](1) if n_classes <= 2 else LOSSES["log_loss"](n_classes)
 
     def _validate_targets(self, y, incremental, first_pass, classes=None):
+        if np.ndim(y) == 2 and type_of_target(y, input_name="y") == "multilabel-indicator":
+            return self._validate_multilabel(y, incremental, first_pass, classes)
         y = column_or_1d(y, warn=True)
         target_type = type_of_target(y, input_name="y")
         kinds = {type(v).__name__ for v in y} if y.dtype == object else set()
@@ -993,11 +1072,16 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
         if target_type not in ("binary", "multiclass"):
             raise ValueError(
                 f"Unknown label type: {target_type!r}. RegularizedMLPClassifier "
-                "supports binary and multiclass targets (one label per sample); "
-                "for regression use RegularizedMLPRegressor.")
+                "supports binary, multiclass and multilabel (2-D 0/1 indicator) "
+                "targets; for regression use RegularizedMLPRegressor.")
+        if not first_pass and getattr(self, "_multilabel", False):
+            raise ValueError(
+                "The model was fitted on multilabel targets (a 0/1 indicator matrix); "
+                "y must be one too.")
         if incremental:
             if _check_partial_fit_first_call(self, classes):
                 self._encoder = LabelEncoder().fit(self.classes_)
+                self._multilabel = False
             unseen = np.setdiff1d(np.unique(y), self.classes_)
             if unseen.size:
                 raise ValueError(
@@ -1006,22 +1090,54 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
         elif first_pass:
             self._encoder = LabelEncoder().fit(y)
             self.classes_ = self._encoder.classes_
+            self._multilabel = False
         else:
-            unseen = np.setdiff1d(np.unique(y), self.classes_)
-            if unseen.size:
+            present = unique_labels(y)
+            if set(present) != set(self.classes_):
+                # scikit-learn's message: the output layer has one unit per class
                 raise ValueError(
-                    "warm_start can only be used where `y` has the same classes as "
-                    f"in the previous call to fit. Previously got "
-                    f"{self.classes_.tolist()}, `y` has {np.unique(y).tolist()}.")
-        n_classes = len(self.classes_)
-        if n_classes < 2:
-            only = self.classes_[0]
-            only = only.item() if isinstance(only, np.generic) else only
-            raise ValueError(
-                "RegularizedMLPClassifier needs samples of at least 2 classes in the "
-                f"data, but the data contains only one class: {only!r}.")
+                    "warm_start can only be used where `y` has the same classes as in "
+                    f"the previous call to fit. Previously got {self.classes_}, `y` has "
+                    f"{present}")
         labels = self._encoder.transform(y).astype(np.int64)
         return labels, labels
+
+    def _validate_multilabel(self, y, incremental, first_pass, classes):
+        """A 0/1 indicator matrix: one independent logistic output per label."""
+        y = np.asarray(y.toarray() if sp.issparse(y) else y)
+        n_labels = y.shape[1]
+        if self.class_weight is not None:
+            raise ValueError(
+                "class_weight is not supported for multilabel targets (a 0/1 indicator "
+                "y); pass sample_weight instead.")
+        if incremental and _check_partial_fit_first_call(self, classes):
+            self._multilabel = True
+        elif first_pass and not incremental:
+            # as scikit-learn's LabelBinarizer: the labels are the columns
+            self.classes_ = np.arange(n_labels)
+            self._multilabel = True
+        elif not getattr(self, "_multilabel", False):
+            raise ValueError(
+                "The model was fitted on one label per sample; y must be a 1-D array "
+                "of labels, not a multilabel indicator matrix.")
+        if n_labels != len(self.classes_):
+            raise ValueError(
+                f"y has {n_labels} label columns, but the model has "
+                f"{len(self.classes_)} labels (classes_ {self.classes_.tolist()}).")
+        return (y != 0).astype(np.float64), None
+
+    def _stratification(self, labels):
+        # not stratified for multilabel targets (labels None), as
+        # scikit-learn. Two classes are stratified on 'False' / 'True', what
+        # scikit-learn's MLP stratifies on (its label-binarized y), so the
+        # split's errors name the classes as its do; more classes on their
+        # labels. Both sort as the class indices, so the split is the one of
+        # stratify=labels.
+        if labels is None:
+            return None
+        if len(self.classes_) <= 2:
+            return np.array(["False", "True"])[labels]
+        return self.classes_[labels]
 
     def _effective_sample_weight(self, labels, sample_weight):
         if self.class_weight is None:
@@ -1037,8 +1153,11 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Input data; sparse input is densified.
-        y : array-like of shape (n_samples,)
-            Class labels (numbers or strings).
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels (numbers or strings), or a 0/1 indicator matrix
+            for multilabel classification: one logistic output per label,
+            trained on ``sum_k softplus(z_ik) - y_ik z_ik``, as
+            ``MLPClassifier``.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights ``s_i`` of the objective (see ``penalty``).
 
@@ -1049,6 +1168,7 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
         """
         return self._fit(X, y, sample_weight=sample_weight)
 
+    @available_if(_stochastic_solver)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Train for one epoch over X, y, keeping the current weights.
@@ -1057,18 +1177,21 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Input data.
-        y : array-like of shape (n_samples,)
-            Class labels.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels, or a 0/1 indicator matrix (multilabel).
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative sample weights.
         classes : array-like of shape (n_classes,), default=None
-            All classes that may appear; required on the first call.
+            All classes that may appear (for multilabel targets, one per
+            column of y); required on the first call.
 
         Returns
         -------
         self : object
-            Estimator after one more epoch. Early stopping and the
-            convergence check do not apply to ``partial_fit``.
+            Estimator after one more epoch. The convergence check does not
+            apply to ``partial_fit``; with ``early_stopping=True`` it raises
+            a ValueError, and with ``solver='lbfgs'`` it is not available
+            (``hasattr(est, 'partial_fit')`` is False), as in scikit-learn.
         """
         return self._fit(X, y, sample_weight=sample_weight, incremental=True,
                          classes=classes)
@@ -1085,7 +1208,8 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
         -------
         ndarray of shape (n_samples,) or (n_samples, n_classes)
             One logit per sample for two classes (positive favours
-            ``classes_[1]``), one per class otherwise.
+            ``classes_[1]``), one per class otherwise (one per label for
+            multilabel targets, positive favouring the label).
         """
         logits = self._forward(X, activate=False)
         return logits[:, 0] if logits.shape[1] == 1 else logits
@@ -1100,10 +1224,17 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
 
         Returns
         -------
-        ndarray of shape (n_samples,)
-            Labels from ``classes_``.
+        ndarray of shape (n_samples,) or (n_samples, n_labels)
+            Labels from ``classes_``; for multilabel targets the 0/1
+            indicator matrix, label ``k`` set where its logit is positive
+            (probability above 0.5).
         """
         logits = self._forward(X, activate=False)
+        if getattr(self, "_multilabel", False):
+            return (logits > 0).astype(np.int64)
+        if len(self.classes_) == 1:
+            # trained on a single class, as scikit-learn's MLP allows
+            return np.repeat(self.classes_, logits.shape[0])
         idx = (logits[:, 0] > 0).astype(int) if logits.shape[1] == 1 else logits.argmax(1)
         return self.classes_[idx]
 
@@ -1123,12 +1254,19 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
         Returns
         -------
         ndarray of shape (n_samples, n_classes)
-            ``p_ik``, ordered as ``classes_``; rows sum to 1.
+            ``p_ik``, ordered as ``classes_``; rows sum to 1. For
+            multilabel targets, ``p_ik = 1 / (1 + exp(-z_ik))``, the
+            probability of each label on its own (rows need not sum to 1).
+            A model trained on one class gives 1.
         """
         if mc_samples is None:
             proba = self._forward(X).astype(np.float64)
         else:
             proba = self._mc_forward(X, mc_samples).astype(np.float64).mean(axis=0)
+        if getattr(self, "_multilabel", False):
+            return proba
+        if len(self.classes_) == 1:
+            return np.ones_like(proba)
         if proba.shape[1] == 1:
             return np.hstack([1 - proba, proba])
         return proba / proba.sum(axis=1, keepdims=True)
@@ -1144,16 +1282,27 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
         Returns
         -------
         ndarray of shape (n_samples, n_classes)
-            ``log p_ik``, ordered as ``classes_``.
+            ``log p_ik``, ordered as ``classes_`` (per label for
+            multilabel targets: ``log p_ik = -log(1 + exp(-z_ik))``).
         """
         logits = torch.from_numpy(self._forward(X, activate=False)).double()
+        if getattr(self, "_multilabel", False):
+            # log sigma(z), stable where p is small (no log of an underflowed
+            # 0); where p >= 1/2 the log of predict_proba's p itself, so a
+            # label whose p rounds to 1 has log p = 0 and the argmax of both
+            # methods agree, as scikit-learn's log(predict_proba)
+            proba = torch.sigmoid(logits)
+            return torch.where(logits >= 0, torch.log(proba),
+                               torch.nn.functional.logsigmoid(logits)).numpy()
+        if len(self.classes_) == 1:
+            return np.zeros(tuple(logits.shape))
         if logits.shape[1] == 1:
             logits = torch.cat([torch.zeros_like(logits), logits], dim=1)
         return torch.log_softmax(logits, dim=1).numpy()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_label = False
+        tags.classifier_tags.multi_label = True
         return tags
 
 
@@ -1169,7 +1318,9 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
     trains as ``MLPRegressor`` does. The loss is
     half the squared error (``loss='squared_error'``) or half the Poisson
     deviance with a log link (``loss='poisson'``), see ``loss``.
-    Multi-output targets are supported.
+    Multi-output targets are supported. The remaining differences from
+    ``MLPRegressor`` are listed in the documentation's "Coming from
+    scikit-learn's MLP" page.
 
     Parameters
     ----------
@@ -1230,7 +1381,8 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
                  l1_method="proximal", p=2.0, group_alpha=0.0, max_norm=None,
                  input_noise=0.0, hidden_noise=0.0, mixup=0.0, batch_norm=False,
                  learning_rate="constant", power_t=0.5, snapshot_every=None,
-                 input_scaling="robust", target_scaling="standard", callbacks=None):
+                 input_scaling="robust", target_scaling="standard", callbacks=None,
+                 max_fun=15000):
         super().__init__(
             hidden_layer_sizes, activation, solver=solver, penalty=penalty,
             alpha=alpha, l1_ratio=l1_ratio, dropout=dropout, batch_size=batch_size,
@@ -1243,7 +1395,7 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
             p=p, group_alpha=group_alpha, max_norm=max_norm, input_noise=input_noise,
             hidden_noise=hidden_noise, mixup=mixup, batch_norm=batch_norm,
             learning_rate=learning_rate, power_t=power_t, snapshot_every=snapshot_every,
-            input_scaling=input_scaling, callbacks=callbacks)
+            input_scaling=input_scaling, callbacks=callbacks, max_fun=max_fun)
         self.loss = loss
         self.target_scaling = target_scaling
 
@@ -1321,6 +1473,7 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
         """
         return self._fit(X, y, sample_weight=sample_weight)
 
+    @available_if(_stochastic_solver)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
         """Train for one epoch over X, y, keeping the current weights.
@@ -1337,8 +1490,10 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
         Returns
         -------
         self : object
-            Estimator after one more epoch. Early stopping and the
-            convergence check do not apply to ``partial_fit``.
+            Estimator after one more epoch. The convergence check does not
+            apply to ``partial_fit``; with ``early_stopping=True`` it raises
+            a ValueError, and with ``solver='lbfgs'`` it is not available
+            (``hasattr(est, 'partial_fit')`` is False), as in scikit-learn.
         """
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)
 

@@ -235,10 +235,13 @@ def test_shape_errors(Est):
         Est().predict(X)
 
 
-def test_one_class_and_continuous_labels_are_rejected():
+def test_one_class_trains_as_sklearn_and_continuous_labels_are_rejected():
     X = np.random.default_rng(0).normal(size=(20, 3))
-    with pytest.raises(ValueError, match="at least 2 classes .* only one class: 'a'"):
-        RegularizedMLPClassifier().fit(X, ["a"] * 20)
+    # a single class fits, as scikit-learn's MLPClassifier, and is always predicted
+    clf = RegularizedMLPClassifier(hidden_layer_sizes=(4,), max_iter=5).fit(X, ["a"] * 20)
+    assert clf.classes_.tolist() == ["a"]
+    assert clf.predict(X).tolist() == ["a"] * 20
+    np.testing.assert_array_equal(clf.predict_proba(X), np.ones((20, 1)))
     with pytest.raises(ValueError, match="Unknown label type"):
         RegularizedMLPClassifier().fit(X, np.linspace(0, 1, 20))
 
@@ -283,7 +286,8 @@ def test_caller_arrays_are_not_modified(Est):
         est = Est(hidden_layer_sizes=(8,), max_iter=5, dropout=0.3,
                   early_stopping=True, random_state=0).fit(X, y, sample_weight=w)
         est.predict(X)
-        est.partial_fit(X, y, sample_weight=w)
+        # partial_fit refuses early stopping, as scikit-learn's
+        est.set_params(early_stopping=False).partial_fit(X, y, sample_weight=w)
         for before, after in zip(copies, (X, y, w)):
             np.testing.assert_array_equal(before, after)
 

@@ -79,9 +79,13 @@ def _assert_clear_error(exc):
 def _assert_valid_predictions(est, X):
     if isinstance(est, RegularizedMLPClassifier):
         pred = est.predict(X)
-        assert np.isin(pred, est.classes_).all()
         proba = est.predict_proba(X)
         assert np.isfinite(proba).all()
+        if pred.ndim == 2:  # multilabel: a 0/1 indicator row, one probability per label
+            assert pred.shape[1] == len(est.classes_) and np.isin(pred, [0, 1]).all()
+            assert ((proba >= 0) & (proba <= 1)).all()
+            return
+        assert np.isin(pred, est.classes_).all()
         np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
     else:
         pred = est.predict(X)
@@ -405,7 +409,8 @@ def test_malformed_calls_raise_clear_errors(Est, bad, seed):
     if bad == "y_mixed_str_int" and Est is RegularizedMLPClassifier:
         with pytest.raises(ValueError, match=r"y mixes labels of types \['int', 'str'\]"):
             est.fit(X, y)
+    # a 2-D 0/1 y is multilabel classification, as in scikit-learn's MLPClassifier
     allowed_fit = {"y_mixed_str_int", "y_multilabel", "y_continuous"} if Est is RegularizedMLPRegressor \
-        else set()
+        else {"y_multilabel"}
     allowed_fit |= {"labels_2d"} if Est is RegularizedMLPRegressor else set()
     assert outcome in ("ValueError", "TypeError") or bad in allowed_fit, (bad, outcome)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 from sklearn.base import clone
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import GridSearchCV, KFold
 
 import skreg
@@ -42,8 +42,7 @@ DIVERGING = dict(hidden_layer_sizes=(16,), solver="sgd", learning_rate_init=1e6,
                  max_iter=50, random_state=0)
 
 
-@pytest.mark.parametrize("params", [dict(), dict(early_stopping=True),
-                                    dict(batch_norm=True), dict(batch_size=20)])
+@pytest.mark.parametrize("params", [dict(), dict(batch_norm=True), dict(batch_size=20)])
 def test_divergence_names_the_epoch_and_what_to_try(reg_data, params):
     X, y = reg_data
     reg = RegularizedMLPRegressor(**{**DIVERGING, **params})
@@ -67,6 +66,41 @@ def test_divergence_names_the_epoch_and_what_to_try(reg_data, params):
         fresh.fit(X, y * 1e3)
     fresh.set_params(learning_rate_init=1e-3).partial_fit(X, y)
     assert fresh.n_iter_ == 1
+
+
+def test_divergence_with_early_stopping_ends_on_the_best_epoch(reg_data):
+    # as scikit-learn's MLP: with early stopping, an epoch that diverges after
+    # a finite one is recorded with a nan validation score, and the fit ends
+    # with a ConvergenceWarning on the weights of the best epoch
+    X, y = reg_data
+    reg = RegularizedMLPRegressor(**{**DIVERGING, "early_stopping": True})
+    with pytest.warns(ConvergenceWarning, match=r"Training diverged at epoch (\d+).*"
+                                                 "learning_rate_init") as record:
+        reg.fit(X, y * 1e3)
+    message = next(str(w.message) for w in record if "diverged" in str(w.message))
+    epoch = int(message.split("epoch ")[1].split(":")[0])
+    assert epoch == reg.n_iter_ == len(reg.history_) > 1
+    assert np.isnan(reg.validation_scores_[-1])
+    assert np.isfinite(reg.validation_scores_[:-1]).all()
+    best = int(np.nanargmax(reg.validation_scores_))
+    assert reg.best_validation_score_ == reg.validation_scores_[best]
+    assert all(np.isfinite(W).all() for W in reg.coefs_)
+    assert np.isfinite(reg.predict(X)).all()
+    # a divergence in the first epoch leaves nothing to keep: it raises
+    fresh = RegularizedMLPRegressor(**{**DIVERGING, "early_stopping": True},
+                                    target_scaling=None)
+    with pytest.raises(DivergenceError, match="epoch 1"):
+        fresh.fit(X, y * 1e200)
+    with pytest.raises(NotFittedError):
+        fresh.predict(X)
+
+
+def _one_more_epoch(model, X, y):
+    """partial_fit, or for L-BFGS (which has none, as scikit-learn's) a
+    warm-started fit of one epoch."""
+    if model.solver == "lbfgs":
+        return model.set_params(warm_start=True, max_iter=1).fit(X, y)
+    return model.partial_fit(X, y)
 
 
 def test_a_diverging_warm_start_keeps_the_epochs_that_stayed_finite(reg_data):
@@ -111,7 +145,7 @@ def test_training_can_go_on_after_a_diverging_warm_start(params, reg_data):
     # (momentum, Adam's moments, batch-norm statistics) are not finite
     with pytest.raises(DivergenceError, match="epoch 4"):
         reg.fit(X, y * 1e200)
-    reg.partial_fit(X, y)
+    _one_more_epoch(reg, X, y)
     assert reg.n_iter_ == 1 and len(reg.history_) == 4
     assert np.isfinite(reg.predict(X)).all()
 
@@ -123,10 +157,10 @@ def test_a_diverged_epoch_leaves_no_trace(params, reg_data):
     reg = RegularizedMLPRegressor(**kw, **params).fit(X, y)
     twin = RegularizedMLPRegressor(**kw, **params).fit(X, y)
     with pytest.raises(DivergenceError, match="epoch 4"):
-        reg.partial_fit(X, y * 1e200)
+        _one_more_epoch(reg, X, y * 1e200)
     # weights, batch-norm statistics and the optimizer's state are rolled back
     for model in (reg, twin):
-        model.partial_fit(X, y)
+        _one_more_epoch(model, X, y)
     assert len(reg.history_) == len(twin.history_) == 4
     np.testing.assert_array_equal(reg.predict(X), twin.predict(X))
     assert reg._trainer.optimizer.state_dict()["state"].keys() == \
