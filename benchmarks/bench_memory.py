@@ -32,7 +32,7 @@ and the GPU's peak allocated memory (``torch.cuda.max_memory_allocated``)
 over the baseline, also as a multiple of X.nbytes.
 
 Usage
-  python benchmarks/bench_memory.py                    # 3 sizes x 2 scalings (~1-2 min on 2 idle CPUs)
+  python benchmarks/bench_memory.py          # 3 sizes x 2 scalings (~1-2 min on 2 idle CPUs)
   python benchmarks/bench_memory.py --quick            # 10,000 and 100,000 rows, 1 epoch
   python benchmarks/bench_memory.py --rows 200000,500000 --scaling robust
   python benchmarks/bench_memory.py --device cuda --json out.json

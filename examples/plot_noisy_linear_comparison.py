@@ -101,7 +101,8 @@ def main(path=None):
     left, right = fig.subfigures(1, 2, width_ratios=[1.1, 1])
     ComparisonDisplay(list(results), [r[0] for r in results.values()],
                       [r[1] for r in results.values()],
-                      score_name="mean squared error", test_label="validation").plot(ax=left.subplots())
+                      score_name="mean squared error",
+                      test_label="validation").plot(ax=left.subplots())
     left.axes[0].set_title("train and validation MSE (best epoch)")
     l1_model = models["MLP + L1"][0]
     n_checks = len(curves["MLP + L1"])

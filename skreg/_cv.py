@@ -17,7 +17,7 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.base import (BaseEstimator, ClassifierMixin, MetaEstimatorMixin,
-                          RegressorMixin, _fit_context, clone, is_classifier)
+                          RegressorMixin, _fit_context, is_classifier)
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import check_scoring, get_scorer_names
 from sklearn.model_selection import check_cv, train_test_split

@@ -14,7 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from sklearn.base import (BaseEstimator, ClassifierMixin, RegressorMixin,
-                          _fit_context, is_classifier)
+                          _fit_context)
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
@@ -500,10 +500,13 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
     # ------------------------------------------------------- fitted attributes
     @property
     def feature_importances_(self):
-        """ndarray of shape (n_features_in_,): L2 norm of each input feature's
-        outgoing weights (row ``j`` of ``coefs_[0]``); exactly 0 for features
+        """ndarray of shape (n_features_in_,): importance of each input feature.
+
+        The L2 norm of each input feature's outgoing weights (row ``j`` of
+        ``coefs_[0]``); exactly 0 for features
         removed by the group lasso (``group_alpha``). Usable by
-        :class:`~sklearn.feature_selection.SelectFromModel`."""
+        :class:`~sklearn.feature_selection.SelectFromModel`.
+        """
         return np.linalg.norm(self.coefs_[0], axis=1)
 
     def __sklearn_is_fitted__(self):
@@ -511,18 +514,22 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
 
     @property
     def module_(self):
-        """The trained torch module (:class:`skreg._engine.StackedMLP` of one
-        network); ``module_(X)`` returns raw outputs for the inputs of
-        :meth:`scale_inputs`."""
+        """The trained torch module.
+
+        A :class:`skreg._engine.StackedMLP` of one network; ``module_(X)``
+        returns raw outputs for the inputs of :meth:`scale_inputs`.
+        """
         return self._trainer.model
 
     @property
     def history_(self):
-        """Per-epoch :class:`skorch.History` since initialisation: ``epoch``,
-        ``train_loss``, ``penalty``, ``loss``, ``valid_loss``, ``valid_score``,
+        """Per-epoch :class:`skorch.History` since initialisation.
+
+        Keys: ``epoch``, ``train_loss``, ``penalty``, ``loss``, ``valid_loss``, ``valid_score``,
         ``best_epoch``, ``lr``, ``dur``, ``l1_norm``, ``l2_norm``,
         ``frac_near_zero``, ``frac_zero`` and (with ``snapshot_every``)
-        ``coef_snapshot``."""
+        ``coef_snapshot``.
+        """
         return self._trainer.history
 
     @property
@@ -670,7 +677,8 @@ _COMMON_PARAMS = """
         data and smooth objectives: it refuses non-smooth penalties (L1,
         elastic net, ``p=1`` or ``inf``, ``group_alpha``) and stochastic
         regularizers (dropout, noise, mixup). With 'adam' and 'sgd' the whole
-        smooth penalty is part of the gradient (coupled, as in scikit-learn). With 'adamw' the L2 part of
+        smooth penalty is part of the gradient (coupled, as in scikit-learn).
+        With 'adamw' the L2 part of
         the penalty is instead applied as decoupled weight decay,
         ``w <- w - lr * weight_decay * w`` after each Adam step, with
         ``weight_decay = alpha * (1 - l1_ratio) / batch_size``: the same
@@ -1341,7 +1349,8 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
         ``f(x) * std_k + mean_k``: the default learning rate and ``alpha``
         then suit targets of any unit. With ``loss='poisson'`` the targets
         are divided by their mean instead (no centring, which would make
-        them negative), which shifts the output bias by ``-log(mean_k)``. The penalty and the reported losses
+        them negative), which shifts the output bias by ``-log(mean_k)``.
+        The penalty and the reported losses
         are those of the scaled problem (``loss_curve_`` is in units of
         ``std_k^2``). None trains on y as it is, as scikit-learn's MLP does.
         The default was chosen on the meta-benchmark of the documentation's

@@ -369,6 +369,7 @@ class ElasticNetPenalty(_WeightCallback):
 
     def on_grad_computed(self, net, named_parameters, X=None, y=None, training=None,
                          batch=None, **kwargs):
+        """Add the smooth part of the penalty to the gradients (training batches)."""
         if not self.alpha:
             return
         scale = 1.0 / _batch_size(batch, X)
@@ -390,6 +391,7 @@ class ElasticNetPenalty(_WeightCallback):
                     grad.add_(torch.sign(w), alpha=l1)
 
     def on_batch_end(self, net, batch=None, training=None, **kwargs):
+        """Apply the proximal step or projection after the optimizer step (training batches)."""
         if not (training and self.alpha and self.l1_ratio and self.l1_method == "proximal"):
             return
         l1 = self.alpha * self.l1_ratio / _batch_size(batch, None)
@@ -459,6 +461,7 @@ class LpPenalty(_WeightCallback):
 
     def on_grad_computed(self, net, named_parameters, X=None, y=None, training=None,
                          batch=None, **kwargs):
+        """Add the smooth part of the penalty to the gradients (training batches)."""
         if not self.alpha:
             return
         coef = self.alpha / _batch_size(batch, X)
@@ -577,6 +580,7 @@ class GroupLasso(_WeightCallback):
         return _group_value(_groups(W, self.axis)[0], float(self.group_alpha))
 
     def on_batch_end(self, net, batch=None, training=None, **kwargs):
+        """Apply the proximal step or projection after the optimizer step (training batches)."""
         if not (training and self.group_alpha):
             return
         scale = 1.0 / _batch_size(batch, None)
@@ -670,6 +674,7 @@ class MaxNorm(_WeightCallback):
         return 0.0
 
     def on_batch_end(self, net, batch=None, training=None, **kwargs):
+        """Apply the proximal step or projection after the optimizer step (training batches)."""
         if not training:
             return
         max_norm = float(self.max_norm)
@@ -718,8 +723,10 @@ class EpochCallbackHost:
 
     def save_params(self, f_params=None, f_optimizer=None, f_history=None, f_module=None,
                     **_ignored):
-        """Save the module's (``f_params`` or ``f_module``) and the optimizer's
-        ``state_dict`` and the history."""
+        """Save the module's and the optimizer's ``state_dict`` and the history.
+
+        The module's goes to ``f_params`` (or skorch's alias ``f_module``).
+        """
         f_params = f_module if f_params is None else f_params
         if f_params is not None:
             torch.save(self.module_.state_dict(), f_params)

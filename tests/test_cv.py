@@ -5,17 +5,15 @@ import warnings
 
 import numpy as np
 import pytest
-import torch
 from sklearn.base import clone
-from sklearn.datasets import load_digits, make_classification, make_friedman1
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.datasets import make_classification, make_friedman1
 from sklearn.metrics import recall_score
-from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold
+from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skreg import (RegularizedMLPClassifier, RegularizedMLPClassifierCV,
-                   RegularizedMLPRegressor, RegularizedMLPRegressorCV)
+                   RegularizedMLPRegressorCV)
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 

@@ -253,7 +253,8 @@ def test_flushing_does_not_leak_to_torch_worker_threads():
     out = subprocess.run([sys.executable, "-W", "ignore", "-c", code], check=True,
                          capture_output=True, text=True).stdout.split()
     threads, flushed = int(out[0]), float(out[1])
-    assert flushed == 0.0, f"{flushed:.0%} of a parallel kernel's results flushed ({threads} threads)"
+    assert flushed == 0.0, (f"{flushed:.0%} of a parallel kernel's results flushed "
+                            f"({threads} threads)")
 
 
 @pytest.mark.parametrize("weighted", [False, True])

@@ -410,7 +410,7 @@ def test_malformed_calls_raise_clear_errors(Est, bad, seed):
         with pytest.raises(ValueError, match=r"y mixes labels of types \['int', 'str'\]"):
             est.fit(X, y)
     # a 2-D 0/1 y is multilabel classification, as in scikit-learn's MLPClassifier
-    allowed_fit = {"y_mixed_str_int", "y_multilabel", "y_continuous"} if Est is RegularizedMLPRegressor \
-        else {"y_multilabel"}
+    allowed_fit = ({"y_mixed_str_int", "y_multilabel", "y_continuous"}
+                   if Est is RegularizedMLPRegressor else {"y_multilabel"})
     allowed_fit |= {"labels_2d"} if Est is RegularizedMLPRegressor else set()
     assert outcome in ("ValueError", "TypeError") or bad in allowed_fit, (bad, outcome)

@@ -121,7 +121,8 @@ def test_target_scaling_multi_output(reg_data):
 def test_search_with_scaling_is_invariant_to_units(reg_data):
     X, y = reg_data
     kw = dict(alphas=(1e-3, 1e-1), cv=3, hidden_layer_sizes=(16,), batch_size=32,
-              learning_rate_init=0.01, max_iter=20, random_state=0, input_scaling="robust", target_scaling="standard")
+              learning_rate_init=0.01, max_iter=20, random_state=0, input_scaling="robust",
+              target_scaling="standard")
     a = RegularizedMLPRegressorCV(**kw).fit(X, y)
     b = RegularizedMLPRegressorCV(**kw).fit(X * 1e3 - 7, 50 * y + 1e4)
     np.testing.assert_allclose(a.cv_results_["mean_test_score"],

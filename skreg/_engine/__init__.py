@@ -1,5 +1,7 @@
-"""The training engine: one loop for every fit, from a plain ``fit`` (one
-network) to a search's folds (a stack of ``C`` networks).
+"""The training engine: one loop for every fit.
+
+From a plain ``fit`` (one network) to a search's folds (a stack of ``C``
+networks), every fit runs the same code.
 
 Data flow: the estimators validate and encode the user's data, then hand
 tensors to a :class:`Trainer` (:mod:`.loop`) built from a

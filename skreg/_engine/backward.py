@@ -114,10 +114,12 @@ def manual_step(model, loss, regularizers, optimizer_step, next_masks, hidden_no
 
 
 def _l2_as_weight_decay(model, regularizers, optimizer):
-    """``(weights' param group, l2)`` when the coupled L2 term can be the optimizer's
-    ``weight_decay``: one network, Adam or SGD (whose ``weight_decay`` adds
+    """``(weights' param group, l2)`` where the optimizer can carry the coupled L2 term.
+
+    That is one network, Adam or SGD (whose ``weight_decay`` adds
     ``weight_decay * w`` to the gradient), a single L2 strength. The
-    regularizer then leaves its L2 part out of the gradient."""
+    regularizer then leaves its L2 part out of the gradient.
+    """
     adam = isinstance(optimizer, FusedAdam) and not optimizer.defaults["decoupled_weight_decay"]
     if model.n_members != 1 or not (adam or type(optimizer) in (torch.optim.Adam,
                                                                 torch.optim.SGD)):

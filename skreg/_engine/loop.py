@@ -27,7 +27,6 @@ On the CPU the epochs run with subnormal floats flushed to zero
 (:mod:`skreg._torch.fpenv`).
 """
 
-import copy
 import math
 import time
 from dataclasses import dataclass, field, replace
@@ -178,9 +177,12 @@ class Members:
 
 
 class StoppingRule:
-    """scikit-learn's MLP rule per member: an epoch is a miss unless the monitored
-    value beats the member's best by more than ``tol``; a member stops after more
-    than ``patience`` misses in a row."""
+    """scikit-learn's MLP stopping rule, per member.
+
+    An epoch is a miss unless the monitored value beats the member's best by
+    more than ``tol``; a member stops after more than ``patience`` misses in
+    a row.
+    """
 
     def __init__(self, n_members, patience, tol, higher_is_better):
         self.sign = 1.0 if higher_is_better else -1.0
@@ -722,8 +724,11 @@ class Trainer:
                 "input features (e.g. StandardScaler), or clip extreme target values.")
 
     def _record_bests(self):
-        """skorch's ``<key>_best`` flags of the losses, which its callbacks monitor,
-        and its ``batches`` list (one empty entry: batches are not recorded)."""
+        """Record skorch's ``<key>_best`` flags of the losses and its ``batches`` list.
+
+        skorch's callbacks monitor the flags; ``batches`` gets one empty
+        entry (batches are not recorded).
+        """
         history = self.history
         if not history[-1].get("batches"):
             history.new_batch()
@@ -777,14 +782,3 @@ class Trainer:
         bits = self.masks.bit_generator
         self.masks = DropoutMasks(self.config.layer_sizes[1:-1], self.config.dropout[members], 0)
         self.masks.bit_generator = bits
-
-
-def _cpu_copy(obj):
-    """``obj`` with every tensor in it (nested in dicts, lists, tuples) on the CPU."""
-    if isinstance(obj, torch.Tensor):
-        return obj.detach().cpu()
-    if isinstance(obj, dict):
-        return {k: _cpu_copy(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(_cpu_copy(v) for v in obj)
-    return obj

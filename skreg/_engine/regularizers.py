@@ -133,8 +133,10 @@ class ElasticNet(Regularizer):
         self.__dict__.pop("_columns", None)
 
     def _strengths(self, w):
-        """``(l1, l2)`` as floats or ``(C, 1)`` columns like ``w`` (None when 0), cached:
-        they are read on every step."""
+        """``(l1, l2)`` as floats or ``(C, 1)`` columns like ``w`` (None when 0).
+
+        Cached: they are read on every step.
+        """
         cached = self.__dict__.get("_columns")
         if cached is None or cached[0] != (w.dtype, w.device):
             l1 = member_column(self.l1, w) if np.any(self.l1 > 0) else None

@@ -38,8 +38,10 @@ _KEYS = frozenset({"format_version", "config", "loss", "module", "training", "op
 
 # ---------------------------------------------------------------- to numpy
 def _numpy(value):
-    """``value`` with tensors as numpy arrays (copies), tuples as lists, numpy scalars
-    as Python numbers; numpy arrays are copied, other values kept."""
+    """``value`` with tensors and numpy arrays as numpy copies.
+
+    Tuples become lists and numpy scalars Python numbers; other values are kept.
+    """
     if isinstance(value, torch.Tensor):
         return value.detach().to("cpu", copy=True).numpy()
     if isinstance(value, np.ndarray):
