@@ -172,3 +172,31 @@ def test_regression_fold_model_equals_the_refit_with_scaling():
                                     **kw).fit(X[train], y[train])
     np.testing.assert_allclose(search.cv_results_["split0_test_score"][0],
                                plain.score(X[test], y[test]), rtol=1e-5)
+
+
+@pytest.mark.parametrize("C", [1, 3])
+def test_relu_dropout_factor_folded_into_the_product_changes_nothing(C):
+    """With ReLU and one dropout rate per layer for every member, the backward
+    pass takes the inverted-dropout factor as a product's alpha and skips the
+    mask multiply; the step is the one with the explicit multiply."""
+    torch.manual_seed(0)
+    n, d, hidden, p = 9, 4, (6, 5), 0.25
+    X = torch.randn(n, d, dtype=torch.float64)
+    loss = LOSSES["squared_error"](2)
+    target = torch.randn(n, 2, dtype=torch.float64)
+    shape = (lambda h: (n, h)) if C == 1 else (lambda h: (C, n, h))
+    masks = [(torch.rand(*shape(h), dtype=torch.float64) > p).double() / (1 - p)
+             for h in hidden]
+    results = []
+    for factors in (None, [1 / (1 - p)] * 2):
+        model = StackedMLP((d, *hidden, 2), "relu", n_members=C).double()
+        model.reset_parameters(range(C))
+        model.coef.grad = torch.zeros_like(model.coef)
+        model.intercept.grad = torch.zeros_like(model.intercept)
+        step = manual_step(model, loss, [], lambda: None, lambda xb: masks, 0.0, None,
+                           dropout_factors=factors)
+        with torch.no_grad():
+            step(X, target, None, 1.0 / n, torch.zeros(C, dtype=torch.float64))
+        results.append((model.coef.grad.clone(), model.intercept.grad.clone()))
+    for a, b in zip(*results):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-14)

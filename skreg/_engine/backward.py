@@ -32,13 +32,21 @@ def _matmul_t_out(a, b, out):
     return torch.bmm(a.transpose(1, 2), b, out=out)
 
 
-def _matmul_bt(a, W):
-    """``a @ W^T`` for one network or a stack."""
-    return torch.mm(a, W.t()) if W.dim() == 2 else torch.bmm(a, W.transpose(1, 2))
+def _matmul_bt(a, W, alpha=1.0, like=None):
+    """``alpha * a @ W^T`` for one network or a stack.
+
+    With ``alpha != 1``, ``like`` (any tensor broadcastable to the result,
+    ignored as ``beta=0``) lets the product take the factor at no cost.
+    """
+    if alpha == 1.0:
+        return torch.mm(a, W.t()) if W.dim() == 2 else torch.bmm(a, W.transpose(1, 2))
+    if W.dim() == 2:
+        return torch.addmm(like, a, W.t(), beta=0, alpha=alpha)
+    return torch.baddbmm(like, a, W.transpose(1, 2), beta=0, alpha=alpha)
 
 
 def manual_step(model, loss, regularizers, optimizer_step, next_masks, hidden_noise,
-                generator, optimizer=None):
+                generator, optimizer=None, dropout_factors=None):
     """The step function ``step(xb, tb, wb, scale, loss_sum)`` of the hand-written pass.
 
     With ``a_0 = x``, layer ``k`` computes ``z_k = a_{k-1} W_k + b_k`` and, if
@@ -50,7 +58,16 @@ def manual_step(model, loss, regularizers, optimizer_step, next_masks, hidden_no
     ``dW_k = a_{k-1}^T delta_k``, ``db_k = sum_i delta_k`` and
     ``delta_{k-1} = g'(z_{k-1}) * m_{k-1} * (delta_k W_k^T)``. The
     regularizers add their smooth gradient to ``dW``, then the optimizer
-    steps. For one network under Adam or SGD, the coupled L2 term
+    steps.
+
+    With ReLU, the mask is applied to the activation in place, so relu's
+    backward kernel, which reads only where its output is positive, already
+    zeroes the dropped units; where every member has the same rate ``p`` on
+    a layer (``dropout_factors[k]``, a float), the factor ``1 / (1 - p)``
+    of the kept units rides on the product ``delta_k W_k^T`` as its
+    ``alpha``, and the backward pass makes no multiply for the mask.
+
+    For one network under Adam or SGD, the coupled L2 term
     ``alpha (1 - rho) w / S_B`` is the optimizer's own ``weight_decay`` (set
     per batch), which adds it inside the update kernel instead of in one
     more pass over the weights.
@@ -67,6 +84,9 @@ def manual_step(model, loss, regularizers, optimizer_step, next_masks, hidden_no
     # positive dropout factor keeps: the mask may be applied in place
     mask_in_place = model.activation == "relu" and not hidden_noise
     no_masks = [None] * n_hidden
+    # layers whose mask the backward pass folds into a product (see above)
+    folded = [mask_in_place and dropout_factors is not None and isinstance(f, float)
+              for f in (dropout_factors or [None] * n_hidden)]
     decay = _l2_as_weight_decay(model, regularizers, optimizer)
     if decay is not None:
         coef_group, l2 = decay
@@ -98,9 +118,14 @@ def manual_step(model, loss, regularizers, optimizer_step, next_masks, hidden_no
             torch.sum(delta, -2, keepdim=stacked, out=g_intercepts[k])
             _matmul_t_out(inputs[k], delta, g_coefs[k])
             if k:
-                delta = _matmul_bt(delta, coefs[k])
-                if keeps[k - 1] is not None:
-                    delta.mul_(keeps[k - 1])
+                keep = keeps[k - 1]
+                if keep is not None and folded[k - 1]:
+                    delta = _matmul_bt(delta, coefs[k], dropout_factors[k - 1],
+                                       intercepts[k - 1])
+                else:
+                    delta = _matmul_bt(delta, coefs[k])
+                    if keep is not None:
+                        delta.mul_(keep)
                 if backward is not None:
                     delta = backward(delta, outputs[k - 1], pre[k - 1])
         flat_scale = scale.view(-1, 1) if isinstance(scale, torch.Tensor) else scale

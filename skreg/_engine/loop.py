@@ -41,7 +41,7 @@ from .._torch.fpenv import flush_denormals
 from ..exceptions import DivergenceError
 from .backward import autograd_step, manual_step
 from .model import StackedMLP
-from .noise import DropoutMasks, batch_transform, mask_source
+from .noise import DropoutMasks, batch_transform, dropout_factor, mask_source
 from .optim import (as_torch_optimizer, build_optimizer, clone_state, move_state,
                     restore_state,
                     step_function)
@@ -309,9 +309,13 @@ class Trainer:
             core = autograd_step(model, c.loss, self.regularizers, self.optimizer,
                                  next_masks, c.hidden_noise, self.generator)
         else:
+            rates = c.dropout[self.active]
+            # a layer's inverted-dropout factor where every member has its rate
+            factors = [dropout_factor(col[0]) if np.all(col == col[0]) else None
+                       for col in rates.T]
             core = manual_step(model, c.loss, self.regularizers,
                                step_function(self.optimizer), next_masks,
-                               c.hidden_noise, self.generator, self.optimizer)
+                               c.hidden_noise, self.generator, self.optimizer, factors)
         post_steps = [f for f in (r.post_step(model, self.optimizer)
                                   for r in self.regularizers) if f is not None]
         transform = batch_transform(c.input_noise, c.mixup, self.generator, self.rng)
@@ -502,7 +506,7 @@ class Trainer:
             intercept=np.zeros((C,) + tuple(model.intercept.shape[1:])),
             n_iter=np.zeros(C, dtype=int), converged=np.zeros(C, dtype=bool),
             diverged=np.zeros(C, dtype=bool), best_score=np.full(C, np.nan))
-        active = np.arange(C)  # original member ids of the stack's members
+        active = self.active = np.arange(C)  # original member ids of the stack's members
 
         def member_tensors():
             group = torch.as_tensor(c.groups[active], device=device)
@@ -675,7 +679,7 @@ class Trainer:
                     last = self.n_epochs - first_epoch == epochs
                     done = stop | last
                     self._finish(result, active, done, best)
-                    active = active[~done]
+                    active = self.active = active[~done]
                     if not len(active):
                         break
                     keep = torch.as_tensor(np.flatnonzero(~done), device=device)
