@@ -29,7 +29,7 @@ On the CPU the epochs run with subnormal floats flushed to zero
 
 import math
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, Optional
 
 import numpy as np
@@ -171,7 +171,6 @@ class Members:
     n_iter: np.ndarray
     converged: np.ndarray
     diverged: np.ndarray
-    best_score: np.ndarray = field(default=None)
     max_fun_reached: bool = False
     divergence: Optional[str] = None
 
@@ -378,13 +377,17 @@ class Trainer:
         return X, T, W
 
     def _orders(self, rows, n_samples, device):
-        """Each group's row order this epoch, padded: ``(G, L)`` indices and weights."""
+        """Each group's row order this epoch: ``(G, L)`` indices and padding weights.
+
+        The weights are None when every group has ``L`` rows; without groups
+        (``rows`` None) the order is one permutation, or None unshuffled.
+        """
         if rows is None:
             # numpy's shuffle of positions, as for a group's rows below: a fit
             # on a fold's rows sees them in the order its fold model saw them
             order = (torch.as_tensor(self.rng.permutation(n_samples), device=device)
                      if self.config.shuffle else None)
-            return order, None, n_samples
+            return order, None
         orders = [self.rng.permutation(r) if self.config.shuffle else np.asarray(r)
                   for r in rows]
         longest = max(len(o) for o in orders)
@@ -395,8 +398,7 @@ class Trainer:
             pad[g, :len(o)] = 1.0
         equal = all(len(o) == longest for o in orders)
         return (torch.as_tensor(idx, device=device),
-                None if equal else torch.as_tensor(pad, dtype=self.config.dtype, device=device),
-                longest)
+                None if equal else torch.as_tensor(pad, dtype=self.config.dtype, device=device))
 
     # ----------------------------------------------------------- validation
     def _validation(self, data):
@@ -505,7 +507,7 @@ class Trainer:
             coef=np.zeros((C,) + tuple(model.coef.shape[1:])),
             intercept=np.zeros((C,) + tuple(model.intercept.shape[1:])),
             n_iter=np.zeros(C, dtype=int), converged=np.zeros(C, dtype=bool),
-            diverged=np.zeros(C, dtype=bool), best_score=np.full(C, np.nan))
+            diverged=np.zeros(C, dtype=bool))
         active = self.active = np.arange(C)  # original member ids of the stack's members
 
         def member_tensors():
@@ -543,7 +545,7 @@ class Trainer:
                 optimizer_snapshot = clone_state(self.optimizer.state)
                 model.train()
                 loss_sum = torch.zeros(model.n_members, dtype=torch.float64, device=device)
-                order, pad, _ = self._orders(data.train_rows, n_samples, device)
+                order, pad = self._orders(data.train_rows, n_samples, device)
                 if flat and data.train_rows is not None:
                     order = order[0]
                 for s in range(n_steps):
@@ -702,12 +704,8 @@ class Trainer:
                         model.norms.load_state_dict(best[2])
             result.coef[:] = model.coef.detach().cpu().double().numpy()
             result.intercept[:] = model.intercept.detach().cpu().double().numpy()
-            if rule is not None:
-                result.best_score[:] = rule.sign * rule.best
         elif len(active):
             self._finish(result, active, np.ones(len(active), dtype=bool), best)
-        if rule is not None and not single:
-            result.best_score[:] = rule.sign * rule.best
         return result
 
     # ------------------------------------------------------------- helpers
