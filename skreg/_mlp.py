@@ -27,6 +27,7 @@ from sklearn.utils.validation import (_check_sample_weight, check_is_fitted,
                                       column_or_1d, validate_data)
 
 from ._engine import ACTIVATIONS, LOSSES, DropoutMasks, Trainer, TrainingConfig, TrainingData
+from ._engine.embeddings import EMBEDDINGS, fit_embedding
 from ._preprocessing import (robust_scale, robust_scaling_stats,
                              target_scaling_stats)
 from ._threads import step_work, training_threads
@@ -113,6 +114,9 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         "snapshot_every": [Interval(Integral, 1, None, closed="left"), None],
         "input_scaling": [StrOptions({"robust"}), None],
         "callbacks": [list, None],
+        "ensemble_size": [Interval(Integral, 1, None, closed="left")],
+        "numeric_embedding": [StrOptions(set(EMBEDDINGS)), None],
+        "embedding_size": [Interval(Integral, 2, None, closed="left")],
     }
 
     @abstractmethod
@@ -122,7 +126,8 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
                  nesterovs_momentum, early_stopping, validation_fraction, beta_1,
                  beta_2, epsilon, n_iter_no_change, device, l1_method, p, group_alpha,
                  max_norm, input_noise, hidden_noise, mixup, batch_norm, learning_rate,
-                 power_t, snapshot_every, input_scaling, callbacks, max_fun=15000):
+                 power_t, snapshot_every, input_scaling, callbacks, max_fun=15000,
+                 ensemble_size=1, numeric_embedding=None, embedding_size=16):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -161,6 +166,9 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         self.input_scaling = input_scaling
         self.callbacks = callbacks
         self.max_fun = max_fun
+        self.ensemble_size = ensemble_size
+        self.numeric_embedding = numeric_embedding
+        self.embedding_size = embedding_size
 
     # ------------------------------------------------------------------ hooks
     @abstractmethod
@@ -213,10 +221,13 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
     def _training_config(self, n_features, n_outputs, batch_size, device, dtype):
         """The engine's settings of one network, from this estimator's parameters."""
         hidden = self._hidden_sizes()
-        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        rs = check_random_state(self.random_state)
+        # member 0 has the seed of a single network; the others draw on
+        seeds = [int(rs.randint(np.iinfo(np.int32).max)) for _ in range(self.ensemble_size)]
         return TrainingConfig(
             layer_sizes=(n_features, *hidden, n_outputs), activation=self.activation,
-            loss=self._make_loss(), batch_size=batch_size, seeds=[int(seed)],
+            loss=self._make_loss(), batch_size=batch_size, seeds=seeds,
+            joint=self.ensemble_size > 1,
             alpha=[self.alpha], l1_ratio=[self.l1_ratio],
             dropout=[self._dropout_rates(len(hidden))],
             label_smoothing=[getattr(self, "label_smoothing", 0.0)],
@@ -291,6 +302,16 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
                 self.input_center_, self.input_scale_ = robust_scaling_stats(
                     X, sample_weight)
         X = self._scale_inputs(X)
+        if first_pass:
+            self._embedding = None
+            if self.numeric_embedding is not None:
+                # edges / frequencies from the scaled training inputs; the
+                # embedding then runs on every batch, X is never stored embedded
+                self._embedding = fit_embedding(
+                    self.numeric_embedding, X, n_bins=self.embedding_size,
+                    n_frequencies=max(1, self.embedding_size // 2),
+                    sample_weight=sample_weight,
+                    seed=self.random_state if isinstance(self.random_state, Integral) else 0)
         targets = self._scale_targets(targets, first_pass, sample_weight)
 
         train_rows = valid_rows = None
@@ -318,7 +339,8 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
             n_outputs = targets.shape[1] if targets.ndim == 2 else (
                 1 if self._make_loss().out_activation == "logistic"
                 else len(self.classes_))
-            trainer = Trainer(self._training_config(X.shape[1], n_outputs, batch_size,
+            n_inputs = X.shape[1] if self._embedding is None else self._embedding.n_outputs
+            trainer = Trainer(self._training_config(n_inputs, n_outputs, batch_size,
                                                     device, dtype))
             self._check_lbfgs(trainer)
         else:
@@ -341,7 +363,8 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
             y=torch.as_tensor(targets, device=trainer.config.device),
             sample_weight=(None if sample_weight is None else torch.as_tensor(
                 sample_weight, dtype=dtype, device=trainer.config.device).view(1, -1)),
-            train_rows=train_rows, valid_rows=valid_rows)
+            train_rows=train_rows, valid_rows=valid_rows,
+            embeddings=None if self._embedding is None else [self._embedding])
         callbacks = initialized_callbacks(self.callbacks)
         work = step_work(trainer.config.layer_sizes, batch_size)
         with training_threads(trainer.config.device, work) as n_threads:
@@ -429,7 +452,8 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         the default ``input_scaling='robust'``,
         ``f((X - input_center_) / input_scale_)`` with the smooth clip
         ``f(z) = z / sqrt(1 + (z / 3)^2)``; with ``input_scaling=None``, X
-        itself (in the training dtype).
+        itself (in the training dtype). With ``numeric_embedding``, the
+        scaled features' embedding (``n_embedded_features_`` columns).
 
         Parameters
         ----------
@@ -438,11 +462,13 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
 
         Returns
         -------
-        ndarray of shape (n_samples, n_features)
+        ndarray of shape (n_samples, n_features) or (n_samples, n_embedded_features_)
             A new array in the training dtype; X is not modified.
         """
         check_is_fitted(self)
         Z = self._validate_X(X, reset=False)
+        if getattr(self, "_embedding", None) is not None:
+            return self._embedding.transform(Z)
         # without scaling or conversion Z is X itself: never hand that out
         return Z.copy() if Z is X else Z
 
@@ -456,12 +482,22 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         outputs = []
         with torch.no_grad():
             for start in range(0, X.shape[0], _PREDICT_CHUNK):
-                chunk = _as_tensor(X[start:start + _PREDICT_CHUNK], trainer.config.device)
-                out = model(chunk)
+                chunk = self._embed(_as_tensor(X[start:start + _PREDICT_CHUNK],
+                                               trainer.config.device))
+                out = self._combine(model(chunk))
                 outputs.append((loss.predict(out) if activate else out).cpu().numpy())
         out = outputs[0] if len(outputs) == 1 else np.concatenate(outputs)
         _check_finite_outputs(out)
         return out
+
+    def _embed(self, X):
+        """The numeric embedding of scaled input rows (a tensor), if any."""
+        embedding = getattr(self, "_embedding", None)
+        return X if embedding is None else embedding(X)
+
+    def _combine(self, out):
+        """One prediction from the members' raw outputs: an ensemble's average."""
+        return out if out.dim() == 2 else self._trainer.config.loss.average(out)
 
     def _mc_forward(self, X, mc_samples):
         """``mc_samples`` stochastic passes with dropout on (MC dropout).
@@ -479,7 +515,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
             raise ValueError(
                 "Monte Carlo dropout needs a model trained with dropout > 0; this one "
                 f"has dropout={self.dropout!r}.")
-        X = _as_tensor(self._validate_X(X, reset=False), config.device)
+        X = self._embed(_as_tensor(self._validate_X(X, reset=False), config.device))
         seed = int(config.seeds[0])
         masks = DropoutMasks(config.layer_sizes[1:-1], config.dropout, seed)
         generator = torch.Generator(device=X.device).manual_seed(seed)
@@ -491,7 +527,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
             with torch.no_grad():
                 for _ in range(mc_samples):
                     keep = masks.draw(X.shape[0], X.dtype, X.device, generator)
-                    out = model(X, keep_masks=keep)
+                    out = self._combine(model(X, keep_masks=keep))
                     samples.append(config.loss.predict(out).cpu().numpy())
         finally:
             model.eval()
@@ -507,7 +543,16 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         removed by the group lasso (``group_alpha``). Usable by
         :class:`~sklearn.feature_selection.SelectFromModel`.
         """
-        return np.linalg.norm(self.coefs_[0], axis=1)
+        W = self.coefs_[0]
+        # an ensemble's members (a leading axis) and an embedded feature's
+        # inputs (several rows of W) add up their squared norms
+        squared = (W ** 2).sum(-1)
+        if squared.ndim == 2:
+            squared = squared.mean(0)
+        embedding = getattr(self, "_embedding", None)
+        if embedding is not None:
+            squared = np.bincount(embedding.source, squared, embedding.n_features_in)
+        return np.sqrt(squared)
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "_trainer")
@@ -540,7 +585,9 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
     @property
     def intercepts_(self):
         """list of ndarray: bias vector of layer i, shape (fan_out,)."""
-        return [b.detach().cpu().numpy().copy()
+        # a stack's views are (C, 1, fan_out): one row per member
+        return [b.detach().cpu().numpy().reshape(b.shape[0], -1).copy() if b.dim() == 3
+                else b.detach().cpu().numpy().copy()
                 for b in self._trainer.model.intercept_views()]
 
     @property
@@ -891,6 +938,39 @@ _COMMON_PARAMS = """
         ``save_params``: ``LRScheduler``, ``EarlyStopping``, ``Checkpoint``,
         ``PrintLog`` and ``TensorBoard`` work. Each fit uses clones, so the
         parameter is never modified.
+
+    ensemble_size : int, default=1
+        Number of networks trained together in one fit, as one batched
+        stack on the same batches (TabM-style ensembling; Gorishniy et al.,
+        2025, with fully independent members). Member ``m`` is initialised
+        from its own seed (member 0 from the seed a single network would
+        get), draws its own dropout masks and has its own Adam moments. The
+        ensemble predicts the mean of its members' probabilities
+        (classification) or predictions (regression). It trains and stops
+        as one model: the stopping rule watches the members' mean objective,
+        or, with early stopping, the validation score of the averaged
+        prediction, and every member keeps the weights of the ensemble's
+        best epoch. ``history_`` records the members' mean training loss
+        and penalty. 1 is a single network.
+
+    numeric_embedding : {'piecewise_linear', 'periodic'} or None, default=None
+        Embedding of each (scaled) input feature into several network
+        inputs, learnt in ``fit`` (see :mod:`skreg._engine.embeddings`).
+        'piecewise_linear': with the distinct weighted quantiles
+        ``b_0 < ... < b_T`` of the feature at ``t / embedding_size``, the
+        inputs ``e_t = clip((x - b_{t-1}) / (b_t - b_{t-1}), 0, 1)``, the
+        first not clipped below and the last not above (Gorishniy et al.,
+        2022). 'periodic': ``x`` and ``sin(2 pi c_k x)``, ``cos(2 pi c_k x)``
+        for ``embedding_size // 2`` fixed frequencies ``c_k ~ N(0, 1)``
+        per feature, drawn from ``random_state``. Features with fewer than
+        three distinct quantiles (binary, one-hot, constant) pass through
+        unchanged. The embedding runs on each batch, so the embedded X is
+        never stored. None feeds the scaled features as they are.
+
+    embedding_size : int, default=16
+        Bins per feature of ``numeric_embedding='piecewise_linear'``;
+        ``2 * (embedding_size // 2)`` sine/cosine inputs per feature of
+        'periodic'.
 """
 
 _COMMON_ATTRIBUTES = """
@@ -910,15 +990,17 @@ _COMMON_ATTRIBUTES = """
         Best validation score (early stopping only).
 
     coefs_ : list of ndarray
-        Weight matrices; ``coefs_[i]`` has shape ``(fan_in, fan_out)``.
-        ``coefs_[0]`` weights the scaled inputs (see ``scale_inputs``).
+        Weight matrices; ``coefs_[i]`` has shape ``(fan_in, fan_out)``, or
+        ``(ensemble_size, fan_in, fan_out)`` for an ensemble (one matrix per
+        member). ``coefs_[0]`` weights the inputs of ``scale_inputs``.
 
     feature_importances_ : ndarray of shape (n_features_in_,)
         L2 norm of each input feature's outgoing weights (rows of
         ``coefs_[0]``); exactly 0 for features removed by ``group_alpha``.
 
     intercepts_ : list of ndarray
-        Bias vectors; ``intercepts_[i]`` has shape ``(fan_out,)``.
+        Bias vectors; ``intercepts_[i]`` has shape ``(fan_out,)``, or
+        ``(ensemble_size, fan_out)`` for an ensemble.
 
     n_features_in_ : int
         Number of features seen during fit.
@@ -1044,7 +1126,8 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
                  l1_method="proximal", p=2.0, group_alpha=0.0, max_norm=None,
                  input_noise=0.0, hidden_noise=0.0, mixup=0.0, batch_norm=False,
                  learning_rate="constant", power_t=0.5, snapshot_every=None,
-                 input_scaling="robust", callbacks=None, max_fun=15000):
+                 input_scaling="robust", callbacks=None, max_fun=15000,
+                 ensemble_size=1, numeric_embedding=None, embedding_size=16):
         super().__init__(
             hidden_layer_sizes, activation, solver=solver, penalty=penalty,
             alpha=alpha, l1_ratio=l1_ratio, dropout=dropout, batch_size=batch_size,
@@ -1057,7 +1140,9 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
             p=p, group_alpha=group_alpha, max_norm=max_norm, input_noise=input_noise,
             hidden_noise=hidden_noise, mixup=mixup, batch_norm=batch_norm,
             learning_rate=learning_rate, power_t=power_t, snapshot_every=snapshot_every,
-            input_scaling=input_scaling, callbacks=callbacks, max_fun=max_fun)
+            input_scaling=input_scaling, callbacks=callbacks, max_fun=max_fun,
+            ensemble_size=ensemble_size, numeric_embedding=numeric_embedding,
+            embedding_size=embedding_size)
         self.label_smoothing = label_smoothing
         self.class_weight = class_weight
 
@@ -1391,7 +1476,8 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
                  input_noise=0.0, hidden_noise=0.0, mixup=0.0, batch_norm=False,
                  learning_rate="constant", power_t=0.5, snapshot_every=None,
                  input_scaling="robust", target_scaling="standard", callbacks=None,
-                 max_fun=15000):
+                 max_fun=15000, ensemble_size=1, numeric_embedding=None,
+                 embedding_size=16):
         super().__init__(
             hidden_layer_sizes, activation, solver=solver, penalty=penalty,
             alpha=alpha, l1_ratio=l1_ratio, dropout=dropout, batch_size=batch_size,
@@ -1404,7 +1490,9 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
             p=p, group_alpha=group_alpha, max_norm=max_norm, input_noise=input_noise,
             hidden_noise=hidden_noise, mixup=mixup, batch_norm=batch_norm,
             learning_rate=learning_rate, power_t=power_t, snapshot_every=snapshot_every,
-            input_scaling=input_scaling, callbacks=callbacks, max_fun=max_fun)
+            input_scaling=input_scaling, callbacks=callbacks, max_fun=max_fun,
+            ensemble_size=ensemble_size, numeric_embedding=numeric_embedding,
+            embedding_size=embedding_size)
         self.loss = loss
         self.target_scaling = target_scaling
 

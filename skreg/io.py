@@ -51,16 +51,19 @@ except ImportError as exc:  # pragma: no cover - exercised without skops only
 
 from ._cv import RegularizedMLPClassifierCV, RegularizedMLPRegressorCV
 from ._engine import Trainer
+from ._engine.embeddings import NumericEmbedding
 from ._mlp import RegularizedMLPClassifier, RegularizedMLPRegressor
 
 __all__ = ["TRUSTED_TYPES", "dump", "dumps", "get_untrusted_types", "load", "loads"]
 
 #: Fully qualified names of the skreg types that :func:`load` trusts: the
-#: four estimators and the trainer that a fitted plain estimator holds.
+#: four estimators, the trainer that a fitted plain estimator holds and its
+#: numeric embedding (numpy arrays only).
 TRUSTED_TYPES = [
     f"{get_module(cls)}.{cls.__name__}"
     for cls in (RegularizedMLPClassifier, RegularizedMLPRegressor,
-                RegularizedMLPClassifierCV, RegularizedMLPRegressorCV, Trainer)
+                RegularizedMLPClassifierCV, RegularizedMLPRegressorCV, Trainer,
+                NumericEmbedding)
 ]
 
 

@@ -24,6 +24,9 @@ def _estimators():
         # the autograd path: batch norm, and full-batch L-BFGS with an Lp penalty
         dict(common, batch_norm=True, learning_rate="invscaling", power_t=0.1),
         dict(common, solver="lbfgs", penalty="lp", p=3.0, max_iter=50),
+        # an ensemble in one fit on embedded numeric features
+        dict(common, ensemble_size=2, numeric_embedding="piecewise_linear",
+             embedding_size=4),
     ]
     estimators = [Est(**config) for config in configs
                   for Est in (RegularizedMLPClassifier, RegularizedMLPRegressor)]

@@ -100,6 +100,11 @@ class TrainingConfig:
     #: 'manual' (the hand-written pass) or 'autograd' (the same step through
     #: autograd; what batch norm and L-BFGS always use), for the ablation
     backward: str = "manual"
+    #: the members are one ensemble (``ensemble_size``): they train on the
+    #: same batches, stop together on the ensemble's objective or
+    #: validation score (of the averaged prediction), and keep the same
+    #: best epoch; False: every member is a model of its own (a search)
+    joint: bool = False
 
     def __post_init__(self):
         C = len(self.seeds)
@@ -139,6 +144,10 @@ class TrainingData:
         ``(mean, std)`` of the target scaling, applied to each gathered
         batch (a search's per-fold statistics); None when the data come
         scaled.
+    embeddings : list of callables or None
+        Per group, the numeric feature embedding
+        (:class:`skreg._engine.embeddings.NumericEmbedding`) applied to each
+        gathered, scaled batch; the network's inputs are its outputs.
     """
 
     X: torch.Tensor
@@ -148,6 +157,7 @@ class TrainingData:
     valid_rows: Optional[list] = None
     input_stats: Optional[list] = None
     target_stats: Optional[list] = None
+    embeddings: Optional[list] = None
 
     @property
     def n_groups(self):
@@ -160,6 +170,8 @@ class Members:
 
     ``coef`` and ``intercept`` hold each member's final parameters
     (its best epoch's with early stopping), as in ``StackedMLP``.
+    ``pruned`` marks the members that the ``prune`` rule of
+    :meth:`Trainer.train` stopped (with their current, or best, weights).
     ``max_fun_reached`` is True when L-BFGS stopped on its budget of
     objective evaluations (``max_fun``); ``divergence`` describes a
     diverged epoch of a single network after which early stopping went on
@@ -171,8 +183,18 @@ class Members:
     n_iter: np.ndarray
     converged: np.ndarray
     diverged: np.ndarray
+    pruned: Optional[np.ndarray] = None
     max_fun_reached: bool = False
     divergence: Optional[str] = None
+
+
+def _embed(X, embeddings):
+    """Each group's rows ``X[g]`` (``X`` is ``(G, n, d)``) through its embedding."""
+    if embeddings is None:
+        return X
+    if len(embeddings) == 1:
+        return embeddings[0](X)
+    return torch.stack([e(X[g]) for g, e in enumerate(embeddings)])
 
 
 class StoppingRule:
@@ -214,8 +236,10 @@ class Trainer:
     model : StackedMLP
         The members still training (all of them for ``C = 1``).
     history : skorch.History or None
-        One dict per epoch for a single network (see the estimators'
-        ``history_``); None for a stack.
+        One dict per epoch for a single network or a joint ensemble (see
+        the estimators' ``history_``; an ensemble records the mean over its
+        members of the training loss and penalty, and the validation
+        score of its averaged prediction); None for a search's stack.
     n_epochs : int
         Epochs trained since initialisation.
     """
@@ -231,7 +255,7 @@ class Trainer:
         self.rng = np.random.default_rng(seed)
         self.masks = DropoutMasks(config.layer_sizes[1:-1], config.dropout, seed)
         self.regularizers = build_regularizers(config)
-        self.history = History() if C == 1 else None
+        self.history = History() if C == 1 or config.joint else None
         self.n_epochs = 0
         self.active = np.arange(C)
         self.optimizer = None
@@ -352,6 +376,7 @@ class Trainer:
         X = data.X.index_select(0, idx.reshape(-1)).view(G, n, -1)
         if data.input_stats is not None:
             robust_scale_tensor_(X, *data.input_stats)
+        X = _embed(X, data.embeddings)
         if targets_table is not None:
             T = targets_table.index_select(0, idx.reshape(-1)).view(G, n, -1)
         else:
@@ -417,6 +442,7 @@ class Trainer:
         X = data.X.index_select(0, idx.reshape(-1)).view(G, n, -1)
         if data.input_stats is not None:
             robust_scale_tensor_(X, *data.input_stats)
+        X = _embed(X, data.embeddings)
         y = data.y.index_select(0, idx.reshape(-1)).view(G, n, *data.y.shape[1:])
         if data.target_stats is not None:
             y = (y - data.target_stats[0]) / data.target_stats[1]
@@ -436,6 +462,8 @@ class Trainer:
         if X.shape[0] == 1 or model.n_members == 1:
             X, y, W = X[0], y[0], W[0]
         out = model(X)
+        if self.config.joint and model.n_members > 1:
+            out = loss.average(out)  # the ensemble's prediction, as raw outputs
         targets = loss.targets(y, self.config.dtype, 0.0)
         losses = loss.value(out, targets) * loss.report_factor
         valid_loss = (losses * W).sum(-1) / W.sum(-1)
@@ -443,19 +471,24 @@ class Trainer:
         return valid_loss.reshape(-1), score.reshape(-1)
 
     # ---------------------------------------------------------------- train
-    def train(self, data, epochs=None, monitor=True, callbacks=(), host=None):
+    def train(self, data, epochs=None, monitor=True, callbacks=(), host=None, prune=None):
         """Train every active member for up to ``epochs`` epochs (default ``max_iter``).
 
         ``monitor=False`` (``partial_fit``) runs the epochs without the
         stopping rule and without restoring a best epoch. ``callbacks``
         (objects with skorch's ``on_train_begin``, ``on_epoch_begin``,
         ``on_epoch_end`` and ``on_train_end``) are called with ``host`` at
-        the epoch boundaries of a single network. Returns :class:`Members`.
+        the epoch boundaries of a single network. ``prune`` (stacks only)
+        is called after every epoch as ``prune(epoch, members, model)``
+        with the original ids of the members still training and the
+        stack holding them; it returns a boolean array over ``members``,
+        True for the members to stop now (a search's racing drops its
+        losing configurations this way). Returns :class:`Members`.
         """
         with flush_denormals(self.config.device):
-            return self._train(data, epochs, monitor, callbacks, host)
+            return self._train(data, epochs, monitor, callbacks, host, prune)
 
-    def _train(self, data, epochs, monitor, callbacks, host):
+    def _train(self, data, epochs, monitor, callbacks, host, prune=None):
         c, model = self.config, self.model
         epochs = c.max_iter if epochs is None else epochs
         if self.optimizer is None:
@@ -463,6 +496,8 @@ class Trainer:
         device, dtype = c.device, c.dtype
         C = model.n_members
         single = C == 1
+        # one model: a single network, or an ensemble stopped and reported as one
+        unit = single or c.joint
         n_samples = data.X.shape[0]
         G = data.n_groups
         # per-group statistics as (G, 1, d) tensors, broadcast over each group's batch
@@ -495,9 +530,10 @@ class Trainer:
 
         # one group whose rows come scaled: batches are plain row selections
         flat = G == 1 and data.input_stats is None and data.target_stats is None
+        embed = data.embeddings[0] if flat and data.embeddings is not None else None
         valid = self._validation(data) if (monitor and c.early_stopping) else None
-        rule = StoppingRule(C, c.n_iter_no_change, c.tol, higher_is_better=valid is not None) \
-            if monitor else None
+        rule = StoppingRule(1 if unit else C, c.n_iter_no_change, c.tol,
+                            higher_is_better=valid is not None) if monitor else None
         best = None
         if valid is not None:
             best = (model.coef.detach().clone(), model.intercept.detach().clone(),
@@ -507,7 +543,7 @@ class Trainer:
             coef=np.zeros((C,) + tuple(model.coef.shape[1:])),
             intercept=np.zeros((C,) + tuple(model.intercept.shape[1:])),
             n_iter=np.zeros(C, dtype=int), converged=np.zeros(C, dtype=bool),
-            diverged=np.zeros(C, dtype=bool))
+            diverged=np.zeros(C, dtype=bool), pruned=np.zeros(C, dtype=bool))
         active = self.active = np.arange(C)  # original member ids of the stack's members
 
         def member_tensors():
@@ -535,7 +571,7 @@ class Trainer:
                 if lr is not None:
                     for group in self.optimizer.param_groups:
                         group["lr"] = lr
-                if single:
+                if unit:
                     self.history.new_epoch()
                     self.history.record("epoch", epoch)
                     self.history.record("lr", float(self.optimizer.param_groups[0]["lr"]))
@@ -553,13 +589,15 @@ class Trainer:
                     if flat:
                         if order is None:
                             sl = slice(start, start + batch)
-                            xb = data.X[sl]
+                            xb = data.X[sl] if embed is None else embed(data.X[sl])
                             tb = table[sl] if table is not None else c.loss.targets(
                                 data.y[sl], dtype, smoothing)
                             wb = None if data.sample_weight is None else data.sample_weight[0, sl]
                         else:
                             idx = order[start:start + batch]
                             xb = data.X.index_select(0, idx)
+                            if embed is not None:
+                                xb = embed(xb)
                             tb = table.index_select(0, idx) if table is not None else \
                                 c.loss.targets(data.y.index_select(0, idx), dtype, smoothing)
                             wb = (None if data.sample_weight is None
@@ -575,15 +613,20 @@ class Trainer:
                 with torch.no_grad():
                     penalty = sum((r.value(model) for r in self.regularizers),
                                   model.coef.new_zeros(model.n_members))
-                    stats = self._weight_statistics(epoch) if single else None
+                    stats = self._weight_statistics(epoch) if unit else None
                 groups = c.groups[active]
                 train_loss = (loss_sum.cpu().numpy() * c.loss.report_factor
                               / group_weight[groups])
                 penalty = penalty.double().cpu().numpy() / mean_batch_weight[groups]
                 objective = train_loss + penalty
                 finite = np.isfinite(objective)
+                if unit and not single:
+                    # the ensemble's figures: means over its members
+                    train_loss, penalty, objective = (
+                        np.atleast_1d(a.mean()) for a in (train_loss, penalty, objective))
+                    finite = np.full(len(active), finite.all())
                 if not finite.all():
-                    if single:
+                    if unit:
                         message = self._divergence_message(epoch, train_loss[0], penalty[0])
                         restore_state(self.optimizer.state, optimizer_snapshot)
                         if valid is None or epoch - first_epoch == 1:
@@ -606,9 +649,9 @@ class Trainer:
                     valid_loss, valid_score = (t.double().cpu().numpy()
                                                for t in self._evaluate(valid, member_group))
                     # a diverged member has no score (scikit-learn's is nan too)
-                    valid_loss = np.where(finite, valid_loss, np.nan)
-                    valid_score = np.where(finite, valid_score, np.nan)
-                if single:
+                    valid_loss = np.where(finite[:len(valid_loss)], valid_loss, np.nan)
+                    valid_score = np.where(finite[:len(valid_score)], valid_score, np.nan)
+                if unit:
                     record = self.history.record
                     record("train_loss", float(train_loss[0]))
                     record("penalty", float(penalty[0]))
@@ -627,27 +670,32 @@ class Trainer:
                 stop = np.zeros(len(active), dtype=bool)
                 if rule is not None:
                     values = valid_score if valid is not None else objective
-                    values = np.where(finite, values, np.nan)
-                    improved, patience_out = rule.update(active, values, epoch)
-                    improved &= finite
+                    ids = np.zeros(1, dtype=int) if unit else active
+                    values = np.where(finite[:len(values)], values, np.nan)
+                    improved, patience_out = rule.update(ids, values, epoch)
+                    improved &= finite[:len(improved)]
+                    if unit and not single:
+                        # the ensemble improves, and stops, as one model
+                        improved, patience_out = (np.full(len(active), bool(a[0]))
+                                                  for a in (improved, patience_out))
                     if valid is not None and improved.any():
                         keep = torch.as_tensor(np.flatnonzero(improved), device=device)
                         best[0][keep] = model.coef.detach()[keep]
                         best[1][keep] = model.intercept.detach()[keep]
                         if single:
                             best = best[:2] + (self._bn_state(),)
-                    if single:
+                    if unit:
                         self.history.record("best_epoch", int(rule.best_epoch[0]))
-                    if patience_out.any() and c.learning_rate == "adaptive" and single:
+                    if patience_out.any() and c.learning_rate == "adaptive" and unit:
                         lr = self.optimizer.param_groups[0]["lr"]
                         if lr > 1e-6:
                             for group in self.optimizer.param_groups:
                                 group["lr"] = lr / 5.0
-                            rule.misses[active] = 0
+                            rule.misses[:] = 0
                             patience_out[:] = False
                             if c.verbose:
                                 print(f"Setting learning rate to {lr / 5.0:f}")
-                    if single and patience_out[0] and c.verbose:
+                    if unit and patience_out[0] and c.verbose:
                         what = ("Validation score" if valid is not None else "Training loss")
                         print(f"{what} did not improve more than tol={c.tol:f} for "
                               f"{c.n_iter_no_change} consecutive epochs. Stopping.")
@@ -673,11 +721,16 @@ class Trainer:
                         # skorch's way to stop (its EarlyStopping): after this epoch
                         interrupted = True
                         result.converged[active] = True
-                if single:
+                if prune is not None and not unit:
+                    model.eval()
+                    pruned = np.asarray(prune(epoch, active, model), dtype=bool) & ~stop
+                    result.pruned[active] |= pruned
+                    stop = stop | pruned
+                if unit:
                     self.history.record("dur", time.perf_counter() - t0)
-                if (stop.all() or interrupted) and single:
+                if (stop.all() or interrupted) and unit:
                     break
-                if not single and (stop.any() or self.n_epochs - first_epoch == epochs):
+                if not unit and (stop.any() or self.n_epochs - first_epoch == epochs):
                     last = self.n_epochs - first_epoch == epochs
                     done = stop | last
                     self._finish(result, active, done, best)
@@ -695,7 +748,7 @@ class Trainer:
         finally:
             for cb in callbacks:
                 cb.on_train_end(host)
-        if single:
+        if unit:
             if best is not None:
                 with torch.no_grad():
                     model.coef.copy_(best[0])

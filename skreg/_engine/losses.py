@@ -11,12 +11,16 @@ for one network or ``(C, n, K)`` for a stack of ``C``. A loss gives
 * :meth:`Loss.value`: the same losses through autograd (batch norm, L-BFGS);
 * :meth:`Loss.predict`: the output activation (probabilities, the mean);
 * :meth:`Loss.score`: the weighted score early stopping monitors
-  (accuracy, or R^2 averaged over outputs), per member.
+  (accuracy, or R^2 averaged over outputs), per member;
+* :meth:`Loss.average`: an ensemble's prediction, the mean of its members'
+  predictions, as raw outputs again.
 
 ``LOSSES`` maps the names the estimators accept to the classes. A new loss
 is one class here and one entry in ``LOSSES`` (and the estimator's ``loss``
 constraint).
 """
+
+import math
 
 import torch
 from torch.nn import functional as F
@@ -46,6 +50,19 @@ class Loss:
     def value(self, z, t):
         """Per-row losses, differentiable (autograd)."""
         return self.value_and_grad(z, t)[0]
+
+    def link(self, p):
+        """Raw outputs whose prediction is ``p``: the inverse of :meth:`predict`."""
+        return p
+
+    def average(self, z):
+        """Raw outputs of an ensemble: ``link(mean_m predict(z_m))`` over axis 0.
+
+        An ensemble averages its members' probabilities (classification) or
+        predicted means (regression), as TabM and scikit-learn's voting
+        ensembles do, not their logits.
+        """
+        return self.link(self.predict(z).mean(0))
 
     def value_and_grad(self, z, t):
         """Per-row losses ``(..., n)`` and ``dl/dz`` shaped like ``z``."""
@@ -77,6 +94,10 @@ class LogLoss(Loss):
 
     def predict(self, z):
         return torch.softmax(z, dim=-1)
+
+    def link(self, p):
+        # log of a probability: softmax(log p) = p; 0 stays -inf-safe
+        return torch.log(p.clamp_min(torch.finfo(p.dtype).tiny))
 
     def value_and_grad(self, z, t):
         log_p = torch.log_softmax(z, dim=-1)
@@ -112,6 +133,10 @@ class BinaryLogLoss(Loss):
 
     def predict(self, z):
         return torch.sigmoid(z)
+
+    def link(self, p):
+        tiny = torch.finfo(p.dtype).tiny
+        return torch.log(p.clamp_min(tiny)) - torch.log1p(-p).clamp_min(math.log(tiny))
 
     def value_and_grad(self, z, t):
         losses = F.softplus(z).sub_(t * z)
@@ -184,6 +209,9 @@ class PoissonLoss(Loss):
 
     def predict(self, z):
         return torch.exp(z)
+
+    def link(self, p):
+        return torch.log(p)
 
     def value_and_grad(self, z, t):
         mu = torch.exp(z)
