@@ -58,7 +58,9 @@ ACTIVE_THRESHOLD = 1e-3
 _MLP_COMMON = dict(hidden_layer_sizes=(64,), learning_rate_init=1e-3, max_iter=200)
 _MLP_REGULARIZED = dict(penalty="elasticnet", alpha=1.0, l1_ratio=0.5, dropout=0.1)
 
+# missing values in a CSV file, in any case, besides pandas' own defaults
 _MISSING = {"", "na", "n/a", "nan", "null", "none", "?"}
+_NA_VALUES = sorted({v for m in _MISSING for v in (m, m.upper(), m.title())})
 
 
 class InputError(ValueError):
@@ -267,8 +269,12 @@ def _check_target(y, task, cv):
         if y.dtype.kind not in "biuf":
             try:
                 y = y.astype(np.float64)
-            except ValueError:
-                example = next(v for v in y if not _is_float(v))
+            except (TypeError, ValueError):
+                import pandas as pd
+
+                bad = pd.to_numeric(pd.Series(y, dtype=object),
+                                    errors="coerce").isna().to_numpy()
+                example = y[bad][0] if bad.any() else y[0]
                 raise InputError(
                     f"regression needs a numeric target, got values such as "
                     f"{example!r}") from None
@@ -350,9 +356,11 @@ def compare(X, y, *, task="auto", categorical_features=None, cv=5, random_state=
 
     Parameters
     ----------
-    X : array-like of shape (n_samples, n_features)
-        Features; may be an object array when ``categorical_features`` is
-        given. NaN in numeric columns is imputed with the column median.
+    X : array-like or DataFrame of shape (n_samples, n_features)
+        Features; may be an object array or a DataFrame with string columns
+        when ``categorical_features`` is given (missing values of those are a
+        category of their own). NaN in numeric columns is imputed with the
+        column median.
     y : array-like of shape (n_samples,)
         Target.
     task : {'auto', 'classification', 'regression'}, default='auto'
@@ -421,14 +429,6 @@ def compare(X, y, *, task="auto", categorical_features=None, cv=5, random_state=
 
 
 # ----------------------------------------------------------------- loading
-def _is_float(value):
-    try:
-        float(value)
-    except (TypeError, ValueError):
-        return False
-    return True
-
-
 def _load_builtin(name):
     """``(X, y, task, categorical, notes)`` of a dataset shipped with scikit-learn."""
     loader, task = BUILTIN_DATASETS[name]
@@ -437,66 +437,94 @@ def _load_builtin(name):
 
 
 def _read_csv(path):
-    """Header and rows of a CSV file, checked to be rectangular."""
+    """The CSV file at ``path`` as a DataFrame, read by ``pandas.read_csv``.
+
+    The delimiter (comma, semicolon or tab) is sniffed from the first 64 KiB.
+    Missing values are pandas' defaults plus the tokens of ``_MISSING`` in
+    any case; surrounding spaces are stripped from names and string values,
+    and a string column whose non-missing values are all numbers after that
+    becomes numeric. A row with more fields than the header is an error; a
+    row with fewer is padded with missing values.
+    """
+    import pandas as pd
+
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
             sample = f.read(65536)
-            f.seek(0)
-            try:
-                dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-            except csv.Error:
-                dialect = csv.excel
-            rows = [row for row in csv.reader(f, dialect) if row]
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read {path}: {exc}") from None
-    if len(rows) < 2:
+    try:
+        sep = csv.Sniffer().sniff(sample, delimiters=",;\t").delimiter
+    except csv.Error:
+        sep = ","
+    try:
+        with warnings.catch_warnings():
+            # pandas warns, and drops fields, when every row is longer than
+            # the header: an unreadable file, not a warning
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(path, sep=sep, encoding="utf-8-sig", index_col=False,
+                                na_values=_NA_VALUES, skipinitialspace=True,
+                                low_memory=False)
+    except pd.errors.EmptyDataError:
+        frame = pd.DataFrame()
+    except (OSError, ValueError, pd.errors.ParserWarning) as exc:
+        # ParserError and UnicodeDecodeError are ValueErrors
+        message = " ".join(str(exc).split())
+        raise InputError(f"cannot read {path}: {message}") from None
+    if frame.shape[0] == 0:
         raise InputError(f"{path} needs a header line and at least one data row")
-    header = [h.strip() for h in rows[0]]
-    for i, row in enumerate(rows[1:], start=2):
-        if len(row) != len(header):
-            raise InputError(
-                f"{path}: row {i} has {len(row)} fields, the header has {len(header)}")
-    return header, rows[1:]
+    frame.columns = [str(name).strip() for name in frame.columns]
+    # by position: stripped names may repeat; object columns are string ones
+    for j in np.flatnonzero(frame.dtypes.map(pd.api.types.is_string_dtype).to_numpy()):
+        frame.isetitem(j, _tidy_text(frame.iloc[:, j]))
+    return frame
 
 
-def _column(values):
-    """A CSV column as floats (NaN for missing) or strings, and its kind."""
-    values = [v.strip() for v in values]
-    present = [v for v in values if v.lower() not in _MISSING]
-    if present and all(_is_float(v) for v in present):
-        return np.array([float(v) if v.lower() not in _MISSING else np.nan
-                         for v in values]), "numeric"
-    return np.array(values, dtype=object), "categorical"
+def _tidy_text(column):
+    """A string column stripped, with missing tokens as NaN; numeric if it can be."""
+    import pandas as pd
+
+    if pd.api.types.infer_dtype(column, skipna=True) != "string":
+        return column  # bools with missing values: kept as read
+    column = column.str.strip()
+    column = column.mask(column.str.lower().isin(_MISSING))
+    numbers = pd.to_numeric(column, errors="coerce")
+    if column.notna().any() and numbers.notna().sum() == column.notna().sum():
+        return numbers
+    return column
 
 
 def _load_csv(path, target):
     """``(X, y, task, categorical, notes)`` from a CSV file with a header line.
 
-    Rows with a missing target are dropped. Numeric columns become floats
-    (NaN where missing), the others are categorical strings.
+    Rows with a missing target are dropped. ``X`` is a DataFrame of the other
+    columns as pandas reads them (numbers, strings with NaN for missing
+    values, bools); ``categorical`` lists the non-numeric and bool ones.
     """
-    header, rows = _read_csv(path)
-    if target not in header:
+    import pandas as pd
+
+    frame = _read_csv(path)
+    if target not in frame.columns:
         raise InputError(
-            f"target column {target!r} is not in {path} (columns: {', '.join(header)})")
-    if len(header) < 2:
+            f"target column {target!r} is not in {path} "
+            f"(columns: {', '.join(frame.columns)})")
+    if frame.shape[1] < 2:
         raise InputError(f"{path} has no feature columns besides {target!r}")
-    t = header.index(target)
-    n_rows = len(rows)
-    rows = [row for row in rows if row[t].strip().lower() not in _MISSING]
-    if not rows:
+    n_rows = frame.shape[0]
+    frame = frame[frame[target].notna().to_numpy()].reset_index(drop=True)
+    if frame.shape[0] == 0:
         raise InputError(f"{path}: every row has a missing {target!r}")
-    y, kind = _column([row[t] for row in rows])
-    if kind == "numeric" and np.all(np.mod(y, 1) == 0):
+    y = frame[target]
+    if pd.api.types.is_float_dtype(y.dtype) and np.all(np.mod(y, 1) == 0):
         y = y.astype(np.int64)
-    columns = [_column([row[j] for row in rows]) for j in range(len(header)) if j != t]
-    categorical = [j for j, (_, kind) in enumerate(columns) if kind == "categorical"]
-    X = np.column_stack([values for values, _ in columns])
-    if not categorical:
-        X = X.astype(np.float64)
+    y = y.to_numpy()
+    X = frame.drop(columns=target)
+    categorical = [j for j, dtype in enumerate(X.dtypes)
+                   if pd.api.types.is_bool_dtype(dtype)
+                   or not pd.api.types.is_numeric_dtype(dtype)]
     notes = []
-    if len(rows) < n_rows:
-        dropped = n_rows - len(rows)
+    if frame.shape[0] < n_rows:
+        dropped = n_rows - frame.shape[0]
         notes.append(f"{dropped} {'row' if dropped == 1 else 'rows'} with a missing "
                      f"{target!r} dropped")
     return X, y, "auto", categorical, notes
@@ -511,7 +539,7 @@ def _load(dataset, target):
         return _load_builtin(dataset)
     if os.path.isfile(dataset):
         if target is None:
-            header = ", ".join(_read_csv(dataset)[0])
+            header = ", ".join(_read_csv(dataset).columns)
             raise InputError(f"--target is required with a CSV file; the columns "
                              f"of {dataset} are: {header}")
         return _load_csv(dataset, target)

@@ -203,3 +203,91 @@ def test_plot_bad_file_fails_before_fitting(capsys, tmp_path, name, match):
                            str(tmp_path / name))
     assert status == 2 and match in err and "--plot" in err
     assert "model" not in out  # nothing was fitted or printed
+
+
+# ------------------------------------------------------ reading CSV files
+def test_csv_is_loaded_as_a_dataframe(mixed_csv):
+    import pandas as pd
+
+    from skreg.cli import _load_csv
+
+    X, y, task, categorical, notes = _load_csv(str(mixed_csv), "label")
+    assert isinstance(X, pd.DataFrame)
+    assert list(X.columns) == ["size", "color", "weight", "price"]
+    assert categorical == [1]
+    assert pd.api.types.is_string_dtype(X["color"].dtype)
+    assert set(X["color"]) == {"red", "green", "blue"}
+    assert X["weight"].dtype == np.float64 and X["weight"].isna().sum() == 9
+    assert y.shape == (79,) and set(y) == {"yes", "no"}
+    assert task == "auto" and notes == ["1 row with a missing 'label' dropped"]
+    # rows with a missing numeric target are dropped too
+    _, y, _, _, notes = _load_csv(str(mixed_csv), "weight")
+    assert y.dtype == np.float64 and y.shape == (71,)
+    assert notes == ["9 rows with a missing 'weight' dropped"]
+    X, y, _, categorical, _ = _load_csv(str(mixed_csv), "color")
+    assert list(X.columns) == ["size", "weight", "label", "price"]
+    assert categorical == [2] and y.dtype == object
+
+
+def test_csv_integral_target_is_read_as_integers(tmp_path):
+    from skreg.cli import _load_csv
+
+    path = tmp_path / "int.csv"
+    path.write_text("x,y\n0.5,1\n1.5,\n2.5,3.0\n")
+    _, y, _, _, _ = _load_csv(str(path), "y")
+    assert y.dtype == np.int64 and y.tolist() == [1, 3]
+
+
+def test_csv_delimiter_missing_tokens_quotes_and_spaces(tmp_path):
+    from skreg.cli import _load_csv
+
+    path = tmp_path / "semicolon.csv"
+    path.write_text(
+        "\ufeff id ; amount ;city;flag;y\n"
+        "1; 2.5 ; Paris ;True;a\n"
+        "2; ? ;\"Rome; Italy\";False;b\n"
+        "3;N/A;  na ;;a\n"
+        "4;4;Paris;True;b\n", encoding="utf-8")
+    X, y, _, categorical, _ = _load_csv(str(path), "y")
+    assert list(X.columns) == ["id", "amount", "city", "flag"]
+    assert X["id"].tolist() == [1, 2, 3, 4]
+    np.testing.assert_array_equal(X["amount"], [2.5, np.nan, np.nan, 4.0])
+    assert X["city"].tolist()[:2] == ["Paris", "Rome; Italy"] and X["city"].isna()[2]
+    # the bool column (with a missing value) and the strings are categorical
+    assert categorical == [2, 3]
+    assert list(y) == ["a", "b", "a", "b"]
+
+
+@pytest.mark.parametrize("content, problem", [
+    (b"", "needs a header line and at least one data row"),
+    (b"a,b,y\n", "needs a header line and at least one data row"),
+    (b"a,b,y\n1,2,3\n4,5,6,7\n", "cannot read"),
+    (b"a,b,y\n1,2,3,4\n5,6,7,8\n", "cannot read"),
+    (b"a,b,y\n\xff\xfe1,2,3\n", "cannot read"),
+    (b"y\n1\n2\n", "no feature columns besides 'y'"),
+    (b"a,y\n1,\n2,NA\n", "every row has a missing 'y'"),
+])
+def test_unreadable_csv_files(capsys, tmp_path, content, problem):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content)
+    status, out, err = run(capsys, "--dataset", str(path), "--target", "y")
+    assert status == 2 and out == ""
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("skreg compare: error: "), err
+    assert problem in lines[0]
+
+
+def test_target_required_lists_the_columns(capsys, mixed_csv):
+    status, _, err = run(capsys, "--dataset", str(mixed_csv))
+    assert status == 2
+    assert "the columns of" in err and "size, color, weight, label, price" in err
+
+
+def test_compare_accepts_a_dataframe_with_string_columns(mixed_csv):
+    from skreg.cli import _load_csv
+
+    X, y, _, categorical, _ = _load_csv(str(mixed_csv), "label")
+    result = compare(X, y, categorical_features=categorical, cv=2, max_iter=5)
+    assert result.n_features == 4 and result.n_samples == 79
+    # size, weight, price and three one-hot colours
+    assert result.rows[0]["n_weights"] == 6
