@@ -1,7 +1,8 @@
 """The ``skreg`` command line.
 
-``skreg compare`` cross-validates a regularized MLP next to penalised linear
-baselines and an unregularized MLP on the same folds, and prints one table::
+``skreg compare`` cross-validates skreg's networks, tuned and with their
+defaults, next to the tuned penalised linear models, gradient boosting and
+scikit-learn's MLP on the same folds, and prints one table::
 
     skreg compare                                   # breast_cancer, 5 folds
     skreg compare --dataset diabetes --cv 10
@@ -26,12 +27,15 @@ from inspect import signature
 import numpy as np
 from sklearn import datasets
 from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.impute import SimpleImputer
-from sklearn.linear_model import ElasticNet, Lasso, LogisticRegression, Ridge
+from sklearn.linear_model import ElasticNetCV, LassoCV, LogisticRegressionCV, RidgeCV
 from sklearn.model_selection import KFold, StratifiedKFold, cross_validate
+from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from ._cv import RegularizedMLPClassifierCV, RegularizedMLPRegressorCV
 from ._mlp import RegularizedMLPClassifier, RegularizedMLPRegressor
 
 __all__ = ["Comparison", "InputError", "build_parser", "compare", "infer_task", "main"]
@@ -51,12 +55,9 @@ MAX_CLASSES_AUTO = 20
 # weights with |w| above this count as "active" in the table
 ACTIVE_THRESHOLD = 1e-3
 
-# the two MLPs share everything but the regularization. No early stopping:
-# on small data the validation score (accuracy on a few dozen rows)
-# saturates within ~30 epochs, which stops training before the L1 part of
-# the penalty has shrunk the weights.
-_MLP_COMMON = dict(hidden_layer_sizes=(64,), learning_rate_init=1e-3, max_iter=200)
-_MLP_REGULARIZED = dict(penalty="elasticnet", alpha=1.0, l1_ratio=0.5, dropout=0.1)
+# elastic-net mixes tried by the tuned linear models (ElasticNetCV's
+# documented suggestion: more values close to the lasso)
+_L1_RATIOS = [0.1, 0.5, 0.7, 0.9, 0.95, 0.99, 1.0]
 
 # missing values in a CSV file, in any case, besides pandas' own defaults
 _MISSING = {"", "na", "n/a", "nan", "null", "none", "?"}
@@ -158,49 +159,62 @@ class Comparison:
 
 
 def _count(value):
+    if np.isnan(value):
+        return "-"  # a model without weights
     return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
 
 
 # ------------------------------------------------------------------ models
-def _logistic_regression(l1_ratio, solver, **kwargs):
-    """LogisticRegression with penalty ``l1_ratio`` (0 = L2, 1 = L1).
+def _logistic_regression_cv(l1_ratios, solver, **kwargs):
+    """LogisticRegressionCV over ``Cs=10`` strengths and the mixes ``l1_ratios``.
 
-    scikit-learn >= 1.8 sets the penalty through ``l1_ratio`` alone
-    (``penalty`` is deprecated); older versions need ``penalty``.
+    ``l1_ratios=None`` is the L2 penalty. scikit-learn >= 1.8 sets the
+    penalty through ``l1_ratios`` alone (``penalty`` is deprecated, and
+    ``(0.0,)`` is L2); older versions need ``penalty='elasticnet'`` with it.
     """
-    if signature(LogisticRegression).parameters["penalty"].default == "deprecated":
-        return LogisticRegression(l1_ratio=l1_ratio, solver=solver, **kwargs)
-    penalty = {0.0: "l2", 1.0: "l1"}.get(l1_ratio, "elasticnet")
-    if penalty == "elasticnet":
-        kwargs["l1_ratio"] = l1_ratio
-    return LogisticRegression(penalty=penalty, solver=solver, **kwargs)
+    params = signature(LogisticRegressionCV).parameters
+    if params["penalty"].default == "deprecated":
+        kwargs["l1_ratios"] = (0.0,) if l1_ratios is None else l1_ratios
+    elif l1_ratios is not None:
+        kwargs.update(l1_ratios=l1_ratios, penalty="elasticnet")
+    # scikit-learn 1.9 warns of changes to come unless these are explicit;
+    # accuracy is the score of the table
+    if params["scoring"].default == "warn":
+        kwargs["scoring"] = "accuracy"
+    if "use_legacy_attributes" in params:
+        kwargs["use_legacy_attributes"] = False
+    return LogisticRegressionCV(Cs=10, solver=solver, **kwargs)
 
 
 def _models(task, n_classes, random_state, max_iter):
-    """``[(name, estimator), ...]``: the baselines, then the two MLPs."""
-    mlp = dict(_MLP_COMMON, random_state=random_state)
-    if max_iter is not None:
-        mlp["max_iter"] = max_iter
+    """``[(name, estimator), ...]``: tuned linear models, boosting, then the MLPs.
+
+    Every model keeps its library's defaults, except the seeds and, for the
+    MLPs, ``max_iter`` when given; the cross-validated ones tune with
+    their own inner 5-fold split of each training fold.
+    """
+    seed = dict(random_state=random_state)
+    mlp = {} if max_iter is None else dict(max_iter=max_iter)
     if task == "classification":
-        # liblinear is much faster than saga for L1, but binary only
-        l1_solver = "liblinear" if n_classes == 2 else "saga"
-        seed = dict(random_state=random_state)
         return [
-            ("LogReg L2", _logistic_regression(0.0, "lbfgs", max_iter=1000)),
-            ("LogReg L1", _logistic_regression(1.0, l1_solver, max_iter=5000, **seed)),
-            ("LogReg ElasticNet", _logistic_regression(0.5, "saga", max_iter=5000,
-                                                       **seed)),
-            ("MLP (no penalty)", RegularizedMLPClassifier(penalty=None, **mlp)),
-            ("MLP (enet+dropout)", RegularizedMLPClassifier(**_MLP_REGULARIZED, **mlp)),
+            ("LogRegCV L2", _logistic_regression_cv(None, "lbfgs", max_iter=1000)),
+            ("LogRegCV ElasticNet", _logistic_regression_cv(
+                [0.0, 0.5, 1.0], "saga", max_iter=5000, **seed)),
+            ("HistGradientBoosting", HistGradientBoostingClassifier(**seed)),
+            ("sklearn MLP", MLPClassifier(**seed, **mlp)),
+            ("skreg MLP", RegularizedMLPClassifier(**seed, **mlp)),
+            ("skreg MLP CV", RegularizedMLPClassifierCV(**seed, **mlp)),
         ]
-    # targets are standardized for every regressor, so alpha is relative to
-    # the spread of y and the MLPs train on a well-scaled target
+    # targets are standardized for every regressor, so the penalties are
+    # relative to the spread of y and the MLPs train on a well-scaled target
     models = [
-        ("Ridge", Ridge(alpha=1.0)),
-        ("Lasso", Lasso(alpha=0.01)),
-        ("ElasticNet", ElasticNet(alpha=0.01, l1_ratio=0.5)),
-        ("MLP (no penalty)", RegularizedMLPRegressor(penalty=None, **mlp)),
-        ("MLP (enet+dropout)", RegularizedMLPRegressor(**_MLP_REGULARIZED, **mlp)),
+        ("RidgeCV", RidgeCV(alphas=np.logspace(-3, 3, 13))),
+        ("LassoCV", LassoCV(**seed)),
+        ("ElasticNetCV", ElasticNetCV(l1_ratio=_L1_RATIOS, **seed)),
+        ("HistGradientBoosting", HistGradientBoostingRegressor(**seed)),
+        ("sklearn MLP", MLPRegressor(**seed, **mlp)),
+        ("skreg MLP", RegularizedMLPRegressor(**seed, **mlp)),
+        ("skreg MLP CV", RegularizedMLPRegressorCV(**seed, **mlp)),
     ]
     return [(name, TransformedTargetRegressor(model, transformer=StandardScaler()))
             for name, model in models]
@@ -226,12 +240,18 @@ def _preprocessor(X, categorical_features):
 
 
 def _weights(fitted_pipeline):
-    """The weight matrices of a fitted pipeline's model (no intercepts)."""
+    """The weight matrices of a fitted pipeline's model (no intercepts), or None.
+
+    None for a model without weights (gradient boosting).
+    """
     model = fitted_pipeline[-1]
     model = getattr(model, "regressor_", model)
+    model = getattr(model, "best_estimator_", model)
     if hasattr(model, "coefs_"):
         return model.coefs_
-    return [np.asarray(model.coef_)]
+    if hasattr(model, "coef_"):
+        return [np.asarray(model.coef_)]
+    return None
 
 
 # --------------------------------------------------------------- the runs
@@ -313,6 +333,15 @@ def _cross_validate(model, X, y, splitter):
         res = cross_validate(model, X, y, cv=splitter, return_train_score=True,
                              return_estimator=True, error_score="raise")
     weights = [_weights(est) for est in res["estimator"]]
+    counts = {"n_weights": np.nan, "n_nonzero": np.nan, "n_active": np.nan}
+    if weights[0] is not None:
+        counts = {
+            "n_weights": float(np.mean([sum(W.size for W in ws) for ws in weights])),
+            "n_nonzero": float(np.mean([sum(np.count_nonzero(W) for W in ws)
+                                        for ws in weights])),
+            "n_active": float(np.mean([sum(np.count_nonzero(np.abs(W) > ACTIVE_THRESHOLD)
+                                           for W in ws) for ws in weights])),
+        }
     messages = {}
     for w in caught:
         if issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning)):
@@ -325,11 +354,7 @@ def _cross_validate(model, X, y, splitter):
         "test_std": float(np.std(res["test_score"])),
         "train_mean": float(np.mean(res["train_score"])),
         "fit_time": float(np.mean(res["fit_time"])),
-        "n_weights": float(np.mean([sum(W.size for W in ws) for ws in weights])),
-        "n_nonzero": float(np.mean([sum(np.count_nonzero(W) for W in ws)
-                                    for ws in weights])),
-        "n_active": float(np.mean([sum(np.count_nonzero(np.abs(W) > ACTIVE_THRESHOLD)
-                                       for W in ws) for ws in weights])),
+        **counts,
         "test_scores": res["test_score"],
         "train_scores": res["train_score"],
         "warnings": messages,
@@ -338,18 +363,25 @@ def _cross_validate(model, X, y, splitter):
 
 def compare(X, y, *, task="auto", categorical_features=None, cv=5, random_state=0,
             max_iter=None, torch_threads=1, description="data", progress=None):
-    """Cross-validate a regularized MLP against linear baselines.
+    """Cross-validate skreg's networks against tuned linear models, boosting and sklearn's MLP.
 
     Every model is a pipeline of the same preprocessing (StandardScaler on
     numeric columns, one-hot encoding of categorical ones) and one of:
 
-    - classification: LogisticRegression with L2, L1 and elastic-net
-      penalties, an MLP without penalty and one with an elastic-net penalty
-      and dropout (:class:`~skreg.RegularizedMLPClassifier`); scored by
-      accuracy.
-    - regression: Ridge, Lasso, ElasticNet and the two MLPs
-      (:class:`~skreg.RegularizedMLPRegressor`), each on a standardized
+    - classification: ``LogisticRegressionCV`` with the L2 penalty and with
+      the elastic net (``l1_ratios`` 0, 0.5, 1), ``HistGradientBoostingClassifier``,
+      scikit-learn's ``MLPClassifier``, :class:`~skreg.RegularizedMLPClassifier`
+      with its defaults and :class:`~skreg.RegularizedMLPClassifierCV` (its
+      default grid, tuned by cross-validation inside each training fold);
+      scored by accuracy.
+    - regression: ``RidgeCV``, ``LassoCV``, ``ElasticNetCV``,
+      ``HistGradientBoostingRegressor``, ``MLPRegressor``,
+      :class:`~skreg.RegularizedMLPRegressor` and
+      :class:`~skreg.RegularizedMLPRegressorCV`, each on a standardized
       target (``TransformedTargetRegressor``); scored by R^2.
+
+    Tuned against tuned: each cross-validated model chooses its
+    regularization on the training fold only.
 
     All models see the same folds: a shuffled ``StratifiedKFold`` for
     classification and ``KFold`` for regression, seeded by ``random_state``.
@@ -372,7 +404,8 @@ def compare(X, y, *, task="auto", categorical_features=None, cv=5, random_state=
     random_state : int, default=0
         Seed of the folds and of the stochastic models.
     max_iter : int, default=None
-        Epochs of the two MLPs; None keeps the default (200).
+        Epochs of the MLPs (scikit-learn's and skreg's); None keeps each
+        one's default.
     torch_threads : int or None, default=1
         Torch threads while fitting. Networks this small train fastest on
         one thread; None leaves torch's setting alone.
@@ -596,7 +629,7 @@ def _add_compare(subparsers):
     p.add_argument("--random-state", type=int, default=0, metavar="SEED",
                    help="seed of the folds and of the models (default: 0)")
     p.add_argument("--max-iter", type=_int_at_least(1), default=None, metavar="N",
-                   help=f"epochs of the MLPs (default: {_MLP_COMMON['max_iter']})")
+                   help="epochs of the MLPs (default: each one's own, 200)")
     p.add_argument("--plot", metavar="FILE",
                    help="also save a figure of the train and test score of each model "
                         "to FILE (format from the extension: .png, .pdf, .svg; needs "
