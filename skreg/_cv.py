@@ -10,12 +10,15 @@ estimator.
 """
 
 import itertools
+import math
+import threading
 import time
 import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import torch
+from sklearn import config_context, get_config
 from sklearn.base import (BaseEstimator, ClassifierMixin, MetaEstimatorMixin,
                           RegressorMixin, _fit_context, is_classifier)
 from sklearn.exceptions import ConvergenceWarning
@@ -30,28 +33,55 @@ from sklearn.utils.validation import (_check_sample_weight, check_is_fitted,
 
 from ._mlp import (RegularizedMLPClassifier, RegularizedMLPRegressor,
                    _dense, _resolve_device, class_sample_weight)
-from ._threads import step_work, training_threads
+from ._threads import step_work, torch_thread_budget, training_threads
 from ._preprocessing import (robust_scale_tensor_, robust_scaling_stats,
                              target_scaling_stats)
 from ._engine import ACTIVATIONS, LOSSES, StackedMLP, Trainer, TrainingConfig, TrainingData
 
-_GRID_DOC = """
-    alphas : array-like of float, default=(1e-4, 1e-3, 1e-2, 1e-1, 1.0)
+#: The default grid: what a search with every grid parameter left at None
+#: tries (see docs/search.md for the measurements behind these values). The
+#: grid parameters left at None take these values as their docstrings say.
+DEFAULT_GRID = {
+    "alphas": (1e-4, 0.3, 1.0, 3.0),
+    "dropouts": (0.0, 0.2, 0.5),
+    "hidden_layer_sizes": ((100,),),
+}
+
+
+def _sizes(grid):
+    return str(grid[0]) if len(grid) == 1 else str(list(grid))
+
+
+def _fmt(values):
+    return "(" + ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in values) + (
+        ",)" if len(values) == 1 else ")")
+
+
+_GRID_DOC = f"""
+    alphas : array-like of float or None, default=None
         Penalty strengths ``alpha`` to try. The penalty is the elastic net
         ``alpha * (l1_ratio * ||W||_1 + (1 - l1_ratio) / 2 * ||W||_2^2)``
         on the connection weights, added to the summed loss as in the plain
-        estimators (so it is divided by the batch's weight sum per step).
+        estimators (so it is divided by the batch's weight sum per step:
+        ``alpha`` weighs like a weight decay of ``alpha / batch_size`` on
+        the mean loss). None tries the default strengths
+        ``{_fmt(DEFAULT_GRID["alphas"])}`` (see Notes).
 
-    l1_ratios : array-like of float in [0, 1], default=(0.0,)
+    l1_ratios : array-like of float in [0, 1] or None, default=None
         Elastic-net mixing values to try; 0 is L2 (scikit-learn's MLP),
-        1 is L1.
+        1 is L1. None is ``(0.0,)``.
 
-    dropouts : array-like of float in [0, 1), default=(0.0,)
-        Dropout rates to try, applied to every hidden layer.
+    dropouts : array-like of float in [0, 1) or None, default=None
+        Dropout rates to try, applied to every hidden layer. None tries the
+        default rates ``{_fmt(DEFAULT_GRID["dropouts"])}`` if no regularization
+        values are given (``alphas``, ``l1_ratios``{{ls}}),
+        and only ``0.0`` otherwise: given values replace the default grid,
+        they do not extend it.
 
-    hidden_layer_sizes : tuple of int or list of tuples, default=(100,)
+    hidden_layer_sizes : tuple of int, list of tuples or None, default=None
         One architecture, or a list of architectures to try. Configurations
-        of one architecture train as one batched model.
+        of one architecture train as one batched model. None tries
+        ``{_sizes(DEFAULT_GRID["hidden_layer_sizes"])}``.
 
     cv : int, cross-validation generator or iterable, default=5
         As in :class:`~sklearn.model_selection.GridSearchCV`: an int gives
@@ -66,6 +96,8 @@ _GRID_DOC = """
         whose ``predict`` / ``predict_proba`` / ``decision_function`` return
         that fold model's outputs.
 """
+_GRID_DOC_CLASSIFIER = _GRID_DOC.replace("{ls}", ", ``label_smoothings``")
+_GRID_DOC_REGRESSOR = _GRID_DOC.replace("{ls}", "")
 
 _TRAIN_DOC = """
     activation : {'identity', 'logistic', 'tanh', 'relu', 'gelu'}, default='relu'
@@ -114,13 +146,50 @@ _TRAIN_DOC = """
         Where the networks train.
 
     verbose : int, default=0
-        Print one line per architecture and the chosen configuration.
+        Print one line per architecture and per rung of the race (the
+        configurations that go on); the refit prints as the plain
+        estimator does.
 
     input_scaling : {'robust'} or None, default='robust'
         As in :class:`~skreg.RegularizedMLPClassifier`: 'robust' maps each
         feature to ``f((x - median) / IQR)`` with the smooth clip
         ``f(z) = z / sqrt(1 + (z / 3)^2)``. Each fold's statistics come from
         that fold's training rows only, never from its test rows.
+
+    racing : bool, default=True
+        Successive halving of the configurations inside the batched
+        training, the way :class:`~sklearn.model_selection.HalvingGridSearchCV`
+        races separate fits with ``resource='max_iter'``. After the epoch of
+        each *rung* (see ``race_min_epochs``), every configuration still
+        racing is scored on its folds' test rows (each fold model with its
+        current weights, the fold's own scaling statistics, and ``scoring``:
+        the same scores as the final cross-validation scores), the scores are
+        averaged over the folds, and only the best ``ceil(n / race_factor)``
+        (at least 1) of the ``n`` configurations at the rung go on; the fold
+        models of the others stop there, all folds of a configuration
+        together. The configurations never eliminated, the *finalists*, train
+        to the end (``max_iter`` or their stopping rule), and the best of
+        them is refitted. False trains every configuration on every fold to
+        the end, as :class:`~sklearn.model_selection.GridSearchCV` does. See
+        Notes for several architectures and for fold models that stop before
+        a rung.
+
+    race_factor : float > 1, default=3
+        The share ``1 / race_factor`` of the configurations kept at each
+        rung, and the growth of the epochs from one rung to the next
+        (HalvingGridSearchCV's ``factor``).
+
+    race_min_epochs : int >= 1 or 'auto', default='auto'
+        Epoch ``r`` of the first rung. The rungs are after epochs
+        ``e_k = max(e_(k-1) + 1, floor(r * race_factor ** k))`` for
+        ``k = 0, 1, ...``, those below ``max_iter``. 'auto' is
+        ``max(1, max_iter // race_factor ** K)``, with ``K`` the number of
+        rungs that leave one configuration of the grid
+        (``race_factor ** K >= n_configurations``): the halving is over by
+        epoch ``max_iter / race_factor``, as HalvingGridSearchCV's
+        ``min_resources='exhaust'`` makes its iterations end at its largest
+        resource. 12 configurations and ``max_iter=200`` race at epochs 7,
+        21, 63 and 189 (12, 4, 2, then 1 configuration left).
 """
 
 _ATTRIBUTES_DOC = """
@@ -137,7 +206,9 @@ _ATTRIBUTES_DOC = """
         Its mean cross-validated score.
 
     best_index_ : int
-        Its index in ``cv_results_``.
+        Its index in ``cv_results_``: the finalist with the best mean score
+        (with racing, an eliminated configuration is never chosen, as
+        HalvingGridSearchCV chooses among its last iteration's candidates).
 
     best_estimator_ : estimator
         The plain estimator with ``best_params_``, fitted on all the data;
@@ -148,15 +219,38 @@ _ATTRIBUTES_DOC = """
         ``params``, ``param_<name>`` (masked arrays), ``split<k>_test_score``,
         ``mean_test_score``, ``std_test_score``, ``rank_test_score``,
         ``mean_fit_time`` / ``std_fit_time`` (the batched training time of
-        an architecture shared equally among its configurations; the
-        standard deviation is 0), ``mean_score_time``, ``std_score_time``,
-        and ``mean_n_iter`` (epochs run, averaged over folds).
+        an architecture shared among its configurations, in proportion to
+        the epochs each trained with racing, equally without; the standard
+        deviation is 0), ``mean_score_time``, ``std_score_time``,
+        ``mean_n_iter`` (epochs run, averaged over folds), and, as in
+        :class:`~sklearn.model_selection.HalvingGridSearchCV`, ``iter`` (the
+        rung at which the configuration was eliminated, counted from 0; the
+        number of rungs for a finalist, and 0 for every configuration without
+        racing) and ``n_resources`` (the epoch of that rung; ``max_iter`` for
+        a finalist). An eliminated configuration keeps the fold scores it
+        had when it was eliminated, after fewer epochs than the finalists'.
+        ``rank_test_score`` ranks by ``iter`` first (the configurations that
+        got further first), then by score, with equal pairs sharing the
+        smallest rank and nan scores last: rank 1 is ``best_index_``, the
+        best finalist.
+
+    n_resources_ : list of int
+        The epochs of the rungs, then ``max_iter``: the epoch budget of each
+        iteration, as HalvingGridSearchCV's ``n_resources_``
+        (``[max_iter]`` without racing).
+
+    n_candidates_ : list of int
+        The number of configurations that took part in each iteration (all
+        of them in the first); the last entry counts the finalists.
 
     n_splits_ : int
         Number of cross-validation splits.
 
     refit_time_ : float
-        Seconds spent refitting the best configuration on all the data.
+        Seconds spent refitting the best configuration on all the data. With
+        racing, the refit starts as soon as one configuration is left and
+        runs in a thread of its own while that configuration's fold models
+        finish, so this time overlaps the training's.
 
     n_iter_ : int
         Epochs run by the refit (``best_estimator_.n_iter_``).
@@ -189,6 +283,35 @@ def _as_values(name, values, low, high, high_closed):
     return list(dict.fromkeys(arr.tolist()))
 
 
+_N_DEFAULT = math.prod(len(v) for v in DEFAULT_GRID.values())
+_NOTES_DOC = f"""
+    The default grid, ``alphas={_fmt(DEFAULT_GRID["alphas"])}`` x
+    ``dropouts={_fmt(DEFAULT_GRID["dropouts"])}`` on
+    ``hidden_layer_sizes={_sizes(DEFAULT_GRID["hidden_layer_sizes"])}``
+    ({_N_DEFAULT} configurations, ``skreg._cv.DEFAULT_GRID``), puts every value where it changes the
+    model. The penalty is divided by the batch's weight sum, so ``alpha``
+    acts like a weight decay of ``alpha / batch_size`` on the mean loss: up
+    to ``alpha=0.1`` the weights and the scores barely move, from 0.3 to 3
+    each step shrinks the weights and moves the scores, and from 10 on every
+    dataset measured lost (digits, breast cancer, diabetes, friedman1 and a
+    noisy synthetic set; docs/search.md has the figures). Dropout 0, 0.2 and
+    0.5 are none, the rate that helped classification most, and a strong
+    one; regression preferred none.
+
+    With racing and several architectures, each architecture's stack trains
+    in turn, and a configuration reaching rung ``k`` goes on only if it is
+    among the best ``ceil(n_k / race_factor)`` of the ``n_k``
+    configurations, of every architecture trained so far, that reached rung
+    ``k`` (asynchronous successive halving): the first architecture races
+    among itself, every later one is held to the scores the earlier ones had
+    at each rung. A fold model that its stopping rule stopped before a rung
+    takes part in it with its last weights; rungs that none of an
+    architecture's fold models reached are decided on the final scores.
+    Early rungs favour configurations that learn fast: a strongly
+    regularized configuration that would end best can be eliminated early.
+    ``racing=False`` is the exhaustive search.
+"""
+
 class _Precomputed(BaseEstimator):
     """A fitted stand-in returning one fold model's outputs, for scorers."""
 
@@ -214,14 +337,267 @@ class _PrecomputedRegressor(RegressorMixin, _Precomputed):
     pass
 
 
+#: Largest total size (bytes) of the folds' scaled copies of X made up front;
+#: a larger search scales each fold's batches at every step instead
+_PRESCALED_BYTES = 1 << 28
+
+#: Elements of the hidden activations of one forward pass when members are
+#: scored on their test rows (the rows go through in chunks of this size)
+_SCORE_ELEMENTS = 1 << 23
+
+
+class _TestRows:
+    """Every fold's test rows, to score stack members on their own fold's rows.
+
+    ``scores(model, folds)`` runs one forward pass of the stack, member
+    ``j`` on the test rows of fold ``folds[j]`` (robust-scaled with that
+    fold's statistics; the folds' rows padded to one length), then scores
+    each member as the final cross-validation scores are scored.
+    """
+
+    def __init__(self, search, X, y, splits, input_stats, target_stats, scorer, device):
+        self.search, self.X, self.y, self.scorer = search, X, y, scorer
+        self.tests = [test for _, test in splits]
+        self.input_stats, self.target_stats = input_stats, target_stats
+        self.device = device
+        self.padded = None
+        self.sets = None
+
+    def _build(self):
+        n_max = max(len(t) for t in self.tests)
+        X = self.X
+        self.padded = torch.zeros((len(self.tests), n_max, X.shape[1]),
+                                  dtype=torch.float32 if X.dtype == np.float32
+                                  else torch.float64, device=self.device)
+        for f, test in enumerate(self.tests):
+            rows = torch.as_tensor(X[test], device=self.device)
+            if self.input_stats is not None:
+                robust_scale_tensor_(rows, *self.input_stats[f])
+            self.padded[f, :len(test)] = rows
+        self.sets = [(X[test], self.y[test]) for test in self.tests]
+        if self.target_stats is not None:
+            self.target_mean, self.target_std = (
+                torch.stack([s[i] for s in self.target_stats]).unsqueeze(1) for i in range(2))
+
+    @torch.no_grad()
+    def outputs(self, model, folds):
+        """``(C, n_test_max, n_outputs)`` float64 outputs of the stack's members."""
+        if self.padded is None:
+            self._build()
+        folds = torch.as_tensor(np.asarray(folds), device=self.device)
+        C, n_max = model.n_members, self.padded.shape[1]
+        chunk = max(1, _SCORE_ELEMENTS // (C * max(model.layer_sizes)))
+        parts = []
+        for start in range(0, n_max, chunk):
+            rows = self.padded[:, start:start + chunk].index_select(0, folds)
+            parts.append(model(rows[0]).unsqueeze(0) if C == 1 else model(rows))
+        out = torch.cat(parts, 1)
+        if self.target_stats is not None:
+            out = out * self.target_std.index_select(0, folds) \
+                + self.target_mean.index_select(0, folds)
+        return out.double().cpu().numpy()
+
+    def scores(self, model, folds):
+        """Each member's score on its fold's test rows."""
+        out = self.outputs(model, folds)
+        scores = np.empty(len(folds))
+        for j, f in enumerate(folds):
+            X_test, y_test = self.sets[f]
+            scores[j] = self.search._score(out[j, :len(y_test)], X_test, y_test, self.scorer)
+        return scores
+
+
+class _Rungs:
+    """The rung decisions of one search: successive halving of its configurations.
+
+    At rung ``k`` (after epoch ``epochs[k]``) a configuration continues if
+    its mean fold score ranks among the best ``ceil(n / factor)`` of the
+    ``n`` configurations that have reached rung ``k`` so far, over every
+    architecture trained so far (asynchronous successive halving, ASHA);
+    with one architecture this is plain successive halving. Ties go to the
+    configuration that comes first in the grid; nan scores rank last.
+
+    Attributes
+    ----------
+    iter : ndarray of int
+        Rung at which each configuration was eliminated, -1 while it is not.
+    fold_scores : dict
+        The fold scores each eliminated configuration had at elimination.
+    """
+
+    def __init__(self, epochs, factor, n_configs, log=None):
+        self.epochs = list(epochs)
+        self.factor = factor
+        self.log = log
+        self.reached = [{} for _ in self.epochs]
+        self.iter = np.full(n_configs, -1)
+        self.fold_scores = {}
+
+    def decide(self, k, fold_scores):
+        """Rung ``k`` for the configurations of ``fold_scores`` (config -> scores)."""
+        pool = self.reached[k]
+        for i, s in fold_scores.items():
+            pool[i] = float(np.mean(s))
+        ids = np.fromiter(pool, dtype=np.int64, count=len(pool))
+        means = np.array([pool[i] for i in ids])
+        means = np.where(np.isnan(means), -np.inf, means)
+        order = np.lexsort((ids, -means))
+        n_keep = max(1, math.ceil(len(ids) / self.factor))
+        kept = set(ids[order[:n_keep]].tolist())
+        for i, s in fold_scores.items():
+            if i not in kept:
+                self.iter[i] = k
+                self.fold_scores[i] = np.asarray(s, dtype=float)
+        if self.log is not None:
+            going = sorted(i for i in fold_scores if i in kept)
+            self.log(f"rung {k} (epoch {self.epochs[k]}): {len(going)} of {len(fold_scores)} "
+                     f"configurations go on ({len(ids)} reached this rung so far): {going}")
+
+    def race(self, configs, n_splits, tests, config, on_winner=None):
+        return _Race(self, configs, n_splits, tests, config, on_winner)
+
+
+class _Race:
+    """The ``prune`` rule of one architecture's stack (see :class:`_Rungs`).
+
+    After each rung's epoch, every configuration still racing is scored on
+    its folds' test rows: the fold models still training with their current
+    weights, in one forward pass of the stack; a fold model that has
+    already stopped (its stopping rule) with its last weights, kept from the
+    previous epoch. The fold models of the eliminated configurations stop.
+    """
+
+    def __init__(self, rungs, configs, n_splits, tests, config, on_winner=None):
+        self.rungs, self.configs, self.n_splits, self.tests = rungs, configs, n_splits, tests
+        self.on_winner = on_winner
+        self.layer_sizes, self.activation = config.layer_sizes, config.activation
+        self.dtype, self.device = config.dtype, config.device
+        self.k = 0  # next rung
+        self.last = None  # (members, coef, intercept) of the previous epoch
+        self.stopped = {}  # member -> last weights, of the members that stopped
+        self.stopped_scores = {}
+
+    def _config(self, members):
+        return np.asarray(self.configs)[np.asarray(members) // self.n_splits]
+
+    def __call__(self, epoch, members, model):
+        members = np.asarray(members)
+        racing = self.rungs.iter
+        if self.last is not None:
+            last, coef, intercept = self.last
+            gone = ~np.isin(last, members) & (racing[self._config(last)] < 0)
+            for j in np.flatnonzero(gone):
+                self.stopped[int(last[j])] = (coef[j], intercept[j])
+            self.last = None
+        epochs = self.rungs.epochs
+        prune = np.zeros(len(members), dtype=bool)
+        if self.k < len(epochs) and epoch >= epochs[self.k] and (racing < 0).sum() == 1:
+            self.k += 1  # one configuration left in the whole search: it stays
+        elif self.k < len(epochs) and epoch >= epochs[self.k]:
+            live = self.tests.scores(model, members % self.n_splits)
+            fold = dict(zip(members.tolist(), live))
+            fold.update(self._stopped_scores())
+            self.rungs.decide(self.k, {
+                i: [fold[c * self.n_splits + f] for f in range(self.n_splits)]
+                for c, i in enumerate(self.configs) if racing[i] < 0})
+            self.k += 1
+            prune = racing[self._config(members)] >= 0
+            if (racing < 0).sum() == 1 and self.on_winner is not None:
+                # the search's winner is known: its refit can start now
+                self.on_winner(int(np.flatnonzero(racing < 0)[0]))
+        if self.k < len(epochs):
+            # members that stop on their own this epoch are scored at the next
+            # rung with these weights
+            keep = np.flatnonzero(~prune)
+            rows = torch.as_tensor(keep, device=model.coef.device)
+            self.last = (members[keep], model.coef.detach().index_select(0, rows),
+                         model.intercept.detach().index_select(0, rows))
+        return prune
+
+    def _stopped_scores(self):
+        new = [m for m in self.stopped if m not in self.stopped_scores]
+        if new:
+            with torch.no_grad():
+                model = StackedMLP(self.layer_sizes, self.activation, len(new))
+                model.to(dtype=self.dtype, device=self.device)
+                model.coef.copy_(torch.stack([self.stopped[m][0] for m in new]))
+                model.intercept.copy_(torch.stack([self.stopped[m][1] for m in new]))
+            scores = self.tests.scores(model, np.asarray(new) % self.n_splits)
+            self.stopped_scores.update(zip(new, scores))
+        return self.stopped_scores
+
+    def finish(self, final_scores):
+        """Decide the rungs no member reached (all had stopped) on the final scores."""
+        for k in range(self.k, len(self.rungs.epochs)):
+            racing = {i: s for i, s in final_scores.items() if self.rungs.iter[i] < 0}
+            if racing:
+                self.rungs.decide(k, racing)
+        self.k = len(self.rungs.epochs)
+
+
+class _Refit:
+    """The refit of the chosen configuration on all the data.
+
+    With racing, the winner is known once a single configuration is left
+    (the last rung that eliminates): its refit then starts in a thread of
+    its own, while the winner's fold models finish their epochs in the main
+    thread. Both are the fits they would be one after the other (a fit's
+    result does not depend on what runs beside it); on a CPU where the
+    fold models' steps run on one thread, the refit takes another core.
+    """
+
+    def __init__(self, search, X, y, sample_weight):
+        self.search, self.X, self.y, self.sample_weight = search, X, y, sample_weight
+        self.index = self.thread = self.fitted = self.error = None
+        self.seconds = 0.0
+
+    def _fit(self, params, config=None):
+        search = self.search
+        t0 = time.perf_counter()
+        try:
+            estimator = search._estimator_class(**search._base_params(),
+                                                **search._refit_extra(), **params)
+            # scikit-learn's configuration is per thread: the caller's, as
+            # joblib passes it on to its workers
+            with warnings.catch_warnings(), config_context(**(config or get_config())):
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                self.fitted = estimator.fit(self.X, self.y, sample_weight=self.sample_weight)
+        except BaseException as exc:  # re-raised in the main thread
+            self.error = exc
+        self.seconds = time.perf_counter() - t0
+
+    def start(self, index, params):
+        """Refit configuration ``index`` in a new thread."""
+        self.index = index
+        self.thread = threading.Thread(target=self._fit, args=(params, get_config()),
+                                       name="skreg-refit", daemon=True)
+        self.thread.start()
+
+    def join(self):
+        if self.thread is not None:
+            self.thread.join()
+            self.thread = None
+
+    def result(self, index, params):
+        """The fitted estimator of configuration ``index`` and its fit's seconds."""
+        self.join()
+        if self.index != index or (self.fitted is None and self.error is None):
+            self.index, self.fitted, self.error = index, None, None
+            self._fit(params)
+        if self.error is not None:
+            raise self.error
+        return self.fitted, self.seconds
+
+
 class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
     """Shared logic of the cross-validated estimators."""
 
     _parameter_constraints: dict = {
-        "alphas": ["array-like", Interval(Real, 0, None, closed="left")],
-        "l1_ratios": ["array-like", Interval(Real, 0, 1, closed="both")],
-        "dropouts": ["array-like", Interval(Real, 0, 1, closed="left")],
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "alphas": ["array-like", Interval(Real, 0, None, closed="left"), None],
+        "l1_ratios": ["array-like", Interval(Real, 0, 1, closed="both"), None],
+        "dropouts": ["array-like", Interval(Real, 0, 1, closed="left"), None],
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left"),
+                               None],
         "cv": ["cv_object"],
         "scoring": [StrOptions(set(get_scorer_names())), callable, None],
         "activation": [StrOptions(set(ACTIVATIONS))],
@@ -241,6 +617,9 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
         "device": [str],
         "verbose": ["verbose"],
         "input_scaling": [StrOptions({"robust"}), None],
+        "racing": ["boolean"],
+        "race_factor": [Interval(Real, 1, None, closed="neither")],
+        "race_min_epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
     }
 
     _estimator_class = None
@@ -250,6 +629,8 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
     # ------------------------------------------------------------------ grid
     def _architectures(self):
         sizes = self.hidden_layer_sizes
+        if sizes is None:
+            sizes = list(DEFAULT_GRID["hidden_layer_sizes"])
         grid = [tuple(s) for s in sizes] if _is_grid(sizes) else [
             tuple(sizes) if hasattr(sizes, "__iter__") else (sizes,)]
         for arch in grid:
@@ -262,11 +643,19 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
 
     def _grid(self):
         """Configurations as dicts of plain-estimator parameters, sorted like ParameterGrid."""
+        # the default grid unless some regularization values are given (then
+        # the axes left at None are not searched, but for the strengths)
+        default = all(getattr(self, name, None) is None for name in
+                      ("alphas", "l1_ratios", "dropouts", "label_smoothings"))
+        alphas = DEFAULT_GRID["alphas"] if self.alphas is None else self.alphas
+        dropouts = self.dropouts if self.dropouts is not None else (
+            DEFAULT_GRID["dropouts"] if default else (0.0,))
+        l1_ratios = (0.0,) if self.l1_ratios is None else self.l1_ratios
         axes = {
-            "alpha": _as_values("alphas", self.alphas, 0.0, np.inf, False),
-            "dropout": _as_values("dropouts", self.dropouts, 0.0, 1.0, False),
+            "alpha": _as_values("alphas", alphas, 0.0, np.inf, False),
+            "dropout": _as_values("dropouts", dropouts, 0.0, 1.0, False),
             "hidden_layer_sizes": self._architectures(),
-            "l1_ratio": _as_values("l1_ratios", self.l1_ratios, 0.0, 1.0, True),
+            "l1_ratio": _as_values("l1_ratios", l1_ratios, 0.0, 1.0, True),
             **self._extra_axes(),
         }
         names = sorted(axes)
@@ -283,8 +672,37 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
                  "l1_method", "beta_1", "beta_2", "epsilon", "shuffle", "random_state",
                  "device", "verbose", "input_scaling", *self._extra_base_params)
         params = {k: getattr(self, k) for k in names}
-        params.update(solver="adam", penalty="elasticnet")
+        # the fold models are single networks on the scaled features: the
+        # refit is pinned to that too, whatever the plain estimator's defaults
+        params.update(solver="adam", penalty="elasticnet", ensemble_size=1,
+                      numeric_embedding=None)
         return params
+
+    def _rung_epochs(self, n_configs):
+        """The epochs after which the race eliminates configurations (none without racing).
+
+        Rung ``k`` is after epoch ``e_k = max(e_{k-1} + 1, floor(r * factor**k))``
+        for every ``e_k < max_iter``, with ``r = race_min_epochs``; 'auto' is
+        ``max(1, max_iter // factor**K)``, ``K`` the number of rungs that
+        leave one of ``n_configs`` configurations (``factor**K >= n_configs``).
+        """
+        if not self.racing or n_configs < 2:
+            return []
+        factor = float(self.race_factor)
+        first = self.race_min_epochs
+        if first == "auto":
+            n_rungs = 0
+            while factor ** n_rungs < n_configs:
+                n_rungs += 1
+            first = max(1, int(self.max_iter // factor ** n_rungs))
+        epochs = []
+        while True:
+            epoch = int(first * factor ** len(epochs))
+            if epochs:
+                epoch = max(epoch, epochs[-1] + 1)
+            if epoch >= self.max_iter:
+                return epochs
+            epochs.append(epoch)
 
     # ------------------------------------------------------------------- fit
     def _fit(self, X, y, sample_weight=None, **split_params):
@@ -324,21 +742,49 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
         input_stats = target_stats = None
         if labels is None:
             Y = Y.astype(X.dtype)
+        # equal weights take the statistics' unweighted form: the same values
+        # (see weighted_quantiles), a sort per column instead of an argsort
+        # and a cumulative sum
+        uniform = bool(np.all(fold_weights == 1.0))
         if self.input_scaling == "robust":
             # rows= reads the fold's rows column by column: no copy of X[train]
             input_stats = [tuple(torch.as_tensor(a, device=device) for a in
-                                 robust_scaling_stats(X, fold_weights[f], rows=train))
+                                 robust_scaling_stats(X, None if uniform else fold_weights[f],
+                                                      rows=train))
                            for f, (train, _) in enumerate(splits)]
         if getattr(self, "target_scaling", None) == "standard":
             target_stats = [tuple(torch.as_tensor(a, device=device) for a in
                                   target_scaling_stats(Y, fold_weights[f], rows=train))
                             for f, (train, _) in enumerate(splits)]
+        X_train = torch.as_tensor(X, device=device)
+        y_train = torch.as_tensor(Y if labels is None else Y.astype(np.int64), device=device)
+        weights = torch.as_tensor(fold_weights, dtype=dtype, device=device)
+        batch_stats = input_stats
+        n_splits = len(splits)
+        if input_stats is not None and n_splits * X.nbytes <= _PRESCALED_BYTES:
+            # each fold's copy of X, scaled once with the fold's statistics,
+            # instead of every fold's batch at every step: the same values
+            # (the same elementwise operations), fold f's rows at offset f * n
+            n = X.shape[0]
+            X_train = torch.empty((n_splits * n, X.shape[1]), dtype=dtype, device=device)
+            # elementwise work: its own thread budget (the whole pool waits at
+            # every kernel's barrier on busy CPUs)
+            with torch_thread_budget(X_train.numel()):
+                for f in range(n_splits):
+                    block = X_train[f * n:(f + 1) * n]
+                    block.copy_(torch.as_tensor(X, device=device))
+                    robust_scale_tensor_(block, *input_stats[f])
+            y_train = y_train.repeat(n_splits, *([1] * (y_train.dim() - 1)))
+            weights = torch.zeros((n_splits, n_splits * n), dtype=dtype, device=device)
+            for f in range(n_splits):
+                weights[f, f * n:(f + 1) * n] = torch.as_tensor(fold_weights[f], dtype=dtype)
+            train_rows = [r + f * n for f, r in enumerate(train_rows)]
+            valid_rows = [r + f * n for f, r in enumerate(valid_rows)]
+            batch_stats = None
         data = TrainingData(
-            X=torch.as_tensor(X, device=device),
-            y=torch.as_tensor(Y if labels is None else Y.astype(np.int64), device=device),
-            sample_weight=torch.as_tensor(fold_weights, dtype=dtype, device=device),
+            X=X_train, y=y_train, sample_weight=weights,
             train_rows=train_rows, valid_rows=valid_rows or None,
-            input_stats=input_stats, target_stats=target_stats)
+            input_stats=batch_stats, target_stats=target_stats)
 
         n_splits = len(splits)
         scores = np.full((len(grid), n_splits), np.nan)
@@ -347,7 +793,12 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
         score_times = np.zeros(len(grid))
         any_unconverged = False
         scorer = None if self.scoring is None else check_scoring(self, self.scoring)
-        for arch in self._architectures():
+        log = (lambda text: print(f"[{type(self).__name__}] {text}")) if self.verbose else None  # noqa: E731
+        rungs = _Rungs(self._rung_epochs(len(grid)), self.race_factor, len(grid), log)
+        tests = _TestRows(self, X, y, splits, input_stats, target_stats, scorer, device)
+        refit = _Refit(self, X, y, sample_weight)
+        architectures = self._architectures()
+        for arch in architectures:
             configs = [i for i, g in enumerate(grid) if g["hidden_layer_sizes"] == arch]
             t0 = time.perf_counter()
             n_train = min(len(r) for r in train_rows)
@@ -368,37 +819,69 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
                 n_iter_no_change=self.n_iter_no_change,
                 early_stopping=self.early_stopping, shuffle=self.shuffle,
                 l1_method=self.l1_method, device=device, dtype=dtype)
+            on_winner = None
+            if arch == architectures[-1]:
+                on_winner = lambda i: refit.start(i, grid[i])  # noqa: E731
+            race = (rungs.race(configs, n_splits, tests, config, on_winner)
+                    if rungs.epochs else None)
             work = step_work(config.layer_sizes, batch, n_networks=len(config.seeds))
             with training_threads(device, work):
-                result = Trainer(config).train(data)
+                result = Trainer(config).train(data, prune=race)
+            refit.join()
             fit_time = time.perf_counter() - t0
-            any_unconverged |= not result.converged.all()
+            any_unconverged |= not result.converged[~result.pruned].all()
             t0 = time.perf_counter()
-            with torch.no_grad():
-                model = StackedMLP(config.layer_sizes, self.activation, len(config.seeds))
+            # configurations still in the race (all of them without racing)
+            # get their final fold scores; an eliminated one keeps the fold
+            # scores it was eliminated with
+            alive = [c for c, i in enumerate(configs) if rungs.iter[i] < 0]
+            members = (np.arange(len(config.seeds)) if race is None else
+                       (np.asarray(alive, dtype=np.int64)[:, None] * n_splits
+                        + np.arange(n_splits)).ravel())
+            # the pass's own thread budget: on busy CPUs the whole pool waits
+            # at every kernel's barrier
+            pass_work = step_work(config.layer_sizes, max(len(t) for _, t in splits),
+                                  n_networks=len(members))
+            with torch.no_grad(), torch_thread_budget(pass_work):
+                model = StackedMLP(config.layer_sizes, self.activation, len(members))
                 model.to(dtype=dtype, device=device)
-                model.coef.copy_(torch.as_tensor(result.coef))
-                model.intercept.copy_(torch.as_tensor(result.intercept))
-                for f, (_, test) in enumerate(splits):
+                model.coef.copy_(torch.as_tensor(result.coef[members]))
+                model.intercept.copy_(torch.as_tensor(result.intercept[members]))
+                for f, (_, test) in enumerate(splits if len(members) else []):
                     X_test = torch.as_tensor(X[test], device=device)
                     if input_stats is not None:
                         robust_scale_tensor_(X_test, *input_stats[f])
                     out = model(X_test)
                     if target_stats is not None:
                         out = out * target_stats[f][1] + target_stats[f][0]
-                    out = out.double().cpu().numpy().reshape(len(config.seeds), len(test), -1)
-                    for c, i in enumerate(configs):
-                        m = c * n_splits + f
-                        n_iters[i, f] = result.n_iter[m]
-                        if result.diverged[m]:
-                            continue  # scored nan, ranked last
-                        scores[i, f] = self._score(out[m], X[test], y[test], scorer)
+                    out = out.double().cpu().numpy().reshape(len(members), len(test), -1)
+                    for j, m in enumerate(members):
+                        if m % n_splits != f:
+                            continue
+                        i = configs[m // n_splits]
+                        scores[i, f] = self._score(out[j], X[test], y[test], scorer)
+            for c, i in enumerate(configs):
+                n_iters[i] = result.n_iter[c * n_splits:(c + 1) * n_splits]
+                if race is not None and rungs.iter[i] >= 0:
+                    scores[i] = rungs.fold_scores[i]
+            if race is not None:
+                # the rungs no member of this architecture reached (every one
+                # had stopped): decided on the final scores
+                race.finish({i: scores[i] for i in configs if rungs.iter[i] < 0})
+            # a diverged fold model scores nan (its configuration ranks last)
+            diverged = result.diverged.reshape(len(configs), n_splits)
+            scores[configs] = np.where(diverged, np.nan, scores[configs])
             score_time = time.perf_counter() - t0
-            fit_times[configs] = fit_time / len(configs)
+            # each configuration's share of the training time: its epochs
+            epochs = n_iters[configs].sum(1)
+            share = (epochs / epochs.sum() if race is not None and epochs.sum() > 0
+                     else np.full(len(configs), 1.0 / len(configs)))
+            fit_times[configs] = fit_time * share
             score_times[configs] = score_time / len(configs)
             if self.verbose:
                 print(f"[{type(self).__name__}] hidden_layer_sizes={arch}: "
-                      f"{len(configs)} configurations x {n_splits} folds in {fit_time:.2f} s")
+                      f"{len(configs)} configurations x {n_splits} folds in {fit_time:.2f} s"
+                      + (f", {len(alive)} not eliminated" if race is not None else ""))
         if np.isnan(scores).all():
             raise ValueError(
                 "Every configuration diverged (non-finite training loss) in every fold. "
@@ -412,19 +895,13 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
             warnings.warn(
                 f"Some fold models reached max_iter={self.max_iter} without converging; "
                 "consider raising max_iter.", ConvergenceWarning, stacklevel=3)
-        self._store_results(grid, scores, n_iters, fit_times, score_times)
+        self._store_results(grid, scores, n_iters, fit_times, score_times, rungs)
 
         best = grid[self.best_index_]
         self.best_params_ = dict(best)
         for name, value in best.items():
             setattr(self, f"{name}_", value)
-        t0 = time.perf_counter()
-        self.best_estimator_ = self._estimator_class(
-            **self._base_params(), **self._refit_extra(), **best)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            self.best_estimator_.fit(X, y, sample_weight=sample_weight)
-        self.refit_time_ = time.perf_counter() - t0
+        self.best_estimator_, self.refit_time_ = refit.result(self.best_index_, best)
         self.n_iter_ = self.best_estimator_.n_iter_
         return self
 
@@ -452,7 +929,7 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
     def _fold_weights(self, labels, train, sample_weight, n_samples):
         return np.ones(n_samples) if sample_weight is None else sample_weight.copy()
 
-    def _store_results(self, grid, scores, n_iters, fit_times, score_times):
+    def _store_results(self, grid, scores, n_iters, fit_times, score_times, rungs):
         n_splits = scores.shape[1]
         results = {
             "mean_fit_time": fit_times,
@@ -471,15 +948,29 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
         mean = scores.mean(1)
         results["mean_test_score"] = mean
         results["std_test_score"] = scores.std(1)
+        # the last iteration (HalvingGridSearchCV's ``iter``) each
+        # configuration took part in: its rung of elimination, or the final one
+        n_rungs = len(rungs.epochs)
+        iters = np.where(rungs.iter < 0, n_rungs, rungs.iter)
+        budgets = np.asarray([*rungs.epochs, self.max_iter])
         ranked = np.where(np.isnan(mean), -np.inf, mean)
-        # GridSearchCV's ranking: equal scores share the smallest rank
-        order = np.unique(-ranked, return_inverse=True)[1]
+        # GridSearchCV's ranking (equal scores share the smallest rank, nan
+        # last), the configurations that got further first: rank 1 is the
+        # best finalist, as HalvingGridSearchCV chooses the best of its last
+        # iteration
+        further = np.where(np.isnan(mean), -1, iters)
+        order = np.unique(np.column_stack([-further, -ranked]), axis=0,
+                          return_inverse=True)[1].ravel()
         counts = np.bincount(order)
         starts = np.concatenate([[0], np.cumsum(counts)[:-1]]) + 1
         results["rank_test_score"] = starts[order].astype(np.int32)
         results["mean_n_iter"] = n_iters.mean(1)
+        results["iter"] = iters.astype(np.int64)
+        results["n_resources"] = budgets[iters].astype(np.int64)
         self.cv_results_ = results
-        self.best_index_ = int(np.argmax(ranked))
+        self.n_resources_ = budgets.tolist()
+        self.n_candidates_ = [int((iters >= k).sum()) for k in range(n_rungs + 1)]
+        self.best_index_ = int(np.argmin(results["rank_test_score"]))
         self.best_score_ = float(mean[self.best_index_])
 
     # ---------------------------------------------------------------- predict
@@ -519,9 +1010,11 @@ class RegularizedMLPClassifierCV(ClassifierMixin, _BaseRegularizedMLPCV):
     __doc__ = f"""Regularized MLP classifier with the regularization chosen by cross-validation.
 
     Every configuration of the grid ``alphas x l1_ratios x dropouts x
-    label_smoothings x hidden_layer_sizes`` is trained on every fold; the
-    configuration with the best mean test score is refitted on all the data
-    as a :class:`~skreg.RegularizedMLPClassifier` (``solver='adam'``,
+    label_smoothings x hidden_layer_sizes`` is trained on every fold, racing
+    (successive halving: the losing configurations stop early, see
+    ``racing``); the configuration with the best mean test score among those
+    left at the end is refitted on all the data as a
+    :class:`~skreg.RegularizedMLPClassifier` (``solver='adam'``,
     ``penalty='elasticnet'``). The fold models of one architecture train
     together as one batched network, each with its own penalty, dropout,
     label smoothing, optimizer state and stopping rule, which is much
@@ -530,10 +1023,10 @@ class RegularizedMLPClassifierCV(ClassifierMixin, _BaseRegularizedMLPCV):
 
     Parameters
     ----------
-{_GRID_DOC}
-    label_smoothings : array-like of float in [0, 1), default=(0.0,)
+{_GRID_DOC_CLASSIFIER}
+    label_smoothings : array-like of float in [0, 1) or None, default=None
         Label smoothing values ``eps`` to try (targets ``1 - eps`` and
-        ``eps / (K - 1)``).
+        ``eps / (K - 1)``). None is ``(0.0,)``.
 
     class_weight : dict, 'balanced' or None, default=None
         As in :class:`~skreg.RegularizedMLPClassifier`; 'balanced' weights
@@ -548,6 +1041,9 @@ class RegularizedMLPClassifierCV(ClassifierMixin, _BaseRegularizedMLPCV):
     classes_ : ndarray of shape (n_classes,)
         Class labels.
 
+    Notes
+    -----
+{_NOTES_DOC}
     See Also
     --------
     RegularizedMLPClassifier : The estimator with fixed regularization.
@@ -572,19 +1068,20 @@ class RegularizedMLPClassifierCV(ClassifierMixin, _BaseRegularizedMLPCV):
 
     _parameter_constraints: dict = {
         **_BaseRegularizedMLPCV._parameter_constraints,
-        "label_smoothings": ["array-like", Interval(Real, 0, 1, closed="left")],
+        "label_smoothings": ["array-like", Interval(Real, 0, 1, closed="left"), None],
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
     _estimator_class = RegularizedMLPClassifier
 
-    def __init__(self, alphas=(1e-4, 1e-3, 1e-2, 1e-1, 1.0), l1_ratios=(0.0,),
-                 dropouts=(0.0,), label_smoothings=(0.0,), hidden_layer_sizes=(100,), *,
+    def __init__(self, alphas=None, l1_ratios=None, dropouts=None, label_smoothings=None,
+                 hidden_layer_sizes=None, *,
                  cv=5, scoring=None, class_weight=None, activation="relu",
                  batch_size="auto", learning_rate_init=0.001, max_iter=200, tol=1e-4,
                  n_iter_no_change=10, early_stopping=False, validation_fraction=0.1,
                  l1_method="proximal", beta_1=0.9, beta_2=0.999, epsilon=1e-8,
                  shuffle=True, random_state=None, device="cpu", verbose=0,
-                 input_scaling="robust"):
+                 input_scaling="robust", racing=True, race_factor=3,
+                 race_min_epochs="auto"):
         self.alphas = alphas
         self.l1_ratios = l1_ratios
         self.dropouts = dropouts
@@ -610,10 +1107,13 @@ class RegularizedMLPClassifierCV(ClassifierMixin, _BaseRegularizedMLPCV):
         self.device = device
         self.verbose = verbose
         self.input_scaling = input_scaling
+        self.racing = racing
+        self.race_factor = race_factor
+        self.race_min_epochs = race_min_epochs
 
     def _extra_axes(self):
-        return {"label_smoothing": _as_values("label_smoothings", self.label_smoothings,
-                                              0.0, 1.0, False)}
+        values = (0.0,) if self.label_smoothings is None else self.label_smoothings
+        return {"label_smoothing": _as_values("label_smoothings", values, 0.0, 1.0, False)}
 
     def _refit_extra(self):
         return {"class_weight": self.class_weight}
@@ -739,17 +1239,18 @@ class RegularizedMLPRegressorCV(RegressorMixin, _BaseRegularizedMLPCV):
     __doc__ = f"""Regularized MLP regressor with the regularization chosen by cross-validation.
 
     Every configuration of the grid ``alphas x l1_ratios x dropouts x
-    hidden_layer_sizes`` is trained on every fold; the configuration with
-    the best mean test score is refitted on all the data as a
-    :class:`~skreg.RegularizedMLPRegressor` (``solver='adam'``,
-    ``penalty='elasticnet'``). The fold models of one architecture train
+    hidden_layer_sizes`` is trained on every fold, racing (successive
+    halving: the losing configurations stop early, see ``racing``); the
+    configuration with the best mean test score among those left at the end
+    is refitted on all the data as a :class:`~skreg.RegularizedMLPRegressor`
+    (``solver='adam'``, ``penalty='elasticnet'``). The fold models of one architecture train
     together as one batched network, each with its own penalty, dropout,
     optimizer state and stopping rule, which is much faster than fitting
     them one by one (:class:`~sklearn.model_selection.GridSearchCV`).
 
     Parameters
     ----------
-{_GRID_DOC}{_TRAIN_DOC}
+{_GRID_DOC_REGRESSOR}{_TRAIN_DOC}
     target_scaling : {'standard'} or None, default='standard'
         As in :class:`~skreg.RegularizedMLPRegressor`: 'standard' trains on
         ``(y - mean) / std``; each fold's mean and std come from its
@@ -758,6 +1259,9 @@ class RegularizedMLPRegressorCV(RegressorMixin, _BaseRegularizedMLPCV):
     Attributes
     ----------
 {_ATTRIBUTES_DOC}
+    Notes
+    -----
+{_NOTES_DOC}
     See Also
     --------
     RegularizedMLPRegressor : The estimator with fixed regularization.
@@ -784,14 +1288,15 @@ class RegularizedMLPRegressorCV(RegressorMixin, _BaseRegularizedMLPCV):
         "target_scaling": [StrOptions({"standard"}), None],
     }
 
-    def __init__(self, alphas=(1e-4, 1e-3, 1e-2, 1e-1, 1.0), l1_ratios=(0.0,),
-                 dropouts=(0.0,), hidden_layer_sizes=(100,), *, cv=5, scoring=None,
+    def __init__(self, alphas=None, l1_ratios=None, dropouts=None, hidden_layer_sizes=None,
+                 *, cv=5, scoring=None,
                  activation="relu", batch_size="auto", learning_rate_init=0.001,
                  max_iter=200, tol=1e-4, n_iter_no_change=10, early_stopping=False,
                  validation_fraction=0.1, l1_method="proximal", beta_1=0.9,
                  beta_2=0.999, epsilon=1e-8, shuffle=True, random_state=None,
                  device="cpu", verbose=0, input_scaling="robust",
-                 target_scaling="standard"):
+                 target_scaling="standard", racing=True, race_factor=3,
+                 race_min_epochs="auto"):
         self.alphas = alphas
         self.l1_ratios = l1_ratios
         self.dropouts = dropouts
@@ -816,6 +1321,9 @@ class RegularizedMLPRegressorCV(RegressorMixin, _BaseRegularizedMLPCV):
         self.verbose = verbose
         self.input_scaling = input_scaling
         self.target_scaling = target_scaling
+        self.racing = racing
+        self.race_factor = race_factor
+        self.race_min_epochs = race_min_epochs
 
     def _encode(self, y):
         y = np.asarray(y)

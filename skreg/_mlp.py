@@ -35,6 +35,9 @@ from .skorch import EpochCallbackHost, initialized_callbacks
 
 SOLVERS = ("adam", "adamw", "sgd", "lbfgs")
 
+#: the per-row penalty strength ``alpha='auto'`` gives: ``AUTO_ALPHA / n_train``
+AUTO_ALPHA = 1.0
+
 # rows per forward pass at prediction time: bounds memory on large inputs
 _PREDICT_CHUNK = 65536
 
@@ -89,7 +92,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         "batch_norm": ["boolean"],
         "learning_rate": [StrOptions({"constant", "invscaling", "adaptive", "cosine"})],
         "power_t": [Interval(Real, 0, None, closed="left")],
-        "alpha": [Interval(Real, 0, None, closed="left")],
+        "alpha": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
         "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
@@ -218,9 +221,23 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         return robust_scale(X, self.input_center_, self.input_scale_)
 
     # -------------------------------------------------------------------- fit
-    def _training_config(self, n_features, n_outputs, batch_size, device, dtype):
+    def _resolved_alpha(self, n_train, batch_size):
+        """``alpha``, or for ``alpha='auto'`` ``AUTO_ALPHA * batch_size / n_train``.
+
+        The penalty of a batch is ``alpha / batch_size`` times ``P(W)`` next
+        to the batch's mean loss, so 'auto' is a per-row strength
+        ``AUTO_ALPHA / n_train`` that shrinks as the data grow, as a fixed
+        prior does against a likelihood of ``n_train`` rows.
+        """
+        if self.alpha == "auto":
+            return AUTO_ALPHA * batch_size / n_train
+        return self.alpha
+
+    def _training_config(self, n_features, n_outputs, batch_size, device, dtype,
+                         n_train=None):
         """The engine's settings of one network, from this estimator's parameters."""
         hidden = self._hidden_sizes()
+        self.alpha_ = self._resolved_alpha(n_train, batch_size)
         rs = check_random_state(self.random_state)
         # member 0 has the seed of a single network; the others draw on
         seeds = [int(rs.randint(np.iinfo(np.int32).max)) for _ in range(self.ensemble_size)]
@@ -228,7 +245,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
             layer_sizes=(n_features, *hidden, n_outputs), activation=self.activation,
             loss=self._make_loss(), batch_size=batch_size, seeds=seeds,
             joint=self.ensemble_size > 1,
-            alpha=[self.alpha], l1_ratio=[self.l1_ratio],
+            alpha=[self.alpha_], l1_ratio=[self.l1_ratio],
             dropout=[self._dropout_rates(len(hidden))],
             label_smoothing=[getattr(self, "label_smoothing", 0.0)],
             solver=self.solver, learning_rate_init=self.learning_rate_init,
@@ -248,7 +265,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         if self.solver != "lbfgs":
             return
         offending = [r.describe() for r in trainer.regularizers if not r.smooth]
-        if self.penalty in ("l1", "elasticnet") and self.alpha > 0 and (
+        if self.penalty in ("l1", "elasticnet") and self.alpha_ > 0 and (
                 self.penalty == "l1" or self.l1_ratio > 0):
             offending = [f"penalty={self.penalty!r}" + (
                 f" with l1_ratio={self.l1_ratio}" if self.penalty == "elasticnet" else "")
@@ -341,7 +358,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
                 else len(self.classes_))
             n_inputs = X.shape[1] if self._embedding is None else self._embedding.n_outputs
             trainer = Trainer(self._training_config(n_inputs, n_outputs, batch_size,
-                                                    device, dtype))
+                                                    device, dtype, n_train=n_samples))
             self._check_lbfgs(trainer)
         else:
             trainer = self._trainer
@@ -755,8 +772,15 @@ _COMMON_PARAMS = """
         ``MLPClassifier``/``MLPRegressor``'s ``alpha`` exactly. The L1 part
         is applied as set by ``l1_method``.
 
-    alpha : float, default=0.0001
-        Strength of the penalty (``alpha >= 0``).
+    alpha : float or 'auto', default='auto'
+        Strength of the penalty (``alpha >= 0``). Each batch adds
+        ``alpha * P(W) / S_B`` (``S_B`` the batch's weight sum, its row
+        count without weights) to its mean loss, as scikit-learn's MLP.
+        'auto' scales the strength with the data: ``alpha = AUTO_ALPHA *
+        batch_size / n_train`` (``AUTO_ALPHA`` = 1, ``n_train`` the rows
+        trained on), i.e. a per-row penalty ``P(W) / n_train`` that is
+        strong on a few hundred rows and fades on large data; the value
+        used is stored in ``alpha_``.
 
     l1_ratio : float, default=0.15
         Elastic-net mixing ``rho`` in ``[0, 1]``; used only with
@@ -974,6 +998,10 @@ _COMMON_PARAMS = """
 """
 
 _COMMON_ATTRIBUTES = """
+    alpha_ : float
+        The penalty strength trained with: ``alpha``, or the value
+        ``alpha='auto'`` resolved to.
+
     loss_ : float
         Objective (data loss + penalty) after the last epoch.
 
@@ -1116,7 +1144,7 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", *,
-                 solver="adam", penalty="l2", alpha=0.0001, l1_ratio=0.15,
+                 solver="adam", penalty="l2", alpha="auto", l1_ratio=0.15,
                  dropout=0.0, label_smoothing=0.0, class_weight=None,
                  batch_size="auto", learning_rate_init=0.001, max_iter=200,
                  shuffle=True, random_state=None, tol=1e-4, verbose=False,
@@ -1464,7 +1492,7 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
     """
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", *,
-                 loss="squared_error", solver="adam", penalty="l2", alpha=0.0001,
+                 loss="squared_error", solver="adam", penalty="l2", alpha="auto",
                  l1_ratio=0.15,
                  dropout=0.0, batch_size="auto", learning_rate_init=0.001,
                  max_iter=200, shuffle=True, random_state=None, tol=1e-4,

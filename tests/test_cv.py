@@ -14,6 +14,7 @@ from sklearn.preprocessing import StandardScaler
 
 from skreg import (RegularizedMLPClassifier, RegularizedMLPClassifierCV,
                    RegularizedMLPRegressorCV)
+from skreg._cv import DEFAULT_GRID, _Rungs
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -53,6 +54,11 @@ def test_cv_results_follow_gridsearch_format(clf_data):
     assert search.alpha_ == search.best_params_["alpha"]
     assert search.dropout_ == search.best_params_["dropout"]
     assert isinstance(results["param_alpha"], np.ma.MaskedArray)
+    # HalvingGridSearchCV's columns: the rung reached and its epoch budget
+    assert results["iter"].dtype.kind == "i" and results["n_resources"].dtype.kind == "i"
+    assert results["iter"][search.best_index_] == len(search.n_resources_) - 1
+    assert search.n_resources_[-1] == 20
+    assert search.n_candidates_[0] == 4
 
 
 def test_choice_agrees_with_gridsearch(clf_data):
@@ -63,7 +69,7 @@ def test_choice_agrees_with_gridsearch(clf_data):
     common = dict(hidden_layer_sizes=(32,), max_iter=60, learning_rate_init=0.01,
                   random_state=0, input_scaling=None)
     search = RegularizedMLPClassifierCV(alphas=grid["alpha"], l1_ratios=grid["l1_ratio"],
-                                        cv=3, **common).fit(X, y)
+                                        cv=3, racing=False, **common).fit(X, y)
     reference = GridSearchCV(RegularizedMLPClassifier(penalty="elasticnet", **common),
                              grid, cv=3).fit(X, y)
     ours = search.cv_results_["mean_test_score"]
@@ -214,3 +220,219 @@ def test_diverging_configuration_ranks_last(reg_data):
     assert np.isnan(scores).sum() <= 1
     if np.isnan(scores).any():
         assert ranks[np.isnan(scores)][0] == ranks.max()
+
+
+# ------------------------------------------------------------------- racing
+def test_racing_stops_the_losers_and_marks_them(clf_data):
+    """Successive halving: at each rung the best third goes on, the others
+    stop there (all their folds) and keep the scores they had."""
+    X, y = clf_data
+    search = RegularizedMLPClassifierCV(
+        alphas=[1e-3, 0.1, 1.0, 300.0, 1000.0, 3000.0], dropouts=[0.0, 0.5],
+        hidden_layer_sizes=(16,), max_iter=30, learning_rate_init=0.01, tol=0.0,
+        n_iter_no_change=100, cv=3, random_state=0).fit(X, y)
+    r = search.cv_results_
+    # 12 configurations, factor 3: rungs after epochs 1, 3, 9 and 27
+    assert search.n_resources_ == [1, 3, 9, 27, 30]
+    assert search.n_candidates_ == [12, 4, 2, 1, 1]
+    np.testing.assert_array_equal(r["n_resources"], np.asarray(search.n_resources_)[r["iter"]])
+    finalists = r["iter"] == 4
+    assert finalists.sum() == 1 and finalists[search.best_index_]
+    # the eliminated configurations trained up to their rung, the finalist to the end
+    np.testing.assert_array_equal(r["mean_n_iter"], r["n_resources"])
+    assert r["mean_n_iter"][finalists][0] == 30
+    # the over-penalized configurations go at the first rung
+    alphas = np.array([p["alpha"] for p in r["params"]])
+    assert (r["iter"][alphas >= 300] == 0).all()
+    # rank 1 is the finalist; the configurations that got further rank first
+    assert r["rank_test_score"][search.best_index_] == 1
+    order = np.argsort(r["rank_test_score"], kind="stable")
+    assert (np.diff(r["iter"][order]) <= 0).all()
+    assert search.best_estimator_.alpha == search.alpha_ <= 1.0
+
+
+def test_racing_keeps_the_scores_at_elimination(clf_data):
+    """An eliminated configuration's fold scores are those of its fold models
+    after the rung's epochs: what an exhaustive search of that many epochs
+    gives it."""
+    X, y = clf_data
+    kw = dict(alphas=[1e-3, 1.0, 1000.0], hidden_layer_sizes=(16,), learning_rate_init=0.01,
+              tol=0.0, n_iter_no_change=100, cv=3, random_state=0)
+    search = RegularizedMLPClassifierCV(max_iter=20, race_min_epochs=4, **kw).fit(X, y)
+    r = search.cv_results_
+    assert search.n_resources_ == [4, 12, 20]
+    for rung, epochs in enumerate(search.n_resources_[:-1]):
+        out = np.flatnonzero(r["iter"] == rung)
+        short = RegularizedMLPClassifierCV(max_iter=epochs, racing=False, **kw).fit(X, y)
+        for k in range(3):
+            np.testing.assert_allclose(r[f"split{k}_test_score"][out],
+                                       short.cv_results_[f"split{k}_test_score"][out])
+    assert (r["iter"] < 2).sum() == 2
+
+
+def test_racing_picks_what_exhaustive_search_picks_when_clear_cut(reg_data):
+    X, y = reg_data
+    kw = dict(alphas=[1e-3, 30.0, 300.0], dropouts=[0.0, 0.6], hidden_layer_sizes=(32,),
+              max_iter=60, learning_rate_init=0.01, cv=3, random_state=0)
+    raced = RegularizedMLPRegressorCV(**kw).fit(X, y)
+    exhaustive = RegularizedMLPRegressorCV(racing=False, **kw).fit(X, y)
+    assert raced.best_params_ == exhaustive.best_params_
+    assert raced.best_score_ == exhaustive.best_score_
+    assert raced.cv_results_["mean_n_iter"].sum() < 0.5 * exhaustive.cv_results_[
+        "mean_n_iter"].sum()
+    np.testing.assert_array_equal(raced.best_estimator_.predict(X),
+                                  exhaustive.best_estimator_.predict(X))
+
+
+def test_racing_off_is_the_exhaustive_search(clf_data):
+    """racing=False trains every configuration on every fold to the end: the
+    scores the search gave before racing existed (split scores as counts of
+    correct test rows; each fold has 200)."""
+    X, y = clf_data
+    search = RegularizedMLPClassifierCV(alphas=[1e-3, 1.0], dropouts=[0.0, 0.3],
+                                        hidden_layer_sizes=(8,), max_iter=10,
+                                        learning_rate_init=0.01, cv=3, random_state=3,
+                                        racing=False).fit(X, y)
+    r = search.cv_results_
+    correct = [[round(r[f"split{k}_test_score"][i] * 200) for k in range(3)]
+               for i in range(4)]
+    assert correct == [[93, 101, 100], [91, 100, 93], [91, 107, 100], [87, 99, 96]]
+    assert (r["iter"] == 0).all() and (r["n_resources"] == 10).all()
+    assert (r["mean_n_iter"] == 10).all()
+    assert search.n_resources_ == [10] and search.n_candidates_ == [4]
+    assert search.best_index_ == int(np.argmax(r["mean_test_score"]))
+    # a grid of one configuration does not race
+    one = RegularizedMLPClassifierCV(alphas=[1e-3], hidden_layer_sizes=(8,), max_iter=10,
+                                     learning_rate_init=0.01, cv=3, random_state=3).fit(X, y)
+    assert one.n_resources_ == [10]
+    assert one.cv_results_["split0_test_score"][0] == r["split0_test_score"][0]
+
+
+def test_rungs_compare_every_architecture_so_far():
+    """ASHA across architectures: a configuration goes on from rung k if it is in
+    the best ceil(n / factor) of all n that reached rung k so far."""
+    rungs = _Rungs([2, 6], 3, 6)
+    rungs.decide(0, {0: [0.9, 0.9], 1: [0.5, 0.5], 2: [0.4, 0.6]})
+    assert rungs.iter.tolist() == [-1, 0, 0, -1, -1, -1]
+    np.testing.assert_array_equal(rungs.fold_scores[2], [0.4, 0.6])
+    # the second architecture is held to the first one's scores at rung 0:
+    # of the 6 configurations there, the best 2 go on
+    rungs.decide(0, {3: [0.95, 0.95], 4: [0.6, 0.6], 5: [np.nan, 0.99]})
+    assert rungs.iter.tolist() == [-1, 0, 0, -1, 0, 0]
+    # at rung 1, configurations 0 and 3 meet: one goes on
+    rungs.decide(1, {0: [0.91, 0.91]})
+    rungs.decide(1, {3: [0.97, 0.97]})
+    assert rungs.iter.tolist() == [-1, 0, 0, -1, 0, 0]
+    rungs.decide(1, {3: [0.90, 0.90]})  # (were it worse, it would go)
+    assert rungs.iter[3] == 1
+    # ties go to the configuration that comes first in the grid
+    tied = _Rungs([1], 2, 4)
+    tied.decide(0, {3: [0.5], 1: [0.5], 2: [0.5], 0: [0.1]})
+    assert tied.iter.tolist() == [0, -1, -1, 0]
+
+
+def test_racing_over_several_architectures(reg_data):
+    X, y = reg_data
+    search = RegularizedMLPRegressorCV(
+        alphas=[1e-3, 0.3, 300.0], hidden_layer_sizes=[(32,), (1,), (16, 16)],
+        max_iter=27, learning_rate_init=0.01, cv=3, random_state=0).fit(X, y)
+    r = search.cv_results_
+    assert search.n_resources_ == [3, 9, 27]
+    sizes = [p["hidden_layer_sizes"] for p in r["params"]]
+    iters = {s: r["iter"][[i for i, t in enumerate(sizes) if t == s]] for s in set(sizes)}
+    # the first architecture races among itself: one finalist of three
+    assert sorted(iters[(32,)].tolist()) == [0, 0, 2]
+    # the one-unit network is no match for the first architecture's scores
+    assert iters[(1,)].max() < 2
+    assert r["iter"][search.best_index_] == 2
+    assert search.hidden_layer_sizes_ != (1,)
+    assert search.n_candidates_[-1] == (r["iter"] == 2).sum()
+
+
+def test_racing_with_fold_models_that_stop_on_their_own(reg_data):
+    """A fold model stopped by its stopping rule before a rung takes part with
+    its last weights; the rungs that no fold model reached are decided on the
+    final scores."""
+    X, y = reg_data
+    kw = dict(alphas=[1e-4, 0.1, 10.0, 100.0], dropouts=[0.0, 0.3], hidden_layer_sizes=(16,),
+              max_iter=100, learning_rate_init=0.01, cv=3, random_state=0,
+              n_iter_no_change=2, tol=0.03, race_min_epochs=4, race_factor=2)
+    search = RegularizedMLPRegressorCV(**kw).fit(X, y)
+    exhaustive = RegularizedMLPRegressorCV(racing=False, **kw).fit(X, y)
+    r, e = search.cv_results_, exhaustive.cv_results_
+    assert search.n_resources_ == [4, 8, 16, 32, 64, 100]
+    assert search.n_candidates_ == [8, 4, 2, 1, 1, 1]
+    assert np.isfinite(r["mean_test_score"]).all()
+    # every fold model of these stopped on its own before the rung that
+    # eliminated it (or, for the finalist, before the next rung): the scores
+    # are those of the exhaustive search, whose fold models stopped alike
+    early = r["mean_n_iter"] < r["n_resources"]
+    assert early.sum() >= 2 and early[search.best_index_]
+    np.testing.assert_array_equal(r["mean_n_iter"][early], e["mean_n_iter"][early])
+    for k in range(3):
+        np.testing.assert_allclose(r[f"split{k}_test_score"][early],
+                                   e[f"split{k}_test_score"][early], rtol=1e-6)
+
+
+def test_rung_epochs():
+    def epochs(**kw):
+        search = RegularizedMLPClassifierCV(**kw)
+        return search._rung_epochs(12)
+    # 'auto': the halving that leaves one of 12 configurations ends by max_iter / 3
+    assert epochs(max_iter=200) == [7, 21, 63, 189]
+    assert epochs(max_iter=20) == [1, 3, 9]
+    assert epochs(max_iter=20, race_min_epochs=2, race_factor=2) == [2, 4, 8, 16]
+    assert epochs(max_iter=20, race_factor=1.5, race_min_epochs=1) == [
+        1, 2, 3, 4, 5, 7, 11, 17]
+    assert epochs(max_iter=3, race_min_epochs=5) == []
+    assert epochs(max_iter=200, racing=False) == []
+    assert RegularizedMLPClassifierCV()._rung_epochs(1) == []
+
+
+@pytest.mark.parametrize("name,value", [
+    ("racing", "yes"), ("race_factor", 1), ("race_factor", 0.5), ("race_min_epochs", 0),
+    ("race_min_epochs", "soon"), ("race_min_epochs", 2.5),
+])
+def test_bad_racing_parameters_are_named(clf_data, name, value):
+    X, y = clf_data
+    with pytest.raises(ValueError, match=name):
+        RegularizedMLPClassifierCV(**{name: value}, max_iter=2).fit(X, y)
+
+
+def test_default_grid():
+    """Every grid parameter at None: the default grid. Given regularization
+    values replace it: the axes left at None are not searched, but for the
+    strengths."""
+    X, y = make_classification(n_samples=150, n_features=5, random_state=0)
+    kw = dict(max_iter=2, cv=2, random_state=0)
+    grid = RegularizedMLPClassifierCV(**kw)._grid()
+    assert len(grid) == (len(DEFAULT_GRID["alphas"]) * len(DEFAULT_GRID["dropouts"])
+                         * len(DEFAULT_GRID["hidden_layer_sizes"]))
+    assert {g["alpha"] for g in grid} == set(DEFAULT_GRID["alphas"])
+    assert {g["dropout"] for g in grid} == set(DEFAULT_GRID["dropouts"])
+    assert {g["l1_ratio"] for g in grid} == {g["label_smoothing"] for g in grid} == {0.0}
+    only_alphas = RegularizedMLPClassifierCV(alphas=[0.5], **kw)._grid()
+    assert [(g["alpha"], g["dropout"]) for g in only_alphas] == [
+        (0.5, 0.0)] * len(DEFAULT_GRID["hidden_layer_sizes"])
+    only_dropouts = RegularizedMLPRegressorCV(dropouts=[0.1], hidden_layer_sizes=(4,),
+                                              **kw)._grid()
+    assert [g["alpha"] for g in only_dropouts] == list(DEFAULT_GRID["alphas"])
+    assert {g["dropout"] for g in only_dropouts} == {0.1}
+    assert RegularizedMLPClassifierCV(label_smoothings=[0.1], **kw)._grid()[0]["dropout"] == 0
+    search = RegularizedMLPClassifierCV(**kw).fit(X, y)
+    assert len(search.cv_results_["params"]) == len(grid)
+
+
+def test_racing_search_inside_gridsearch_and_pipeline(clf_data):
+    X, y = clf_data
+    inner = RegularizedMLPClassifierCV(alphas=[1e-3, 1.0, 100.0], hidden_layer_sizes=(8,),
+                                       max_iter=9, learning_rate_init=0.01, cv=2,
+                                       random_state=0)
+    outer = GridSearchCV(make_pipeline(StandardScaler(), inner),
+                         {"regularizedmlpclassifiercv__race_factor": [2, 3]}, cv=2).fit(X, y)
+    assert outer.best_score_ > 0.5
+    fitted = outer.best_estimator_[-1]
+    assert fitted.n_resources_[0] in (1, 2)
+    restored = pickle.loads(pickle.dumps(outer))
+    np.testing.assert_array_equal(restored.predict(X), outer.predict(X))
+    assert clone(inner).get_params() == inner.get_params()

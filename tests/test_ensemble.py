@@ -172,3 +172,22 @@ def test_invalid_ensemble_and_embedding_parameters_are_refused(clf_data):
         RegularizedMLPClassifier(numeric_embedding="quantile").fit(X, y)
     with pytest.raises(ValueError, match="embedding_size"):
         RegularizedMLPClassifier(numeric_embedding="periodic", embedding_size=1).fit(X, y)
+
+
+# ---------------------------------------------------------------- alpha='auto'
+def test_auto_alpha_is_a_per_row_strength_that_fades_with_the_data():
+    from skreg._mlp import AUTO_ALPHA
+
+    X, y = make_classification(2000, 6, random_state=0)
+    small = RegularizedMLPClassifier(alpha="auto", max_iter=5, random_state=0).fit(X[:300],
+                                                                                  y[:300])
+    large = RegularizedMLPClassifier(alpha="auto", max_iter=5, random_state=0).fit(X, y)
+    assert small.alpha_ == pytest.approx(AUTO_ALPHA * 200 / 300)
+    assert large.alpha_ == pytest.approx(AUTO_ALPHA * 200 / 2000)
+    # the strength acts: the same data trained with the small-data strength
+    # ends with smaller weights
+    strong = RegularizedMLPClassifier(alpha=small.alpha_ * 100, max_iter=5,
+                                      random_state=0).fit(X, y)
+    assert np.linalg.norm(strong.coefs_[0]) < np.linalg.norm(large.coefs_[0])
+    fixed = RegularizedMLPClassifier(alpha=0.01, max_iter=2, random_state=0).fit(X, y)
+    assert fixed.alpha_ == 0.01

@@ -3,7 +3,8 @@
 This is scikit-learn 1.9's ``sklearn/neural_network/tests/test_mlp.py``
 with ``MLPClassifier`` and ``MLPRegressor`` replaced by thin subclasses of
 skreg's estimators whose defaults train as scikit-learn's MLP does
-(``input_scaling=None``, and ``target_scaling=None`` for the regressor).
+(``input_scaling=None, alpha=0.0001``, and ``target_scaling=None`` for the
+regressor).
 Tests that cannot pass, or that read scikit-learn's private attributes, are
 marked or rewritten next to them, with the reason.
 """
@@ -64,8 +65,10 @@ def _drop_in(base, name, **defaults):
 
 
 # skreg in its scikit-learn-like mode: no input or target scaling
-MLPClassifier = _drop_in(RegularizedMLPClassifier, "MLPClassifier", input_scaling=None)
+MLPClassifier = _drop_in(RegularizedMLPClassifier, "MLPClassifier", input_scaling=None,
+                         alpha=0.0001)
 MLPRegressor = _drop_in(RegularizedMLPRegressor, "MLPRegressor", input_scaling=None,
+                        alpha=0.0001,
                         target_scaling=None)
 
 

@@ -126,9 +126,13 @@ class BinaryLogLoss(Loss):
     def __init__(self, n_outputs=1):
         self.n_outputs = n_outputs
 
+    def _columns(self, y):
+        """0/1 labels as ``(..., n, K)``: one output's labels are ``(n,)`` or ``(C, n)``."""
+        return y.unsqueeze(-1) if self.n_outputs == 1 or y.dim() == 1 else y
+
     def targets(self, y, dtype, smoothing=0.0):
-        """``(..., n, K)`` targets from 0/1 labels ``y`` (``(n,)`` or ``(n, K)``)."""
-        t = (y.unsqueeze(-1) if y.dim() == 1 else y).to(dtype)
+        """``(..., n, K)`` targets from 0/1 labels ``y`` (``(n,)``, ``(C, n)`` or ``(n, K)``)."""
+        t = self._columns(y).to(dtype)
         return t * (1 - 2 * smoothing) + smoothing
 
     def predict(self, z):
@@ -148,7 +152,7 @@ class BinaryLogLoss(Loss):
     def score(self, z, y, w):
         """Weighted accuracy; with several labels, of the whole row (subset accuracy)."""
         pred = (z > 0)
-        y = y.unsqueeze(-1) if y.dim() == 1 else y
+        y = self._columns(y)
         hit = (pred == y.to(torch.bool)).all(-1)
         return _weighted_mean(hit.to(w.dtype), w)
 
