@@ -948,7 +948,7 @@ _COMMON_PARAMS = """
         robust scaling with smooth clipping). A scaler of your own in front,
         e.g. ``StandardScaler``, works either way. None leaves X as it is,
         as scikit-learn's MLP does. The default was chosen on the
-        meta-benchmark of the documentation's "Defaults" page. The
+        benchmark of the documentation's "Defaults" page. The
         statistics are stored in ``input_center_`` and ``input_scale_``
         (None without scaling).
 
@@ -1078,10 +1078,13 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
     penalties, dropout, label smoothing, class weights and early stopping.
 
     A drop-in replacement for :class:`sklearn.neural_network.MLPClassifier`:
-    the parameters they share have the same names and defaults, and the
-    default ``penalty='l2'`` reproduces ``MLPClassifier``'s ``alpha``. By
-    default the inputs are also scaled robustly (``input_scaling='robust'``,
-    chosen on a 27-dataset benchmark); ``input_scaling=None`` trains on X as
+    the parameters they share have the same names, and the same defaults
+    except ``alpha``, whose default 'auto' scales the L2 strength with the
+    number of training rows (``penalty='l2'`` with ``alpha=0.0001`` is
+    ``MLPClassifier``'s). By default the inputs are also scaled robustly
+    (``input_scaling='robust'``). Both defaults were chosen on the
+    development half of the accuracy benchmark (the documentation's
+    "Defaults" page); ``input_scaling=None, alpha=0.0001`` trains on X as
     ``MLPClassifier`` does.
 
     The loss is the cross-entropy against (optionally smoothed) one-hot
@@ -1432,11 +1435,14 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
     penalties, dropout and early stopping.
 
     A drop-in replacement for :class:`sklearn.neural_network.MLPRegressor`:
-    the parameters they share have the same names and defaults. By default
-    the inputs are also scaled robustly and the targets standardized
-    (``input_scaling='robust'``, ``target_scaling='standard'``, chosen on a
-    27-dataset benchmark); ``input_scaling=None, target_scaling=None``
-    trains as ``MLPRegressor`` does. The loss is
+    the parameters they share have the same names, and the same defaults
+    except ``alpha`` ('auto': an L2 strength that scales with the number of
+    training rows). By default the inputs are also scaled robustly and the
+    targets standardized (``input_scaling='robust'``,
+    ``target_scaling='standard'``); these defaults were chosen on the
+    development half of the accuracy benchmark (the documentation's
+    "Defaults" page). ``input_scaling=None, target_scaling=None,
+    alpha=0.0001`` trains as ``MLPRegressor`` does. The loss is
     half the squared error (``loss='squared_error'``) or half the Poisson
     deviance with a log link (``loss='poisson'``), see ``loss``.
     Multi-output targets are supported. The remaining differences from
@@ -1466,7 +1472,7 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
         The penalty and the reported losses
         are those of the scaled problem (``loss_curve_`` is in units of
         ``std_k^2``). None trains on y as it is, as scikit-learn's MLP does.
-        The default was chosen on the meta-benchmark of the documentation's
+        The default was chosen on the benchmark of the documentation's
         "Defaults" page. Stored in ``target_mean_`` and ``target_scale_``
         (None without scaling).
 
