@@ -23,13 +23,15 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import (_check_partial_fit_first_call,
                                       type_of_target, unique_labels)
-from sklearn.utils.validation import (_check_sample_weight, check_is_fitted,
-                                      column_or_1d, validate_data)
+from sklearn.utils.validation import (_check_sample_weight, check_array,
+                                      check_is_fitted, check_X_y, column_or_1d,
+                                      validate_data)
 
 from ._engine import ACTIVATIONS, LOSSES, DropoutMasks, Trainer, TrainingConfig, TrainingData
 from ._engine.embeddings import EMBEDDINGS, fit_embedding
 from ._preprocessing import (robust_scale, robust_scaling_stats,
                              target_scaling_stats)
+from ._tabular import TabularEncoder, _is_dataframe, _to_pandas
 from ._threads import step_work, training_threads
 from .skorch import EpochCallbackHost, initialized_callbacks
 
@@ -40,6 +42,14 @@ AUTO_ALPHA = 1.0
 
 # rows per forward pass at prediction time: bounds memory on large inputs
 _PREDICT_CHUNK = 65536
+
+#: categories of a categorical column seen in fewer training rows than this
+#: are pooled into one "infrequent" category by the estimators' encoder
+MIN_CATEGORY_FREQUENCY = 5
+
+# the feature-name warnings of the estimators' encoder repeat the
+# estimator's own, which come first
+_NAME_WARNINGS = "X does not have valid feature names|X has feature names"
 
 
 def _resolve_device(device):
@@ -120,6 +130,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         "ensemble_size": [Interval(Integral, 1, None, closed="left")],
         "numeric_embedding": [StrOptions(set(EMBEDDINGS)), None],
         "embedding_size": [Interval(Integral, 2, None, closed="left")],
+        "categorical_features": ["array-like", StrOptions({"from_dtype"}), None],
     }
 
     @abstractmethod
@@ -130,7 +141,8 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
                  beta_2, epsilon, n_iter_no_change, device, l1_method, p, group_alpha,
                  max_norm, input_noise, hidden_noise, mixup, batch_norm, learning_rate,
                  power_t, snapshot_every, input_scaling, callbacks, max_fun=15000,
-                 ensemble_size=1, numeric_embedding=None, embedding_size=16):
+                 ensemble_size=1, numeric_embedding=None, embedding_size=16,
+                 categorical_features="from_dtype"):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -172,6 +184,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         self.ensemble_size = ensemble_size
         self.numeric_embedding = numeric_embedding
         self.embedding_size = embedding_size
+        self.categorical_features = categorical_features
 
     # ------------------------------------------------------------------ hooks
     @abstractmethod
@@ -210,9 +223,80 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         return tuple(rates.tolist())
 
     def _validate_X(self, X, reset):
-        X = validate_data(self, X, reset=reset, accept_sparse=["csr", "csc", "coo"],
-                          dtype=(np.float64, np.float32))
+        if getattr(self, "encoder_", None) is not None:
+            X = self._encode(X, reset=reset)
+        else:
+            X = validate_data(self, X, reset=reset, accept_sparse=["csr", "csc", "coo"],
+                              dtype=(np.float64, np.float32))
         return self._scale_inputs(_dense(X, self._trainer.config.dtype))
+
+    def _route_input(self, X):
+        """``(X, encode)`` for a first fit: whether ``encoder_`` is needed for X.
+
+        The encoder is used, unless ``categorical_features`` is None, for a
+        dataframe, for an explicit ``categorical_features`` selection and for
+        an array with NaN. Any other input (numeric arrays without NaN,
+        sparse matrices) takes scikit-learn's validation, unchanged: a
+        numeric array comes back as the array ``validate_data`` would make.
+        """
+        if self.categorical_features is None or sp.issparse(X):
+            return X, False
+        X = _to_pandas(X)
+        if _is_dataframe(X) or not isinstance(self.categorical_features, str):
+            return X, True
+        # an array has no column dtypes, so 'from_dtype' makes every column
+        # numeric: scikit-learn's conversion, with its errors (strings, dicts)
+        X = check_array(X, dtype=(np.float64, np.float32), ensure_all_finite=False,
+                        estimator=self)
+        return X, bool(np.isnan(X).any())
+
+    def _new_encoder(self, X):
+        """The (unfitted) encoder of a first fit on X."""
+        if _is_dataframe(X):
+            single = len(X.dtypes) > 0 and all(d == np.float32 for d in X.dtypes)
+        else:
+            single = getattr(X, "dtype", None) == np.float32
+        encoder = TabularEncoder(categorical_features=self.categorical_features,
+                                 max_onehot_categories=None,
+                                 min_frequency=MIN_CATEGORY_FREQUENCY,
+                                 dtype="float32" if single else "float64")
+        # a numpy output whatever the global set_output configuration
+        return encoder.set_output(transform="default")
+
+    def _encode(self, X, reset):
+        """Raw X encoded by ``encoder_`` (fitted first when ``reset``).
+
+        The feature-name and feature-count checks are this estimator's, on
+        the raw columns: ``n_features_in_`` and ``feature_names_in_`` are
+        those of the caller's table.
+        """
+        X = _to_pandas(X)
+        if not _is_dataframe(X):
+            X = check_array(X, dtype=None, ensure_all_finite=False, estimator=self)
+        validate_data(self, X, reset=reset, skip_check_array=True)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=_NAME_WARNINGS, category=UserWarning)
+            if reset:
+                self.encoder_.fit(X)
+            return self.encoder_.transform(X)
+
+    def _validate_raw(self, X, y, first_pass):
+        """scikit-learn's validation of X and y (the path without encoder)."""
+        try:
+            return validate_data(self, X, y, reset=first_pass,
+                                 accept_sparse=["csr", "csc", "coo"],
+                                 dtype=(np.float64, np.float32),
+                                 multi_output=True, y_numeric=False)
+        except (TypeError, ValueError) as exc:
+            column = _non_numeric_column(X)
+            if column is None:
+                raise
+            raise ValueError(
+                f"Column {column[0]!r} has dtype {column[1]}, which is not numeric; "
+                f"with categorical_features={self.categorical_features!r} every "
+                "column must be numeric (as for scikit-learn's MLP). Use "
+                "categorical_features='from_dtype' (the default) to encode string, "
+                "categorical and bool columns, or encode them first.") from exc
 
     def _scale_inputs(self, X):
         """``input_scaling`` applied to dense X (a new array; X is left as it is)."""
@@ -230,7 +314,8 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         prior does against a likelihood of ``n_train`` rows.
         """
         if self.alpha == "auto":
-            return AUTO_ALPHA * batch_size / n_train
+            # without a row count (a config built for one batch) the batch is the data
+            return AUTO_ALPHA * batch_size / (n_train or batch_size)
         return self.alpha
 
     def _training_config(self, n_features, n_outputs, batch_size, device, dtype,
@@ -287,10 +372,18 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
             raise ValueError("partial_fit does not support early_stopping=True")
         first_pass = not hasattr(self, "_trainer") or (not self.warm_start and not incremental)
         device = _resolve_device(self.device)
-        X, y = validate_data(self, X, y, reset=first_pass,
-                             accept_sparse=["csr", "csc", "coo"],
-                             dtype=(np.float64, np.float32),
-                             multi_output=True, y_numeric=False)
+        encode = getattr(self, "encoder_", None) is not None
+        if first_pass:
+            X, encode = self._route_input(X)
+            self.encoder_ = self._new_encoder(X) if encode else None
+        if encode:
+            # a mixed-type table (or NaN): encoded to numbers, then validated
+            # as any numeric X (with y); never refitted after the first pass
+            X = self._encode(X, reset=first_pass)
+            X, y = check_X_y(X, y, dtype=(np.float64, np.float32), multi_output=True,
+                             y_numeric=False, estimator=self)
+        else:
+            X, y = self._validate_raw(X, y, first_pass)
         # computations run in X's floating dtype, as in scikit-learn's MLP:
         # float32 input trains in float32 (faster, half the memory)
         dtype = torch.float32 if X.dtype == np.float32 else torch.float64
@@ -315,9 +408,20 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         # weights included): a weight of 2 counts as a repeated row
         if first_pass:
             self.input_center_ = self.input_scale_ = None
-            if self.input_scaling == "robust":
+            if self.input_scaling == "robust" and self.encoder_ is None:
                 self.input_center_, self.input_scale_ = robust_scaling_stats(
                     X, sample_weight)
+            elif self.input_scaling == "robust":
+                # only the encoder's numeric columns (its first ones) are
+                # scaled; indicator and one-hot columns keep center 0 and
+                # scale 1, so the smooth clip maps their 1 to 1/sqrt(1 + 1/9)
+                n_numeric = int(np.count_nonzero(self.encoder_.output_kinds_ == "numeric"))
+                center = np.zeros(X.shape[1], dtype=X.dtype)
+                scale = np.ones(X.shape[1], dtype=X.dtype)
+                if n_numeric:
+                    center[:n_numeric], scale[:n_numeric] = robust_scaling_stats(
+                        X[:, :n_numeric], sample_weight)
+                self.input_center_, self.input_scale_ = center, scale
         X = self._scale_inputs(X)
         if first_pass:
             self._embedding = None
@@ -557,7 +661,10 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
 
         The L2 norm of each input feature's outgoing weights (row ``j`` of
         ``coefs_[0]``); exactly 0 for features
-        removed by the group lasso (``group_alpha``). Usable by
+        removed by the group lasso (``group_alpha``). A feature that feeds
+        several network inputs (its embedding, or its encoded columns with
+        ``encoder_``: one-hot block, missing indicator) adds up their
+        squared norms. Usable by
         :class:`~sklearn.feature_selection.SelectFromModel`.
         """
         W = self.coefs_[0]
@@ -569,6 +676,10 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         embedding = getattr(self, "_embedding", None)
         if embedding is not None:
             squared = np.bincount(embedding.source, squared, embedding.n_features_in)
+        encoder = getattr(self, "encoder_", None)
+        if encoder is not None:
+            # encoded columns -> the raw columns they come from
+            squared = np.bincount(encoder.output_sources_, squared, encoder.n_features_in_)
         return np.sqrt(squared)
 
     def __sklearn_is_fitted__(self):
@@ -661,7 +772,23 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        # NaN is imputed by the encoder; the 'categorical' and 'string' tags
+        # stay False: they declare estimators that need categorical input,
+        # and a numpy array of strings is refused under 'from_dtype'
+        tags.input_tags.allow_nan = self.categorical_features is not None
         return tags
+
+
+def _non_numeric_column(X):
+    """``(name, dtype)`` of a dataframe's first non-numeric column, or None."""
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+    X = _to_pandas(X)
+    if not _is_dataframe(X):
+        return None
+    for name, dtype in X.dtypes.items():
+        if not (is_numeric_dtype(dtype) or is_bool_dtype(dtype)):
+            return name, dtype
+    return None
 
 
 def _check_finite_outputs(out):
@@ -995,6 +1122,39 @@ _COMMON_PARAMS = """
         Bins per feature of ``numeric_embedding='piecewise_linear'``;
         ``2 * (embedding_size // 2)`` sine/cosine inputs per feature of
         'periodic'.
+
+    categorical_features : "from_dtype", array-like of {bool, int, str} or None, \
+            default="from_dtype"
+        Which columns of X are categorical, with HistGradientBoosting's
+        rules and error messages for the parameter of the same name:
+        ``"from_dtype"``, the DataFrame columns of dtype category, string,
+        object or bool (HistGradientBoosting takes only category ones; a
+        numpy array has none); column names (X must be a DataFrame); column
+        indices in ``[0, n_features - 1]``; a boolean mask of shape
+        ``(n_features,)``; or None. Unless it is None, the first ``fit``
+        encodes X with a :class:`skreg._tabular.TabularEncoder`
+        (``encoder_``) when X is a DataFrame (pandas, or polars / pyarrow,
+        converted with ``to_pandas()``), when the selection is given
+        explicitly (names, indices or mask), or when X is an array with NaN:
+
+        - numeric columns: missing values (NaN, None, ``pd.NA``) replaced
+          by the column's training median, plus one 0/1 missing-indicator
+          column per numeric column that had missing values in fit;
+        - categorical columns: one-hot encoded, one column per category
+          seen in fit, with categories seen in fewer than 5 training rows
+          (``MIN_CATEGORY_FREQUENCY``) pooled into one "infrequent"
+          column, and one column for missing values if the column had any
+          in fit. A category not seen in fit gives an all-zero block.
+
+        ``input_scaling='robust'`` then scales the numeric columns only:
+        indicator and one-hot columns get ``input_center_ = 0`` and
+        ``input_scale_ = 1``, so the smooth clip turns their values into
+        0 and ``1 / sqrt(1 + 1/9) ~ 0.949``. Prediction, ``score`` and
+        ``scale_inputs`` encode X with the fitted encoder (never refitted,
+        nor by ``warm_start`` or ``partial_fit``). Any other X (a numeric
+        array without NaN, a sparse matrix) trains exactly as with None.
+        None: no encoder; X must be numeric and NaN is refused with
+        scikit-learn's error, as by scikit-learn's MLP.
 """
 
 _COMMON_ATTRIBUTES = """
@@ -1025,16 +1185,25 @@ _COMMON_ATTRIBUTES = """
     feature_importances_ : ndarray of shape (n_features_in_,)
         L2 norm of each input feature's outgoing weights (rows of
         ``coefs_[0]``); exactly 0 for features removed by ``group_alpha``.
+        A feature encoded into several columns (``encoder_``: one-hot block,
+        missing indicator) or embedded adds up their squared norms.
 
     intercepts_ : list of ndarray
         Bias vectors; ``intercepts_[i]`` has shape ``(fan_out,)``, or
         ``(ensemble_size, fan_out)`` for an ensemble.
 
     n_features_in_ : int
-        Number of features seen during fit.
+        Number of features seen during fit (the columns of the caller's X,
+        before any encoding).
 
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of features seen during fit, when X has string column names.
+
+    encoder_ : TabularEncoder or None
+        The encoder fitted on X by the first ``fit`` (see
+        ``categorical_features``); ``coefs_[0]`` and ``scale_inputs`` work
+        on its output columns (``encoder_.get_feature_names_out()``). None
+        when X needed no encoding.
 
     n_iter_ : int
         Number of epochs run by the latest ``fit`` or ``partial_fit`` (as
@@ -1084,8 +1253,11 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
     ``MLPClassifier``'s). By default the inputs are also scaled robustly
     (``input_scaling='robust'``). Both defaults were chosen on the
     development half of the accuracy benchmark (the documentation's
-    "Defaults" page); ``input_scaling=None, alpha=0.0001`` trains on X as
-    ``MLPClassifier`` does.
+    "Defaults" page); ``input_scaling=None, alpha=0.0001,
+    categorical_features=None`` trains on X as ``MLPClassifier`` does. X
+    may also be a pandas (or polars) DataFrame with categorical, string and
+    bool columns and missing values, encoded by ``encoder_`` (see
+    ``categorical_features``).
 
     The loss is the cross-entropy against (optionally smoothed) one-hot
     targets; the output layer is one logistic unit for two classes and a
@@ -1158,7 +1330,8 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
                  input_noise=0.0, hidden_noise=0.0, mixup=0.0, batch_norm=False,
                  learning_rate="constant", power_t=0.5, snapshot_every=None,
                  input_scaling="robust", callbacks=None, max_fun=15000,
-                 ensemble_size=1, numeric_embedding=None, embedding_size=16):
+                 ensemble_size=1, numeric_embedding=None, embedding_size=16,
+                 categorical_features="from_dtype"):
         super().__init__(
             hidden_layer_sizes, activation, solver=solver, penalty=penalty,
             alpha=alpha, l1_ratio=l1_ratio, dropout=dropout, batch_size=batch_size,
@@ -1173,7 +1346,7 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
             learning_rate=learning_rate, power_t=power_t, snapshot_every=snapshot_every,
             input_scaling=input_scaling, callbacks=callbacks, max_fun=max_fun,
             ensemble_size=ensemble_size, numeric_embedding=numeric_embedding,
-            embedding_size=embedding_size)
+            embedding_size=embedding_size, categorical_features=categorical_features)
         self.label_smoothing = label_smoothing
         self.class_weight = class_weight
 
@@ -1442,7 +1615,10 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
     ``target_scaling='standard'``); these defaults were chosen on the
     development half of the accuracy benchmark (the documentation's
     "Defaults" page). ``input_scaling=None, target_scaling=None,
-    alpha=0.0001`` trains as ``MLPRegressor`` does. The loss is
+    alpha=0.0001, categorical_features=None`` trains as ``MLPRegressor``
+    does. X may also be a pandas (or polars) DataFrame with categorical,
+    string and bool columns and missing values, encoded by ``encoder_`` (see
+    ``categorical_features``). The loss is
     half the squared error (``loss='squared_error'``) or half the Poisson
     deviance with a log link (``loss='poisson'``), see ``loss``.
     Multi-output targets are supported. The remaining differences from
@@ -1511,7 +1687,7 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
                  learning_rate="constant", power_t=0.5, snapshot_every=None,
                  input_scaling="robust", target_scaling="standard", callbacks=None,
                  max_fun=15000, ensemble_size=1, numeric_embedding=None,
-                 embedding_size=16):
+                 embedding_size=16, categorical_features="from_dtype"):
         super().__init__(
             hidden_layer_sizes, activation, solver=solver, penalty=penalty,
             alpha=alpha, l1_ratio=l1_ratio, dropout=dropout, batch_size=batch_size,
@@ -1526,7 +1702,7 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
             learning_rate=learning_rate, power_t=power_t, snapshot_every=snapshot_every,
             input_scaling=input_scaling, callbacks=callbacks, max_fun=max_fun,
             ensemble_size=ensemble_size, numeric_embedding=numeric_embedding,
-            embedding_size=embedding_size)
+            embedding_size=embedding_size, categorical_features=categorical_features)
         self.loss = loss
         self.target_scaling = target_scaling
 

@@ -730,6 +730,32 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         out += [names[j] for j, m in self._maps.items() if m.encoding == "embedding"]
         return np.asarray(out, dtype=object)
 
+    # ------------------------------------------------------ persistence
+    def __getstate__(self):
+        # the fitted categories as numpy arrays (with their pandas dtype's
+        # name), not pandas Index objects: skops can store only the former
+        state = super().__getstate__()
+        if "_maps" in state:
+            state = dict(state)
+            state["_maps"] = [
+                {"column": int(j), "index": m.index.to_numpy(),
+                 "index_dtype": str(m.index.dtype), "code_of": np.asarray(m.code_of),
+                 "n_categories": int(m.n_categories), "kind": m.kind,
+                 "has_missing": bool(m.has_missing), "encoding": m.encoding}
+                for j, m in state["_maps"].items()]
+        return state
+
+    def __setstate__(self, state):
+        maps = state.get("_maps")
+        if isinstance(maps, list):
+            state = dict(state)
+            state["_maps"] = {
+                r["column"]: _CategoricalMap(
+                    pd.Index(r["index"], dtype=r["index_dtype"]), r["code_of"],
+                    r["n_categories"], r["kind"], r["has_missing"], r["encoding"])
+                for r in maps}
+        super().__setstate__(state)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True

@@ -53,17 +53,18 @@ from ._cv import RegularizedMLPClassifierCV, RegularizedMLPRegressorCV
 from ._engine import Trainer
 from ._engine.embeddings import NumericEmbedding
 from ._mlp import RegularizedMLPClassifier, RegularizedMLPRegressor
+from ._tabular import TabularEncoder
 
 __all__ = ["TRUSTED_TYPES", "dump", "dumps", "get_untrusted_types", "load", "loads"]
 
 #: Fully qualified names of the skreg types that :func:`load` trusts: the
-#: four estimators, the trainer that a fitted plain estimator holds and its
-#: numeric embedding (numpy arrays only).
+#: four estimators, the trainer that a fitted plain estimator holds, its
+#: numeric embedding and its table encoder (numpy arrays only).
 TRUSTED_TYPES = [
     f"{get_module(cls)}.{cls.__name__}"
     for cls in (RegularizedMLPClassifier, RegularizedMLPRegressor,
                 RegularizedMLPClassifierCV, RegularizedMLPRegressorCV, Trainer,
-                NumericEmbedding)
+                NumericEmbedding, TabularEncoder)
 ]
 
 

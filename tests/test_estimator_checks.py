@@ -27,6 +27,10 @@ def _estimators():
         # an ensemble in one fit on embedded numeric features
         dict(common, ensemble_size=2, numeric_embedding="piecewise_linear",
              embedding_size=4),
+        # the default categorical_features='from_dtype' declares allow_nan, so
+        # the configurations above are checked on data with NaN (encoded by
+        # encoder_); None is scikit-learn's MLP, which refuses NaN
+        dict(common, categorical_features=None),
     ]
     estimators = [Est(**config) for config in configs
                   for Est in (RegularizedMLPClassifier, RegularizedMLPRegressor)]

@@ -302,7 +302,8 @@ def test_early_stopping_restores_the_best_epoch(digits):
                                           random_state=check_random_state(3))
     assert clf.score(X_val, y_val) == pytest.approx(clf.best_validation_score_, abs=1e-6)
     if best_epoch < clf.n_iter_:
-        assert clf.score(X_val, y_val) >= scores[-1]
+        # the recorded scores are float32 sums, the estimator's score float64
+        assert clf.score(X_val, y_val) >= scores[-1] - 1e-6
 
 
 def test_early_stopping_validation_set_too_small():

@@ -191,7 +191,7 @@ def sparse_nonlinear():
 # the group lasso's strength is tuned to the raw feature scale of the data
 GROUP = dict(hidden_layer_sizes=(32,), group_alpha=20.0, learning_rate_init=0.01,
              max_iter=100, n_iter_no_change=10_000, random_state=0, input_scaling=None,
-             target_scaling=None)
+             target_scaling=None, alpha=0.0001)
 
 
 @pytest.fixture(scope="module")

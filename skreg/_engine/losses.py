@@ -128,7 +128,9 @@ class BinaryLogLoss(Loss):
 
     def _columns(self, y):
         """0/1 labels as ``(..., n, K)``: one output's labels are ``(n,)`` or ``(C, n)``."""
-        return y.unsqueeze(-1) if self.n_outputs == 1 or y.dim() == 1 else y
+        if y.dim() == 1 or (self.n_outputs == 1 and y.shape[-1] != 1):
+            return y.unsqueeze(-1)
+        return y
 
     def targets(self, y, dtype, smoothing=0.0):
         """``(..., n, K)`` targets from 0/1 labels ``y`` (``(n,)``, ``(C, n)`` or ``(n, K)``)."""
