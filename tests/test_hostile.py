@@ -166,8 +166,14 @@ def test_nan_and_inf_anywhere_are_refused(Est, where, value, n_bad, dtype, seed)
     target = {"X": X, "y": y, "sample_weight": w}[where]
     flat = target.reshape(-1)
     flat[rng.choice(flat.size, size=n_bad, replace=False)] = value
-    outcome = fit_and_check(Est(**TINY), X, y, sample_weight=w)
+    # in the numeric-only mode every non-finite value is refused; by default a
+    # NaN in X is a missing value (imputed, with an indicator) and the rest is
+    # refused
+    outcome = fit_and_check(Est(**TINY, categorical_features=None), X, y, sample_weight=w)
     assert outcome == "ValueError", outcome
+    missing = where == "X" and np.isnan(value)
+    outcome = fit_and_check(Est(**TINY), X, y, sample_weight=w)
+    assert outcome == ("fitted" if missing else "ValueError"), outcome
 
 
 @HOSTILE
@@ -327,9 +333,14 @@ def test_pandas_frames_with_categorical_and_nullable_columns(Est, kinds, y_kind,
              "string": lambda: pd.Series(np.array(["lo", "mid", "hi"])[y], dtype="string"),
              "Int64_na": lambda: pd.Series(y, dtype="Int64").mask(
                  np.arange(n) == n - 1)}[y_kind]()
+    y_na = Est is RegularizedMLPClassifier and y_kind == "Int64_na"
+    # by default the frame is encoded (categories one-hot, missing values
+    # imputed with indicators): only a missing target is refused
     outcome = fit_and_check(Est(**TINY), X, y)
-    has_na = any(k.endswith("_na") for k in kinds) or (
-        Est is RegularizedMLPClassifier and y_kind == "Int64_na")
+    assert outcome == ("ValueError" if y_na else "fitted"), outcome
+    # the numeric-only mode refuses missing values and text, as scikit-learn
+    outcome = fit_and_check(Est(**TINY, categorical_features=None), X, y)
+    has_na = any(k.endswith("_na") for k in kinds) or y_na
     has_text = any(k in ("category_str", "string") for k in kinds)
     if not has_na and not has_text:
         assert outcome == "fitted", outcome

@@ -278,8 +278,9 @@ def test_skops_round_trip_of_a_pipeline_with_names_and_string_labels(data, tmp_p
     skreg.io.dump(model, path)
     # nothing in the file needs the caller's trust: skreg's types are trusted
     assert skreg.io.get_untrusted_types(file=path) == []
+    # (a frame is encoded by the estimator's own TabularEncoder)
     assert skops_io.get_untrusted_types(file=path) == sorted(
-        ["skreg._mlp.RegularizedMLPClassifier", TRAINER])
+        ["skreg._mlp.RegularizedMLPClassifier", TRAINER, "skreg._tabular.TabularEncoder"])
     loaded = skreg.io.load(path)
     np.testing.assert_array_equal(loaded.predict_proba(frame), model.predict_proba(frame))
     np.testing.assert_array_equal(loaded.predict(frame), model.predict(frame))
