@@ -168,7 +168,7 @@ cleveland-0_vs_4             imb  test  177     10+3     KEEL cleveland-0_vs_4: 
 dermatology-6                imb  test  358     34+0     KEEL dermatology-6: class; skin disease
                                                          class 6 vs rest: 34 clinical scores.
 flare-F                      imb  dev   1066    9+2      KEEL flare-F: class; solar flares, Zurich
-                                                         class F vs rest (4%): letter and small
+                                                         class F vs rest (4%): single-character
                                                          integer codes.
 haberman                     imb  dev   306     3+0      KEEL haberman: class; breast-cancer surgery
                                                          survival: 3 features, 26% minority, noisy.
@@ -571,7 +571,7 @@ DATASETS = {
     "dermatology-6": _keel_spec("imb", "dermatology-6", "imbalanced",
                                 "skin disease class 6 vs rest: 34 clinical scores"),
     "flare-F": _keel_spec("imb", "flare-F", "imbalanced",
-                          "solar flares, Zurich class F vs rest (4%): letter and small "
+                          "solar flares, Zurich class F vs rest (4%): single-character and small "
                           "integer codes"),
     "haberman": _keel_spec("imb", "haberman", "imbalanced",
                            "breast-cancer surgery survival: 3 features, 26% minority, noisy"),

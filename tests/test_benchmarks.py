@@ -25,7 +25,7 @@ RESERVED_FILE = Path(__file__).resolve().parents[2] / "shared" / "holdout-reserv
 # normalized names (lower case, letters and digits only), so that this file
 # does not spell them out. BASES: the base data sets; no dataset name or
 # source may *contain* one (every KEEL variant derived from them, and copies
-# under other names, e.g. a German credit or a Pima diabetes table). EXACT:
+# under other names, e.g. a credit-scoring or a diabetes-screening table). EXACT:
 # sets whose names are common words, matched whole.
 RESERVED_BASES = {
     "4bd86464de0739da09d44424676e4a116d1a7006d208f845d5988c314dda66f7",
