@@ -17,6 +17,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn import config_context, get_config
 from sklearn.base import (BaseEstimator, ClassifierMixin, MetaEstimatorMixin,
@@ -28,11 +29,13 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import (_check_sample_weight, check_is_fitted,
-                                      column_or_1d, validate_data)
+from sklearn.utils.validation import (_check_sample_weight, check_array, check_is_fitted,
+                                      check_X_y, column_or_1d, validate_data)
 
-from ._mlp import (RegularizedMLPClassifier, RegularizedMLPRegressor,
-                   _dense, _resolve_device, class_sample_weight)
+from ._mlp import (_NAME_WARNINGS, RegularizedMLPClassifier, RegularizedMLPRegressor,
+                   _dense, _resolve_device, class_sample_weight, embedding_tables,
+                   encoded_scaling_stats)
+from ._tabular import _is_dataframe, _to_pandas
 from ._threads import step_work, torch_thread_budget, training_threads
 from ._preprocessing import (robust_scale_tensor_, robust_scaling_stats,
                              target_scaling_stats)
@@ -155,6 +158,22 @@ _TRAIN_DOC = """
         feature to ``f((x - median) / IQR)`` with the smooth clip
         ``f(z) = z / sqrt(1 + (z / 3)^2)``. Each fold's statistics come from
         that fold's training rows only, never from its test rows.
+
+    categorical_features : "from_dtype", array-like of {bool, int, str} or None, \
+            default="from_dtype"
+        As in :class:`~skreg.RegularizedMLPClassifier`: a DataFrame with
+        categorical, string, bool columns and missing values (or an array
+        with NaN) is encoded by a :class:`skreg._tabular.TabularEncoder`.
+        The search fits it once on all of X, and every fold model trains on
+        that encoding (its categories and imputation medians then include
+        the fold's test rows, as a category list given by hand would; the
+        scaling statistics stay per fold); the refit encodes X itself,
+        with the same result. None: X must be numeric.
+
+    max_onehot_categories : int or None, default=16
+        As in :class:`~skreg.RegularizedMLPClassifier`: categorical columns
+        with more categories get a learned embedding, in the fold models
+        and in the refit.
 
     racing : bool, default=True
         Successive halving of the configurations inside the batched
@@ -355,8 +374,10 @@ class _TestRows:
     each member as the final cross-validation scores are scored.
     """
 
-    def __init__(self, search, X, y, splits, input_stats, target_stats, scorer, device):
+    def __init__(self, search, X, y, splits, input_stats, target_stats, scorer, device,
+                 n_dense):
         self.search, self.X, self.y, self.scorer = search, X, y, scorer
+        self.n_dense = n_dense  # the columns before the embedding codes
         self.tests = [test for _, test in splits]
         self.input_stats, self.target_stats = input_stats, target_stats
         self.device = device
@@ -372,7 +393,7 @@ class _TestRows:
         for f, test in enumerate(self.tests):
             rows = torch.as_tensor(X[test], device=self.device)
             if self.input_stats is not None:
-                robust_scale_tensor_(rows, *self.input_stats[f])
+                robust_scale_tensor_(rows[:, :self.n_dense], *self.input_stats[f])
             self.padded[f, :len(test)] = rows
         self.sets = [(X[test], self.y[test]) for test in self.tests]
         if self.target_stats is not None:
@@ -471,6 +492,7 @@ class _Race:
         self.rungs, self.configs, self.n_splits, self.tests = rungs, configs, n_splits, tests
         self.on_winner = on_winner
         self.layer_sizes, self.activation = config.layer_sizes, config.activation
+        self.tables = config.embedding_tables
         self.dtype, self.device = config.dtype, config.device
         self.k = 0  # next rung
         self.last = None  # (members, coef, intercept) of the previous epoch
@@ -518,7 +540,8 @@ class _Race:
         new = [m for m in self.stopped if m not in self.stopped_scores]
         if new:
             with torch.no_grad():
-                model = StackedMLP(self.layer_sizes, self.activation, len(new))
+                model = StackedMLP(self.layer_sizes, self.activation, len(new),
+                                   tables=self.tables)
                 model.to(dtype=self.dtype, device=self.device)
                 model.coef.copy_(torch.stack([self.stopped[m][0] for m in new]))
                 model.intercept.copy_(torch.stack([self.stopped[m][1] for m in new]))
@@ -617,6 +640,8 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
         "device": [str],
         "verbose": ["verbose"],
         "input_scaling": [StrOptions({"robust"}), None],
+        "categorical_features": ["array-like", StrOptions({"from_dtype"}), None],
+        "max_onehot_categories": [Interval(Integral, 0, None, closed="left"), None],
         "racing": ["boolean"],
         "race_factor": [Interval(Real, 1, None, closed="neither")],
         "race_min_epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
@@ -670,7 +695,8 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
         names = ("activation", "batch_size", "learning_rate_init", "max_iter", "tol",
                  "n_iter_no_change", "early_stopping", "validation_fraction",
                  "l1_method", "beta_1", "beta_2", "epsilon", "shuffle", "random_state",
-                 "device", "verbose", "input_scaling", *self._extra_base_params)
+                 "device", "verbose", "input_scaling", "categorical_features",
+                 "max_onehot_categories", *self._extra_base_params)
         params = {k: getattr(self, k) for k in names}
         # the fold models are single networks on the scaled features: the
         # refit is pinned to that too, whatever the plain estimator's defaults
@@ -705,11 +731,47 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
             epochs.append(epoch)
 
     # ------------------------------------------------------------------- fit
-    def _fit(self, X, y, sample_weight=None, **split_params):
-        device = torch.device(_resolve_device(self.device))
+    def _validate_input(self, X, y):
+        """``(X_raw, X, y, encoder)``: X as the fold models see it.
+
+        A table that the plain estimator would encode (see
+        ``categorical_features``) is encoded here once, by the encoder the
+        refit makes (the same parameters); ``X_raw`` is what the refit gets.
+        """
+        template = self._estimator_class(**self._base_params(), **self._refit_extra())
+        self.encoder_ = None
+        if self.categorical_features is not None and not sp.issparse(X):
+            X_raw, encode = template._route_input(X)
+            if encode:
+                encoder = template._new_encoder(X_raw)
+                X_raw = _to_pandas(X_raw)
+                if not _is_dataframe(X_raw):
+                    X_raw = check_array(X_raw, dtype=None, ensure_all_finite=False,
+                                        estimator=self)
+                validate_data(self, X_raw, reset=True, skip_check_array=True)
+                with warnings.catch_warnings():
+                    warnings.filterwarnings("ignore", message=_NAME_WARNINGS,
+                                            category=UserWarning)
+                    X = encoder.fit(X_raw).transform(X_raw)
+                X, y = check_X_y(X, y, dtype=(np.float64, np.float32),
+                                 multi_output=not is_classifier(self), y_numeric=False,
+                                 estimator=self)
+                self.encoder_ = encoder
+                return X_raw, X, y, encoder
+            X = X_raw
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc", "coo"],
                              dtype=(np.float64, np.float32),
                              multi_output=not is_classifier(self), y_numeric=False)
+        return X, X, y, None
+
+    def _fit(self, X, y, sample_weight=None, **split_params):
+        device = torch.device(_resolve_device(self.device))
+        X_raw, X, y, encoder = self._validate_input(X, y)
+        n_codes = 0 if encoder is None else len(encoder.embedding_columns_)
+        # the embedding tables, as the refit makes them
+        tables = embedding_tables(encoder, self._estimator_class().embedding_size)
+        n_dense = X.shape[1] - n_codes
+        n_first = n_dense + sum(dim for _, dim in tables)
         dtype = torch.float32 if X.dtype == np.float32 else torch.float64
         X = _dense(X, dtype)
         if sample_weight is not None:
@@ -748,9 +810,10 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
         uniform = bool(np.all(fold_weights == 1.0))
         if self.input_scaling == "robust":
             # rows= reads the fold's rows column by column: no copy of X[train]
+            stats = (robust_scaling_stats if encoder is None else
+                     lambda X, w, rows: encoded_scaling_stats(X, encoder, w, rows))
             input_stats = [tuple(torch.as_tensor(a, device=device) for a in
-                                 robust_scaling_stats(X, None if uniform else fold_weights[f],
-                                                      rows=train))
+                                 stats(X, None if uniform else fold_weights[f], rows=train))
                            for f, (train, _) in enumerate(splits)]
         if getattr(self, "target_scaling", None) == "standard":
             target_stats = [tuple(torch.as_tensor(a, device=device) for a in
@@ -773,7 +836,7 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
                 for f in range(n_splits):
                     block = X_train[f * n:(f + 1) * n]
                     block.copy_(torch.as_tensor(X, device=device))
-                    robust_scale_tensor_(block, *input_stats[f])
+                    robust_scale_tensor_(block[:, :n_dense], *input_stats[f])
             y_train = y_train.repeat(n_splits, *([1] * (y_train.dim() - 1)))
             weights = torch.zeros((n_splits, n_splits * n), dtype=dtype, device=device)
             for f in range(n_splits):
@@ -795,8 +858,9 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
         scorer = None if self.scoring is None else check_scoring(self, self.scoring)
         log = (lambda text: print(f"[{type(self).__name__}] {text}")) if self.verbose else None  # noqa: E731
         rungs = _Rungs(self._rung_epochs(len(grid)), self.race_factor, len(grid), log)
-        tests = _TestRows(self, X, y, splits, input_stats, target_stats, scorer, device)
-        refit = _Refit(self, X, y, sample_weight)
+        tests = _TestRows(self, X, y, splits, input_stats, target_stats, scorer, device,
+                          n_dense)
+        refit = _Refit(self, X_raw, y, sample_weight)
         architectures = self._architectures()
         for arch in architectures:
             configs = [i for i, g in enumerate(grid) if g["hidden_layer_sizes"] == arch]
@@ -808,7 +872,8 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
             param = lambda name: np.repeat([grid[i].get(name, 0.0) for i in configs],  # noqa: E731
                                            n_splits)
             config = TrainingConfig(
-                layer_sizes=(X.shape[1], *arch, n_outputs), activation=self.activation,
+                layer_sizes=(n_first, *arch, n_outputs), activation=self.activation,
+                embedding_tables=tables,
                 loss=loss, batch_size=batch, seeds=np.full(len(configs) * n_splits, seed),
                 alpha=param("alpha"), l1_ratio=param("l1_ratio"), dropout=param("dropout"),
                 label_smoothing=param("label_smoothing"),
@@ -843,14 +908,15 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
             pass_work = step_work(config.layer_sizes, max(len(t) for _, t in splits),
                                   n_networks=len(members))
             with torch.no_grad(), torch_thread_budget(pass_work):
-                model = StackedMLP(config.layer_sizes, self.activation, len(members))
+                model = StackedMLP(config.layer_sizes, self.activation, len(members),
+                                   tables=tables)
                 model.to(dtype=dtype, device=device)
                 model.coef.copy_(torch.as_tensor(result.coef[members]))
                 model.intercept.copy_(torch.as_tensor(result.intercept[members]))
                 for f, (_, test) in enumerate(splits if len(members) else []):
                     X_test = torch.as_tensor(X[test], device=device)
                     if input_stats is not None:
-                        robust_scale_tensor_(X_test, *input_stats[f])
+                        robust_scale_tensor_(X_test[:, :n_dense], *input_stats[f])
                     out = model(X_test)
                     if target_stats is not None:
                         out = out * target_stats[f][1] + target_stats[f][0]
@@ -994,6 +1060,11 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
         """Fitted, and ``X`` has the features seen in ``fit`` (named after this class)."""
         check_is_fitted(self)
         # no conversion kept: the refitted estimator validates X itself
+        if getattr(self, "encoder_", None) is not None:
+            X = _to_pandas(X)
+            if _is_dataframe(X):
+                validate_data(self, X, reset=False, skip_check_array=True)
+                return
         validate_data(self, X, reset=False, accept_sparse=True, dtype=None,
                       ensure_all_finite=False)
 
@@ -1003,6 +1074,8 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        # NaN is imputed by the encoder, as in the plain estimators
+        tags.input_tags.allow_nan = self.categorical_features is not None
         return tags
 
 
@@ -1081,7 +1154,8 @@ class RegularizedMLPClassifierCV(ClassifierMixin, _BaseRegularizedMLPCV):
                  l1_method="proximal", beta_1=0.9, beta_2=0.999, epsilon=1e-8,
                  shuffle=True, random_state=None, device="cpu", verbose=0,
                  input_scaling="robust", racing=True, race_factor=3,
-                 race_min_epochs="auto"):
+                 race_min_epochs="auto", categorical_features="from_dtype",
+                 max_onehot_categories=16):
         self.alphas = alphas
         self.l1_ratios = l1_ratios
         self.dropouts = dropouts
@@ -1110,6 +1184,8 @@ class RegularizedMLPClassifierCV(ClassifierMixin, _BaseRegularizedMLPCV):
         self.racing = racing
         self.race_factor = race_factor
         self.race_min_epochs = race_min_epochs
+        self.categorical_features = categorical_features
+        self.max_onehot_categories = max_onehot_categories
 
     def _extra_axes(self):
         values = (0.0,) if self.label_smoothings is None else self.label_smoothings
@@ -1296,7 +1372,8 @@ class RegularizedMLPRegressorCV(RegressorMixin, _BaseRegularizedMLPCV):
                  beta_2=0.999, epsilon=1e-8, shuffle=True, random_state=None,
                  device="cpu", verbose=0, input_scaling="robust",
                  target_scaling="standard", racing=True, race_factor=3,
-                 race_min_epochs="auto"):
+                 race_min_epochs="auto", categorical_features="from_dtype",
+                 max_onehot_categories=16):
         self.alphas = alphas
         self.l1_ratios = l1_ratios
         self.dropouts = dropouts
@@ -1324,6 +1401,8 @@ class RegularizedMLPRegressorCV(RegressorMixin, _BaseRegularizedMLPCV):
         self.racing = racing
         self.race_factor = race_factor
         self.race_min_epochs = race_min_epochs
+        self.categorical_features = categorical_features
+        self.max_onehot_categories = max_onehot_categories
 
     def _encode(self, y):
         y = np.asarray(y)

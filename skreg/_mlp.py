@@ -131,6 +131,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         "numeric_embedding": [StrOptions(set(EMBEDDINGS)), None],
         "embedding_size": [Interval(Integral, 2, None, closed="left")],
         "categorical_features": ["array-like", StrOptions({"from_dtype"}), None],
+        "max_onehot_categories": [Interval(Integral, 0, None, closed="left"), None],
     }
 
     @abstractmethod
@@ -142,7 +143,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
                  max_norm, input_noise, hidden_noise, mixup, batch_norm, learning_rate,
                  power_t, snapshot_every, input_scaling, callbacks, max_fun=15000,
                  ensemble_size=1, numeric_embedding=None, embedding_size=16,
-                 categorical_features="from_dtype"):
+                 categorical_features="from_dtype", max_onehot_categories=16):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -185,6 +186,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         self.numeric_embedding = numeric_embedding
         self.embedding_size = embedding_size
         self.categorical_features = categorical_features
+        self.max_onehot_categories = max_onehot_categories
 
     # ------------------------------------------------------------------ hooks
     @abstractmethod
@@ -257,7 +259,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         else:
             single = getattr(X, "dtype", None) == np.float32
         encoder = TabularEncoder(categorical_features=self.categorical_features,
-                                 max_onehot_categories=None,
+                                 max_onehot_categories=self.max_onehot_categories,
                                  min_frequency=MIN_CATEGORY_FREQUENCY,
                                  dtype="float32" if single else "float64")
         # a numpy output whatever the global set_output configuration
@@ -299,10 +301,34 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
                 "categorical and bool columns, or encode them first.") from exc
 
     def _scale_inputs(self, X):
-        """``input_scaling`` applied to dense X (a new array; X is left as it is)."""
+        """``input_scaling`` applied to dense X (a new array; X is left as it is).
+
+        The embedding code columns (the last ones, see ``encoder_``) are
+        left as they are.
+        """
         if getattr(self, "input_center_", None) is None:
             return X
-        return robust_scale(X, self.input_center_, self.input_scale_)
+        n_scaled = len(self.input_center_)
+        if n_scaled == X.shape[1]:
+            return robust_scale(X, self.input_center_, self.input_scale_)
+        out = np.empty_like(X)
+        out[:, :n_scaled] = robust_scale(X[:, :n_scaled], self.input_center_,
+                                         self.input_scale_)
+        out[:, n_scaled:] = X[:, n_scaled:]
+        return out
+
+    def _n_codes(self):
+        """Number of embedding code columns at the end of the encoded X."""
+        encoder = getattr(self, "encoder_", None)
+        return 0 if encoder is None else len(encoder.embedding_columns_)
+
+    def _embedding_tables(self):
+        """``(n_codes, dim)`` of each embedded categorical column's table.
+
+        ``dim = min(embedding_size, n_categories)``: a table never has more
+        dimensions than its column has categories.
+        """
+        return embedding_tables(getattr(self, "encoder_", None), self.embedding_size)
 
     # -------------------------------------------------------------------- fit
     def _resolved_alpha(self, n_train, batch_size):
@@ -319,7 +345,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         return self.alpha
 
     def _training_config(self, n_features, n_outputs, batch_size, device, dtype,
-                         n_train=None):
+                         n_train=None, tables=()):
         """The engine's settings of one network, from this estimator's parameters."""
         hidden = self._hidden_sizes()
         self.alpha_ = self._resolved_alpha(n_train, batch_size)
@@ -343,7 +369,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
             input_noise=self.input_noise, hidden_noise=self.hidden_noise, mixup=self.mixup,
             batch_norm=self.batch_norm, learning_rate=self.learning_rate,
             power_t=self.power_t, snapshot_every=self.snapshot_every,
-            device=device, dtype=dtype, verbose=int(self.verbose))
+            device=device, dtype=dtype, verbose=int(self.verbose), embedding_tables=tables)
 
     def _check_lbfgs(self, trainer):
         """L-BFGS needs a smooth, deterministic full-batch objective."""
@@ -412,16 +438,8 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
                 self.input_center_, self.input_scale_ = robust_scaling_stats(
                     X, sample_weight)
             elif self.input_scaling == "robust":
-                # only the encoder's numeric columns (its first ones) are
-                # scaled; indicator and one-hot columns keep center 0 and
-                # scale 1, so the smooth clip maps their 1 to 1/sqrt(1 + 1/9)
-                n_numeric = int(np.count_nonzero(self.encoder_.output_kinds_ == "numeric"))
-                center = np.zeros(X.shape[1], dtype=X.dtype)
-                scale = np.ones(X.shape[1], dtype=X.dtype)
-                if n_numeric:
-                    center[:n_numeric], scale[:n_numeric] = robust_scaling_stats(
-                        X[:, :n_numeric], sample_weight)
-                self.input_center_, self.input_scale_ = center, scale
+                self.input_center_, self.input_scale_ = encoded_scaling_stats(
+                    X, self.encoder_, sample_weight)
         X = self._scale_inputs(X)
         if first_pass:
             self._embedding = None
@@ -432,6 +450,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
                     self.numeric_embedding, X, n_bins=self.embedding_size,
                     n_frequencies=max(1, self.embedding_size // 2),
                     sample_weight=sample_weight,
+                    passthrough=range(X.shape[1] - self._n_codes(), X.shape[1]),
                     seed=self.random_state if isinstance(self.random_state, Integral) else 0)
         targets = self._scale_targets(targets, first_pass, sample_weight)
 
@@ -461,8 +480,16 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
                 1 if self._make_loss().out_activation == "logistic"
                 else len(self.classes_))
             n_inputs = X.shape[1] if self._embedding is None else self._embedding.n_outputs
+            tables = self._embedding_tables()
+            if tables and self.mixup:
+                raise ValueError(
+                    f"mixup={self.mixup} blends input rows, which cannot blend the codes "
+                    "of embedded categorical columns; set max_onehot_categories=None "
+                    "to one-hot encode them, or mixup=0.")
+            n_inputs += sum(dim for _, dim in tables) - len(tables)
             trainer = Trainer(self._training_config(n_inputs, n_outputs, batch_size,
-                                                    device, dtype, n_train=n_samples))
+                                                    device, dtype, n_train=n_samples,
+                                                    tables=tables))
             self._check_lbfgs(trainer)
         else:
             trainer = self._trainer
@@ -673,14 +700,54 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         squared = (W ** 2).sum(-1)
         if squared.ndim == 2:
             squared = squared.mean(0)
+        tables = self._trainer.model.tables
+        n_table_rows = sum(dim for _, dim in tables)
+        dense, squared = squared[:len(squared) - n_table_rows], squared[len(squared) - n_table_rows:]
+        # a categorical table's inputs -> its code column
+        per_table = np.add.reduceat(squared, np.cumsum([0, *[d for _, d in tables[:-1]]])) \
+            if tables else squared
         embedding = getattr(self, "_embedding", None)
         if embedding is not None:
-            squared = np.bincount(embedding.source, squared, embedding.n_features_in)
+            n_dense = embedding.n_outputs - len(tables)
+            dense = np.bincount(embedding.source[:n_dense], dense,
+                                embedding.n_features_in - len(tables))
+        squared = np.concatenate([dense, per_table])
         encoder = getattr(self, "encoder_", None)
         if encoder is not None:
             # encoded columns -> the raw columns they come from
             squared = np.bincount(encoder.output_sources_, squared, encoder.n_features_in_)
         return np.sqrt(squared)
+
+    @property
+    def embedding_sizes_(self):
+        """dict: dimension of the learned embedding of each embedded categorical column.
+
+        Keys are the column names (``encoder_.feature_names_in_``); the
+        columns with more than ``max_onehot_categories`` categories. Empty
+        without such columns.
+        """
+        check_is_fitted(self)
+        return {name: dim for name, (_, dim) in zip(self._embedded_names(),
+                                                    self._trainer.model.tables)}
+
+    @property
+    def embeddings_(self):
+        """dict: the learned embedding table of each embedded categorical column.
+
+        ``embeddings_[name][c]`` is the vector the first layer sees for code
+        ``c`` of the column (``encoder_.categories_``' order, then the
+        missing and the unseen code), shape ``(n_codes, dim)``, or
+        ``(ensemble_size, n_codes, dim)`` for an ensemble.
+        """
+        check_is_fitted(self)
+        return {name: E.detach().cpu().numpy().copy() for name, E in
+                zip(self._embedded_names(), self._trainer.model.table_views())}
+
+    def _embedded_names(self):
+        encoder = getattr(self, "encoder_", None)
+        if encoder is None:
+            return []
+        return list(encoder.get_feature_names_out()[encoder.embedding_columns_])
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "_trainer")
@@ -777,6 +844,37 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         # and a numpy array of strings is refused under 'from_dtype'
         tags.input_tags.allow_nan = self.categorical_features is not None
         return tags
+
+
+def embedding_tables(encoder, embedding_size):
+    """``(n_codes, dim)`` of the learned table of each of ``encoder``'s code columns.
+
+    ``n_codes = n_categories + 2`` (the missing and unseen codes) and
+    ``dim = min(embedding_size, n_categories)``; () without an encoder.
+    """
+    if encoder is None:
+        return ()
+    return tuple((int(k), int(min(embedding_size, k - 2)))
+                 for k in encoder.embedding_cardinalities_)
+
+
+def encoded_scaling_stats(X, encoder, sample_weight=None, rows=None):
+    """``(center, scale)`` of ``input_scaling='robust'`` for X encoded by ``encoder``.
+
+    Only the encoder's numeric columns (its first ones) are scaled, with
+    :func:`~skreg._preprocessing.robust_scaling_stats` (of ``rows`` only,
+    if given); indicator and one-hot columns keep center 0 and scale 1, so
+    the smooth clip maps their 1 to ``1 / sqrt(1 + 1/9)``; the embedding
+    code columns (the last ones) have no statistics and are not scaled.
+    """
+    n_numeric = int(np.count_nonzero(encoder.output_kinds_ == "numeric"))
+    n_dense = X.shape[1] - len(encoder.embedding_columns_)
+    center = np.zeros(n_dense, dtype=X.dtype)
+    scale = np.ones(n_dense, dtype=X.dtype)
+    if n_numeric:
+        center[:n_numeric], scale[:n_numeric] = robust_scaling_stats(
+            X[:, :n_numeric], sample_weight, rows=rows)
+    return center, scale
 
 
 def _non_numeric_column(X):
@@ -1121,7 +1219,9 @@ _COMMON_PARAMS = """
     embedding_size : int, default=16
         Bins per feature of ``numeric_embedding='piecewise_linear'``;
         ``2 * (embedding_size // 2)`` sine/cosine inputs per feature of
-        'periodic'.
+        'periodic'; and the dimension ``min(embedding_size, n_categories)``
+        of the learned embedding of each categorical column with more than
+        ``max_onehot_categories`` categories.
 
     categorical_features : "from_dtype", array-like of {bool, int, str} or None, \
             default="from_dtype"
@@ -1140,11 +1240,14 @@ _COMMON_PARAMS = """
         - numeric columns: missing values (NaN, None, ``pd.NA``) replaced
           by the column's training median, plus one 0/1 missing-indicator
           column per numeric column that had missing values in fit;
-        - categorical columns: one-hot encoded, one column per category
-          seen in fit, with categories seen in fewer than 5 training rows
-          (``MIN_CATEGORY_FREQUENCY``) pooled into one "infrequent"
-          column, and one column for missing values if the column had any
-          in fit. A category not seen in fit gives an all-zero block.
+        - categorical columns: categories seen in fewer than 5 training
+          rows (``MIN_CATEGORY_FREQUENCY``) are pooled into one
+          "infrequent" category; a column with at most
+          ``max_onehot_categories`` categories is then one-hot encoded, one
+          column per category and one for missing values if the column had
+          any in fit (a category not seen in fit gives an all-zero block);
+          a column with more gets a learned embedding (see
+          ``max_onehot_categories``).
 
         ``input_scaling='robust'`` then scales the numeric columns only:
         indicator and one-hot columns get ``input_center_ = 0`` and
@@ -1155,6 +1258,22 @@ _COMMON_PARAMS = """
         array without NaN, a sparse matrix) trains exactly as with None.
         None: no encoder; X must be numeric and NaN is refused with
         scikit-learn's error, as by scikit-learn's MLP.
+
+    max_onehot_categories : int or None, default=16
+        Categorical columns (of ``encoder_``) with more categories than
+        this, after pooling, get a learned embedding instead of a one-hot
+        block: a table of ``n_categories + 2`` rows (its categories, then a
+        missing and an unseen code) of ``dim = min(embedding_size,
+        n_categories)`` entries, drawn from ``N(0, 1)`` and trained with
+        the weights (the penalty included); the first layer sees the row of
+        each sample's code. This is the one-hot first layer constrained to
+        rank ``dim``: ``dim`` weights per category and ``dim`` per hidden
+        unit instead of one per category and hidden unit. The missing and
+        unseen rows are trained only if such values occur in training
+        (an unseen category at predict time takes the unseen row). 0
+        embeds every categorical column; None one-hot encodes every one.
+        ``mixup`` is refused with embedded columns; ``input_noise`` leaves
+        their codes alone.
 """
 
 _COMMON_ATTRIBUTES = """
@@ -1201,9 +1320,19 @@ _COMMON_ATTRIBUTES = """
 
     encoder_ : TabularEncoder or None
         The encoder fitted on X by the first ``fit`` (see
-        ``categorical_features``); ``coefs_[0]`` and ``scale_inputs`` work
-        on its output columns (``encoder_.get_feature_names_out()``). None
-        when X needed no encoding.
+        ``categorical_features``); ``scale_inputs`` returns its output
+        columns (``encoder_.get_feature_names_out()``) scaled, and
+        ``coefs_[0]`` weights them, each embedding code column replaced by
+        its table's ``dim`` entries. None when X needed no encoding.
+
+    embedding_sizes_ : dict
+        Dimension of the learned embedding of each categorical column with
+        more than ``max_onehot_categories`` categories, by column name.
+
+    embeddings_ : dict
+        The learned embedding tables by column name, each of shape
+        ``(n_codes, dim)`` (``(ensemble_size, n_codes, dim)`` for an
+        ensemble); row ``c`` is code ``c`` of ``encoder_``.
 
     n_iter_ : int
         Number of epochs run by the latest ``fit`` or ``partial_fit`` (as
@@ -1331,7 +1460,7 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
                  learning_rate="constant", power_t=0.5, snapshot_every=None,
                  input_scaling="robust", callbacks=None, max_fun=15000,
                  ensemble_size=1, numeric_embedding=None, embedding_size=16,
-                 categorical_features="from_dtype"):
+                 categorical_features="from_dtype", max_onehot_categories=16):
         super().__init__(
             hidden_layer_sizes, activation, solver=solver, penalty=penalty,
             alpha=alpha, l1_ratio=l1_ratio, dropout=dropout, batch_size=batch_size,
@@ -1346,7 +1475,8 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
             learning_rate=learning_rate, power_t=power_t, snapshot_every=snapshot_every,
             input_scaling=input_scaling, callbacks=callbacks, max_fun=max_fun,
             ensemble_size=ensemble_size, numeric_embedding=numeric_embedding,
-            embedding_size=embedding_size, categorical_features=categorical_features)
+            embedding_size=embedding_size, categorical_features=categorical_features,
+            max_onehot_categories=max_onehot_categories)
         self.label_smoothing = label_smoothing
         self.class_weight = class_weight
 
@@ -1687,7 +1817,8 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
                  learning_rate="constant", power_t=0.5, snapshot_every=None,
                  input_scaling="robust", target_scaling="standard", callbacks=None,
                  max_fun=15000, ensemble_size=1, numeric_embedding=None,
-                 embedding_size=16, categorical_features="from_dtype"):
+                 embedding_size=16, categorical_features="from_dtype",
+                 max_onehot_categories=16):
         super().__init__(
             hidden_layer_sizes, activation, solver=solver, penalty=penalty,
             alpha=alpha, l1_ratio=l1_ratio, dropout=dropout, batch_size=batch_size,
@@ -1702,7 +1833,8 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
             learning_rate=learning_rate, power_t=power_t, snapshot_every=snapshot_every,
             input_scaling=input_scaling, callbacks=callbacks, max_fun=max_fun,
             ensemble_size=ensemble_size, numeric_embedding=numeric_embedding,
-            embedding_size=embedding_size, categorical_features=categorical_features)
+            embedding_size=embedding_size, categorical_features=categorical_features,
+            max_onehot_categories=max_onehot_categories)
         self.loss = loss
         self.target_scaling = target_scaling
 

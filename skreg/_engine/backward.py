@@ -56,8 +56,10 @@ def manual_step(model, loss, regularizers, optimizer_step, next_masks, hidden_no
     ``J = sum_i s_i l_i(z_L) / S_B + alpha P(W) / S_B``; with
     ``delta_k = dJ / dz_k``: ``delta_L = s * dl/dz_L / S_B``,
     ``dW_k = a_{k-1}^T delta_k``, ``db_k = sum_i delta_k`` and
-    ``delta_{k-1} = g'(z_{k-1}) * m_{k-1} * (delta_k W_k^T)``. The
-    regularizers add their smooth gradient to ``dW``, then the optimizer
+    ``delta_{k-1} = g'(z_{k-1}) * m_{k-1} * (delta_k W_k^T)``. With
+    embedding tables, ``a_0`` holds each code's table row and the rows'
+    gradients are ``delta_1 W_1^T`` scattered by code (:func:`_table_grads`).
+    The regularizers add their smooth gradient to ``dW``, then the optimizer
     steps.
 
     With ReLU, the mask is applied to the activation in place, so relu's
@@ -90,11 +92,12 @@ def manual_step(model, loss, regularizers, optimizer_step, next_masks, hidden_no
     decay = _l2_as_weight_decay(model, regularizers, optimizer)
     if decay is not None:
         coef_group, l2 = decay
+    g_tables = model.table_views(model.coef.grad)
 
     def step(xb, tb, wb, scale, loss_sum):
-        inputs, outputs, pre = [xb], [], []
         keeps = next_masks(xb) if next_masks else no_masks
-        h = xb
+        h = model.embed_codes(xb)
+        inputs, outputs, pre = [h], [], []
         for k in range(n_hidden):
             z = affine(h, coefs[k], intercepts[k])
             h = forward(z)  # in place, except gelu, whose backward reads z
@@ -128,6 +131,8 @@ def manual_step(model, loss, regularizers, optimizer_step, next_masks, hidden_no
                         delta.mul_(keep)
                 if backward is not None:
                     delta = backward(delta, outputs[k - 1], pre[k - 1])
+            elif g_tables:
+                _table_grads(model, coefs[0], delta, xb, g_tables)
         flat_scale = scale.view(-1, 1) if isinstance(scale, torch.Tensor) else scale
         if decay is not None:
             coef_group["weight_decay"] = l2 * scale
@@ -136,6 +141,31 @@ def manual_step(model, loss, regularizers, optimizer_step, next_masks, hidden_no
         optimizer_step()
 
     return step
+
+
+def _table_grads(model, W1, delta, xb, g_tables):
+    """The embedding tables' gradients from the first layer's ``delta``.
+
+    A table row ``e`` enters the first layer as inputs ``x_j = e_j``, so
+    ``dJ/de = sum over the rows i with that code of (delta_1 W_1^T)_i``
+    restricted to the table's inputs: a scatter-add of those rows by code.
+    """
+    W_e = W1[..., model.n_dense:, :]
+    d_inputs = _matmul_bt(delta, W_e)
+    codes = xb[..., model.n_dense:].long()
+    start = 0
+    for t, g in enumerate(g_tables):
+        dim = g.shape[-1]
+        rows, c = d_inputs[..., start:start + dim], codes[..., t]
+        g.zero_()
+        if g.dim() == 2:
+            g.index_add_(0, c, rows)
+        elif c.dim() == 1:
+            g.index_add_(1, c, rows)  # the same rows for every member
+        else:
+            members = torch.arange(g.shape[0], device=c.device).unsqueeze(1).expand_as(c)
+            g.index_put_((members, c), rows, accumulate=True)
+        start += dim
 
 
 def _l2_as_weight_decay(model, regularizers, optimizer):

@@ -130,7 +130,7 @@ class NumericEmbedding:
 
 
 def fit_embedding(kind, X, *, n_bins=16, n_frequencies=8, sigma=1.0, sample_weight=None,
-                  rows=None, center=None, scale=None, seed=0):
+                  rows=None, center=None, scale=None, seed=0, passthrough=()):
     """Fit a :class:`NumericEmbedding` on training inputs.
 
     Parameters
@@ -157,6 +157,9 @@ def fit_embedding(kind, X, *, n_bins=16, n_frequencies=8, sigma=1.0, sample_weig
         The robust scaling applied to X before the embedding.
     seed : int, default=0
         Seeds the periodic frequencies.
+    passthrough : iterable of int, default=()
+        Columns passed through exactly whatever their values (the codes of
+        embedded categorical columns).
 
     Returns
     -------
@@ -178,9 +181,10 @@ def fit_embedding(kind, X, *, n_bins=16, n_frequencies=8, sigma=1.0, sample_weig
         for name, value in zip(cols, (f, left, width, low, high, freq, phase)):
             cols[name].append(value)
 
+    passthrough = set(passthrough)
     for f in range(d):
         b = np.unique(edges[:, f])
-        if len(b) < 3:
+        if len(b) < 3 or f in passthrough:
             add(f, 0.0, 1.0, -np.inf, np.inf)  # binary or constant: as it is
             continue
         if kind == "piecewise_linear":

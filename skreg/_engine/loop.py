@@ -105,6 +105,10 @@ class TrainingConfig:
     #: validation score (of the averaged prediction), and keep the same
     #: best epoch; False: every member is a model of its own (a search)
     joint: bool = False
+    #: ``(n_codes, dim)`` of each categorical input's learned embedding
+    #: table (see :class:`~skreg._engine.model.StackedMLP`); the inputs are
+    #: then the numeric columns followed by one code column per table
+    embedding_tables: tuple = ()
 
     def __post_init__(self):
         C = len(self.seeds)
@@ -248,7 +252,8 @@ class Trainer:
         self.config = config
         C = len(config.seeds)
         seed = int(config.seeds[0])
-        self.model = StackedMLP(config.layer_sizes, config.activation, C, config.batch_norm)
+        self.model = StackedMLP(config.layer_sizes, config.activation, C, config.batch_norm,
+                                config.embedding_tables)
         self.model.to(dtype=config.dtype).reset_parameters(config.seeds)
         self.model.to(device=config.device)
         self.generator = torch.Generator(device=config.device).manual_seed(seed)
@@ -341,7 +346,8 @@ class Trainer:
                                c.hidden_noise, self.generator, self.optimizer, factors)
         post_steps = [f for f in (r.post_step(model, self.optimizer)
                                   for r in self.regularizers) if f is not None]
-        transform = batch_transform(c.input_noise, c.mixup, self.generator, self.rng)
+        transform = batch_transform(c.input_noise, c.mixup, self.generator, self.rng,
+                                    model.n_dense if model.tables else None)
         single = model.n_members == 1
 
         @torch.no_grad()
@@ -375,7 +381,7 @@ class Trainer:
         G, n = idx.shape
         X = data.X.index_select(0, idx.reshape(-1)).view(G, n, -1)
         if data.input_stats is not None:
-            robust_scale_tensor_(X, *data.input_stats)
+            robust_scale_tensor_(self._dense(X), *data.input_stats)
         X = _embed(X, data.embeddings)
         if targets_table is not None:
             T = targets_table.index_select(0, idx.reshape(-1)).view(G, n, -1)
@@ -400,6 +406,10 @@ class Trainer:
         if targets_table is None:
             T = c.loss.targets(T, c.dtype, smoothing)
         return X, T, W
+
+    def _dense(self, X):
+        """The numeric columns of inputs X (a view): not the embedding codes."""
+        return X[..., :self.model.n_dense] if self.model.tables else X
 
     def _orders(self, rows, n_samples, device):
         """Each group's row order this epoch: ``(G, L)`` indices and padding weights.
@@ -441,7 +451,7 @@ class Trainer:
         G, n = idx.shape
         X = data.X.index_select(0, idx.reshape(-1)).view(G, n, -1)
         if data.input_stats is not None:
-            robust_scale_tensor_(X, *data.input_stats)
+            robust_scale_tensor_(self._dense(X), *data.input_stats)
         X = _embed(X, data.embeddings)
         y = data.y.index_select(0, idx.reshape(-1)).view(G, n, *data.y.shape[1:])
         if data.target_stats is not None:

@@ -10,6 +10,13 @@ layer's matrix is a view into that storage:
   ensemble), so the same code runs as batched products (``baddbmm``,
   ``bmm``).
 
+Learned embeddings of categorical columns (``tables``: one ``(n_codes,
+dim)`` table per column) are stored after the layers' weights in the same
+``coef``: the network takes ``n_dense`` numeric inputs followed by one
+integer code per embedded column, and its first layer sees the numeric
+inputs followed by each code's table row. The tables are then trained,
+penalised, saved and selected with the weights at no extra cost.
+
 A penalty over "all weights, no biases" is then one operation on ``coef``,
 and the optimizer updates two tensors per step whatever ``C`` is: Adam is
 element-wise, so each member keeps its own moments. Weights are stored as
@@ -89,23 +96,36 @@ class StackedMLP(nn.Module):
     batch_norm : bool, default=False
         Batch normalization of each hidden layer's pre-activation (one
         network only).
+    tables : sequence of (int, int), default=()
+        ``(n_codes, dim)`` of the embedding table of each categorical
+        input. The inputs are then ``n_dense = n_features - sum(dim)``
+        numeric columns followed by one integer code (stored as a float)
+        per table, and ``layer_sizes[0]`` counts each table's ``dim``.
 
     Attributes
     ----------
     coef : torch.nn.Parameter of shape (C, n_weights)
         Each member's weight matrices, layer after layer, row-major
-        ``(fan_in, fan_out)``.
+        ``(fan_in, fan_out)``, then its embedding tables, row-major
+        ``(n_codes, dim)``.
     intercept : torch.nn.Parameter of shape (C, n_biases)
         Each member's bias vectors, layer after layer.
     """
 
-    def __init__(self, layer_sizes, activation="relu", n_members=1, batch_norm=False):
+    def __init__(self, layer_sizes, activation="relu", n_members=1, batch_norm=False,
+                 tables=()):
         super().__init__()
         self.layer_sizes = tuple(int(s) for s in layer_sizes)
         self.activation = activation
         self.n_members = int(n_members)
+        self.tables = tuple((int(k), int(d)) for k, d in tables)
+        self.n_dense = self.layer_sizes[0] - sum(d for _, d in self.tables)
+        if self.n_dense < 0:
+            raise ValueError("The embedding tables are wider than the first layer's input.")
         shapes = list(zip(self.layer_sizes[:-1], self.layer_sizes[1:]))
-        self.coef = nn.Parameter(torch.zeros(self.n_members, sum(a * b for a, b in shapes)))
+        self.n_layer_weights = sum(a * b for a, b in shapes)
+        self.coef = nn.Parameter(torch.zeros(
+            self.n_members, self.n_layer_weights + sum(k * d for k, d in self.tables)))
         self.intercept = nn.Parameter(torch.zeros(self.n_members, sum(self.layer_sizes[1:])))
         if batch_norm and self.n_members != 1:
             raise ValueError("batch_norm is supported for a single network only.")
@@ -117,6 +137,11 @@ class StackedMLP(nn.Module):
     def n_layers(self):
         """Number of weight layers (hidden layers + output layer)."""
         return len(self.layer_sizes) - 1
+
+    @property
+    def n_inputs(self):
+        """Width of the network's input: numeric columns, then one code per table."""
+        return self.n_dense + len(self.tables)
 
     @property
     def coef_flat(self):
@@ -133,6 +158,45 @@ class StackedMLP(nn.Module):
                          else block.view(C, fan_in, fan_out))
             start += fan_in * fan_out
         return views
+
+    def table_views(self, flat=None):
+        """Views of ``flat`` (default ``coef``) as the embedding tables.
+
+        ``(n_codes, dim)`` for one network, ``(C, n_codes, dim)`` for a stack.
+        """
+        flat = self.coef if flat is None else flat
+        C, views, start = self.n_members, [], self.n_layer_weights
+        for n_codes, dim in self.tables:
+            block = flat[:, start:start + n_codes * dim]
+            views.append(block[0].view(n_codes, dim) if C == 1
+                         else block.view(C, n_codes, dim))
+            start += n_codes * dim
+        return views
+
+    def embed_codes(self, X):
+        """The first layer's input: X's numeric columns, then each code's table row.
+
+        ``X`` is ``(n, n_inputs)`` or ``(C, n, n_inputs)``; the result is
+        ``(n, layer_sizes[0])`` for one network and ``(C, n,
+        layer_sizes[0])`` for a stack. Without tables, X itself.
+        """
+        if not self.tables:
+            return X
+        dense, codes = X[..., :self.n_dense], X[..., self.n_dense:].long()
+        stacked = self.n_members > 1
+        if stacked and dense.dim() == 2:
+            dense = dense.expand(self.n_members, *dense.shape)
+        parts = [dense]
+        for t, E in enumerate(self.table_views()):
+            c = codes[..., t]
+            if not stacked:
+                parts.append(E.index_select(0, c))
+            elif c.dim() == 1:
+                parts.append(E.index_select(1, c))  # the same rows for every member
+            else:
+                members = torch.arange(self.n_members, device=c.device).unsqueeze(1)
+                parts.append(E[members, c])
+        return torch.cat(parts, -1)
 
     def intercept_views(self, flat=None):
         """Views of ``flat`` (default ``intercept``) as the layers' biases.
@@ -155,7 +219,9 @@ class StackedMLP(nn.Module):
         (:func:`glorot_bound`) in float64 by a CPU generator seeded with the
         member's seed, and cast to the parameters' dtype: a seed gives the
         same network on every device and in every dtype, and a member of a
-        stack the same network as a single fit with its seed.
+        stack the same network as a single fit with its seed. The embedding
+        tables are drawn last, from ``N(0, 1)`` (the scale of a
+        standardized input), so that the layers do not depend on them.
         """
         coef = np.empty(tuple(self.coef.shape))
         intercept = np.empty(tuple(self.intercept.shape))
@@ -169,6 +235,7 @@ class StackedMLP(nn.Module):
                 intercept[m, b_start:b_start + fan_out] = rng.uniform(-bound, bound, fan_out)
                 w_start += fan_in * fan_out
                 b_start += fan_out
+            coef[m, w_start:] = rng.standard_normal(coef.shape[1] - w_start)
         self.coef.copy_(torch.from_numpy(coef))
         self.intercept.copy_(torch.from_numpy(intercept))
         return self
@@ -176,7 +243,8 @@ class StackedMLP(nn.Module):
     def forward(self, X, keep_masks=None, hidden_noise=0.0, generator=None):
         """Raw outputs (logits) of every member, autograd-compatible.
 
-        ``X`` is ``(n, d)`` (the same rows for every member) or ``(C, n, d)``.
+        ``X`` is ``(n, n_inputs)`` (the same rows for every member) or
+        ``(C, n, n_inputs)``.
         In ``train()`` mode, ``keep_masks`` (one tensor or None per hidden
         layer, holding 0 for a dropped unit and ``1 / (1 - p)`` for a kept
         one, as :class:`skreg._engine.noise.DropoutMasks` draws them)
@@ -188,7 +256,7 @@ class StackedMLP(nn.Module):
         Tensor of shape (n, n_outputs) for one network, (C, n, n_outputs) for a stack.
         """
         act = ACTIVATIONS[self.activation].forward
-        h = X
+        h = self.embed_codes(X)
         coefs, intercepts = self.coef_views(), self.intercept_views()
         last = len(coefs) - 1
         for i, (W, b) in enumerate(zip(coefs, intercepts)):

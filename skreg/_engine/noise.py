@@ -145,13 +145,15 @@ def mask_source(masks, batch, generator):
     return next_masks
 
 
-def batch_transform(input_noise, mixup, generator, rng):
+def batch_transform(input_noise, mixup, generator, rng, n_dense=None):
     """Input noise and mixup, applied to a batch before the step (or None).
 
     Mixup replaces the batch by ``lam * batch + (1 - lam) * batch[perm]``
     (inputs, targets and weights alike) with ``lam ~ Beta(mixup, mixup)``
     drawn per batch and a random permutation of its rows; input noise adds
-    ``N(0, input_noise^2)`` to every input.
+    ``N(0, input_noise^2)`` to every input, or with ``n_dense`` (inputs
+    followed by embedding codes) to the first ``n_dense`` only. Mixup
+    cannot blend codes; the estimators refuse it with embedded columns.
     """
     if not input_noise and not mixup:
         return None
@@ -166,8 +168,14 @@ def batch_transform(input_noise, mixup, generator, rng):
                 wb = torch.lerp(wb.index_select(-1, perm), wb, lam)
         if input_noise:
             # out of place: xb may be a view of the caller's data
-            xb = xb + input_noise * torch.randn(xb.shape, generator=generator,
-                                                dtype=xb.dtype, device=xb.device)
+            shape = xb.shape if n_dense is None else (*xb.shape[:-1], n_dense)
+            noise = input_noise * torch.randn(shape, generator=generator,
+                                              dtype=xb.dtype, device=xb.device)
+            if n_dense is None:
+                xb = xb + noise
+            else:
+                xb = xb.clone()
+                xb[..., :n_dense] += noise
         return xb, tb, wb
 
     return transform

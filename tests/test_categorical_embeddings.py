@@ -1,0 +1,196 @@
+"""Learned embeddings of high-cardinality categorical columns.
+
+The engine's tables: the hand-written pass equals autograd (one network and
+a stack, shared and per-member rows), the tables train, and a row's code
+picks its row. The estimators: a frame's columns with more than
+``max_onehot_categories`` categories get a table, which learns a
+category-level effect no numeric column carries, survives pickling, and is
+inspectable (``embedding_sizes_``).
+"""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from skreg import (RegularizedMLPClassifier, RegularizedMLPClassifierCV,
+                   RegularizedMLPRegressor)
+from skreg._engine import LOSSES, StackedMLP
+from skreg._engine.backward import manual_step
+from skreg._engine.regularizers import ElasticNet
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+TABLES = ((6, 3), (4, 2))
+
+
+def _inputs(C, n, n_dense, shared, gen):
+    shape = (n,) if shared else (C, n)
+    dense = torch.randn(*shape, n_dense, generator=gen, dtype=torch.float64)
+    codes = [torch.randint(0, k, (*shape, 1), generator=gen).double() for k, _ in TABLES]
+    return torch.cat([dense, *codes], -1)
+
+
+@pytest.mark.parametrize("C,shared", [(1, True), (3, True), (3, False)])
+@pytest.mark.parametrize("activation", ["relu", "tanh", "identity"])
+def test_manual_pass_with_tables_equals_autograd(C, shared, activation):
+    """One SGD step (L2 and L1 on weights and tables, row weights): the
+    hand-written gradients of the tables and layers are autograd's."""
+    gen = torch.Generator().manual_seed(0)
+    n, n_dense, hidden, n_out = 9, 3, (5,), 2
+    sizes = (n_dense + sum(d for _, d in TABLES), *hidden, n_out)
+    model = StackedMLP(sizes, activation, n_members=C, tables=TABLES).double()
+    model.reset_parameters(list(range(C)))
+    reference = StackedMLP(sizes, activation, n_members=C, tables=TABLES).double()
+    reference.load_state_dict(model.state_dict())
+    X = _inputs(C, n, n_dense, shared, gen)
+    loss = LOSSES["squared_error"](n_out)
+    target = torch.randn(n, n_out, generator=gen, dtype=torch.float64)
+    w = torch.rand(C, n, generator=gen, dtype=torch.float64) + 0.5
+    if C == 1:
+        w = w[0]
+    scale = 1.0 / float(w.sum()) if C == 1 else (1.0 / w.sum(1)).view(-1, 1, 1)
+    l1, l2 = np.linspace(0.0, 0.2, C), np.linspace(0.3, 0.1, C)
+    model.coef.grad = torch.zeros_like(model.coef)
+    model.intercept.grad = torch.zeros_like(model.intercept)
+    lr = 0.5
+
+    def sgd():
+        with torch.no_grad():
+            model.coef -= lr * model.coef.grad
+            model.intercept -= lr * model.intercept.grad
+
+    step = manual_step(model, loss, [ElasticNet(l1, l2, l1_method="subgradient")], sgd,
+                       None, 0.0, None)
+    with torch.no_grad():
+        step(X, target, w, scale, torch.zeros(C, dtype=torch.float64))
+
+    out = reference(X)
+    rows = loss.value(out, target)
+    Wr = reference.coef
+    penalty = torch.as_tensor(l1) * (torch.sign(Wr.detach()) * Wr).sum(1) + \
+        0.5 * torch.as_tensor(l2) * (Wr * Wr).sum(1)
+    flat_scale = torch.as_tensor(scale, dtype=torch.float64).reshape(-1)
+    objective = (((rows * w).sum(-1) + penalty) * flat_scale).sum()
+    objective.backward()
+    assert reference.coef.grad[:, model.n_layer_weights:].abs().sum() > 0
+    with torch.no_grad():
+        torch.testing.assert_close(model.coef, reference.coef - lr * reference.coef.grad,
+                                   rtol=1e-10, atol=1e-12)
+        torch.testing.assert_close(model.intercept,
+                                   reference.intercept - lr * reference.intercept.grad,
+                                   rtol=1e-10, atol=1e-12)
+
+
+def test_a_code_picks_its_table_row():
+    model = StackedMLP((2 + 3, 4, 1), "relu", tables=((5, 3),)).double()
+    model.reset_parameters([0])
+    X = torch.tensor([[0.5, -1.0, 4.0], [0.0, 2.0, 1.0]], dtype=torch.float64)
+    first = model.embed_codes(X)
+    E = model.table_views()[0]
+    torch.testing.assert_close(first[:, :2], X[:, :2])
+    torch.testing.assert_close(first[0, 2:], E[4])
+    torch.testing.assert_close(first[1, 2:], E[1])
+
+
+# ------------------------------------------------------------ the estimators
+def _shops(n=1500, n_shops=60, seed=0):
+    """A target driven by a 60-level shop column no numeric column reveals."""
+    rng = np.random.default_rng(seed)
+    effect = rng.normal(0.0, 1.5, n_shops)
+    shop = rng.integers(0, n_shops, n)
+    x = rng.normal(size=n)
+    y = effect[shop] + 0.5 * x + rng.normal(0.0, 0.3, n)
+    X = pd.DataFrame({"shop": pd.Categorical([f"s{s}" for s in shop]), "x": x})
+    return X, y
+
+
+def test_high_cardinality_column_gets_a_learned_table():
+    X, y = _shops()
+    reg = RegularizedMLPRegressor(hidden_layer_sizes=(32,), max_iter=60, random_state=0)
+    reg.fit(X, y)
+    assert reg.encoder_.output_kinds_.tolist() == ["numeric", "embedding"]
+    assert reg.embedding_sizes_ == {"shop": 16}
+    n_codes = reg.encoder_.embedding_cardinalities_[0]
+    assert reg.embeddings_["shop"].shape == (n_codes, 16)
+    # the network's first layer sees x and the 16 table entries
+    assert reg.coefs_[0].shape[0] == 1 + 16
+    assert reg.score(X, y) > 0.85
+    # the same frame, every category one-hot: the same kind of fit
+    onehot = RegularizedMLPRegressor(hidden_layer_sizes=(32,), max_iter=60, random_state=0,
+                                     max_onehot_categories=None).fit(X, y)
+    assert onehot.coefs_[0].shape[0] == 1 + 60
+    assert reg.score(X, y) > onehot.score(X, y) - 0.05
+
+
+def test_tables_learn_and_the_penalty_shrinks_them():
+    X, y = _shops()
+    fits = {a: RegularizedMLPRegressor(hidden_layer_sizes=(32,), alpha=a, max_iter=40,
+                                       random_state=0).fit(X, y)
+            for a in (1e-4, 30.0)}
+    start = RegularizedMLPRegressor(hidden_layer_sizes=(32,), max_iter=1,
+                                    random_state=0).fit(X, y)
+    E0 = start.embeddings_["shop"]
+    E = fits[1e-4].embeddings_["shop"]
+    assert np.abs(E - E0).max() > 0.05  # trained, not left at initialisation
+    assert np.linalg.norm(fits[30.0].embeddings_["shop"]) < 0.85 * np.linalg.norm(E)
+
+
+def test_unseen_and_missing_categories_at_predict():
+    X, y = _shops()
+    clf = RegularizedMLPClassifier(hidden_layer_sizes=(16,), max_iter=20, random_state=0)
+    clf.fit(X, y > 0)
+    new = pd.DataFrame({"shop": pd.Categorical(["never-seen", None, "s3"]),
+                        "x": [0.0, 0.0, 0.0]})
+    proba = clf.predict_proba(new)
+    assert proba.shape == (3, 2) and np.isfinite(proba).all()
+    # an unseen category takes the 'unseen' row: not any known shop's row
+    assert not np.allclose(proba[0], proba[2])
+
+
+def test_pickled_model_with_tables_predicts_the_same():
+    X, y = _shops(n=400)
+    clf = RegularizedMLPClassifier(hidden_layer_sizes=(8,), max_iter=5, random_state=0)
+    clf.fit(X, y > 0)
+    again = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+
+
+def test_ensemble_and_early_stopping_with_tables():
+    X, y = _shops(n=600)
+    clf = RegularizedMLPClassifier(hidden_layer_sizes=(8,), max_iter=30, random_state=0,
+                                   ensemble_size=3, early_stopping=True)
+    clf.fit(X, y > 0)
+    assert clf.embeddings_["shop"].shape[0] == 3  # one table per member
+    assert clf.score(X, y > 0) > 0.7
+
+
+def test_input_noise_leaves_codes_and_mixup_is_refused():
+    X, y = _shops(n=300)
+    reg = RegularizedMLPRegressor(hidden_layer_sizes=(8,), max_iter=5, input_noise=0.5,
+                                  random_state=0).fit(X, y)
+    assert np.isfinite(reg.predict(X)).all()
+    with pytest.raises(ValueError, match="mixup"):
+        RegularizedMLPRegressor(max_iter=2, mixup=0.2).fit(X, y)
+
+
+def test_cv_estimator_trains_tables_in_its_folds():
+    """The fold models of a search on a raw frame embed the shop column, as
+    the refit does, and score above the same search with one-hot columns
+    (30 shops of about 20 rows each in a fold)."""
+    X, y = _shops(n=1200, n_shops=30)
+    scores = {}
+    for max_onehot in (16, None):
+        search = RegularizedMLPClassifierCV(alphas=[1e-4, 1.0], dropouts=[0.0], cv=2,
+                                            hidden_layer_sizes=[(16,)], max_iter=30,
+                                            random_state=0,
+                                            max_onehot_categories=max_onehot)
+        search.fit(X, y > 0)
+        scores[max_onehot] = search.best_score_
+        assert search.feature_names_in_.tolist() == ["shop", "x"]
+        assert search.score(X, y > 0) > 0.8
+    assert search.best_estimator_.embedding_sizes_ == {}
+    assert scores[16] > scores[None] + 0.05
+    assert scores[16] > 0.7
