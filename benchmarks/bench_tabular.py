@@ -149,7 +149,7 @@ def main(argv=None):
     p.add_argument("--datasets", nargs="+", help="default: every suite dataset with "
                    "categorical columns or missing values")
     p.add_argument("--folds", type=int, default=2)
-    p.add_argument("--max-rows", type=int, default=5000)
+    p.add_argument("--max-rows", type=int, default=3000)
     p.add_argument("--large-rows", type=int, default=100_000,
                    help="rows of the large predict batch")
     p.add_argument("--json", help="write the rows here")

@@ -280,6 +280,11 @@ _ATTRIBUTES_DOC = """
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of features seen during ``fit``, when ``X`` has string column
         names.
+
+    encoder_ : TabularEncoder or None
+        The encoder the fold models' inputs came from (see
+        ``categorical_features``); None when X needed no encoding. The refit
+        has its own, equal one (``best_estimator_.encoder_``).
 """
 
 

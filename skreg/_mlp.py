@@ -1264,7 +1264,7 @@ _COMMON_PARAMS = """
         this, after pooling, get a learned embedding instead of a one-hot
         block: a table of ``n_categories + 2`` rows (its categories, then a
         missing and an unseen code) of ``dim = min(embedding_size,
-        n_categories)`` entries, drawn from ``N(0, 1)`` and trained with
+        n_categories)`` entries, drawn from ``N(0, 0.1^2)`` and trained with
         the weights (the penalty included); the first layer sees the row of
         each sample's code. This is the one-hot first layer constrained to
         rank ``dim``: ``dim`` weights per category and ``dim`` per hidden

@@ -413,7 +413,9 @@ def compare(X, y, *, task="auto", categorical_features=None, cv=5, random_state=
     task : {'auto', 'classification', 'regression'}, default='auto'
         'auto' uses :func:`infer_task`.
     categorical_features : sequence of int, default=None
-        Indices of the columns to one-hot encode.
+        Indices of the categorical columns: one-hot encoded for the other
+        models, and skreg's ``categorical_features`` (None: its
+        ``'from_dtype'``).
     cv : int, default=5
         Number of folds, at least 2.
     random_state : int, default=0

@@ -193,4 +193,4 @@ def test_cv_estimator_trains_tables_in_its_folds():
         assert search.score(X, y > 0) > 0.8
     assert search.best_estimator_.embedding_sizes_ == {}
     assert scores[16] > scores[None] + 0.05
-    assert scores[16] > 0.7
+    assert scores[16] > 0.65

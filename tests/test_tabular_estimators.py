@@ -284,13 +284,32 @@ def _frames(draw):
     return pd.DataFrame(columns), y
 
 
-@settings(max_examples=15, deadline=None,
+def _with_unseen_and_missing(X):
+    """X with an unseen category and a missing value in every text column."""
+    X = X.copy()
+    for c in X.columns:
+        col = X[c]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            col = col.cat.add_categories(["never-seen"])
+        elif not pd.api.types.is_string_dtype(col.dtype):
+            continue
+        col.iloc[0] = "never-seen"
+        col.iloc[-1] = None
+        X[c] = col
+    return X
+
+
+@settings(max_examples=20, deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
-@given(_frames())
-def test_random_frames_fit_and_predict(data):
+@given(_frames(), st.sampled_from([16, 0]))
+def test_random_frames_fit_and_predict(data, max_onehot):
+    """One-hot (16) and embedded (0) categorical columns alike: a fit, finite
+    predictions on the frame and on one with unseen categories and new
+    missing values, and the caller's frames unchanged."""
     X, y = data
     before = X.copy()
-    clf = RegularizedMLPClassifier(hidden_layer_sizes=(4,), max_iter=2, random_state=0)
+    clf = RegularizedMLPClassifier(hidden_layer_sizes=(4,), max_iter=2, random_state=0,
+                                   max_onehot_categories=max_onehot)
     try:
         clf.fit(X, y)
     except ValueError as exc:
@@ -300,4 +319,49 @@ def test_random_frames_fit_and_predict(data):
     proba = clf.predict_proba(X)
     assert proba.shape == (len(X), 2) and np.isfinite(proba).all()
     assert clf.feature_importances_.shape == (X.shape[1],)
+    n_categorical = int(clf.encoder_.categorical_features_.sum())
+    assert len(clf.embedding_sizes_) == (n_categorical if max_onehot == 0 else 0)
+    new = _with_unseen_and_missing(X)
+    new_before = new.copy()
+    assert np.isfinite(clf.predict_proba(new)).all()
     pd.testing.assert_frame_equal(X, before)
+    pd.testing.assert_frame_equal(new, new_before)
+
+
+def test_polars_frames_train_and_predict(titanic):
+    """A polars frame (Categorical and String columns, nulls) trains the plain
+    and the cross-validated estimators as its pandas form does."""
+    pl = pytest.importorskip("polars")
+    X, y = titanic
+    frame = pl.from_pandas(X.assign(sex=X["sex"].astype("category")))
+    clf = RegularizedMLPClassifier(**SMALL).fit(frame, y)
+    expected = RegularizedMLPClassifier(**SMALL).fit(
+        X.assign(sex=X["sex"].astype("category")), y)
+    np.testing.assert_allclose(clf.predict_proba(frame), expected.predict_proba(
+        X.assign(sex=X["sex"].astype("category"))), rtol=1e-6)
+    assert clf.feature_names_in_.tolist() == list(X.columns)
+    from skreg import RegularizedMLPClassifierCV
+    search = RegularizedMLPClassifierCV(alphas=[1e-3], dropouts=[0.0], cv=2,
+                                        hidden_layer_sizes=[(8,)], max_iter=5,
+                                        random_state=0).fit(frame, y)
+    assert search.predict(frame).shape == (len(X),)
+
+
+def test_cv_estimators_on_raw_frames(credit, chile):
+    """The searches take the raw frames: the fold models train on the encoding
+    the refit makes, and the frames are left as they are."""
+    from skreg import RegularizedMLPClassifierCV, RegularizedMLPRegressorCV
+
+    for Search, (X, y), metric in ((RegularizedMLPClassifierCV, credit, 0.7),
+                                   (RegularizedMLPRegressorCV, chile, 0.5)):
+        X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+        before = X_train.copy()
+        search = Search(alphas=[1e-3, 1.0], dropouts=[0.0], cv=3,
+                        hidden_layer_sizes=[(16,)], max_iter=30, random_state=0)
+        search.fit(X_train, y_train)
+        pd.testing.assert_frame_equal(X_train, before)
+        assert search.encoder_ is not None
+        assert search.best_estimator_.encoder_.get_feature_names_out().tolist() == \
+            search.encoder_.get_feature_names_out().tolist()
+        assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+        assert search.score(X_test, y_test) > metric

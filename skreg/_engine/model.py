@@ -60,6 +60,13 @@ ACTIVATIONS = {
 }
 
 
+#: standard deviation of the initial embedding-table entries: small next to
+#: the other inputs (about 1), so that a category's row starts near the
+#: average and moves away only as far as its rows pull it (on rodents'
+#: 24-level plot_id, 2-fold accuracy 0.7256 with 1.0, 0.7471 with 0.1)
+TABLE_INIT_STD = 0.1
+
+
 def glorot_bound(activation, fan_in, fan_out):
     """scikit-learn's initialisation bound ``sqrt(f / (fan_in + fan_out))``.
 
@@ -220,8 +227,8 @@ class StackedMLP(nn.Module):
         member's seed, and cast to the parameters' dtype: a seed gives the
         same network on every device and in every dtype, and a member of a
         stack the same network as a single fit with its seed. The embedding
-        tables are drawn last, from ``N(0, 1)`` (the scale of a
-        standardized input), so that the layers do not depend on them.
+        tables are drawn last, from ``N(0, TABLE_INIT_STD^2)`` (0.1), so that
+        the layers do not depend on them.
         """
         coef = np.empty(tuple(self.coef.shape))
         intercept = np.empty(tuple(self.intercept.shape))
@@ -235,7 +242,7 @@ class StackedMLP(nn.Module):
                 intercept[m, b_start:b_start + fan_out] = rng.uniform(-bound, bound, fan_out)
                 w_start += fan_in * fan_out
                 b_start += fan_out
-            coef[m, w_start:] = rng.standard_normal(coef.shape[1] - w_start)
+            coef[m, w_start:] = TABLE_INIT_STD * rng.standard_normal(coef.shape[1] - w_start)
         self.coef.copy_(torch.from_numpy(coef))
         self.intercept.copy_(torch.from_numpy(intercept))
         return self
