@@ -150,12 +150,21 @@ def test_unseen_and_missing_categories_at_predict():
     assert not np.allclose(proba[0], proba[2])
 
 
-def test_pickled_model_with_tables_predicts_the_same():
+def test_saved_model_with_tables_predicts_the_same():
+    """pickle and skreg.io (skops, no untrusted type) keep the tables."""
     X, y = _shops(n=400)
     clf = RegularizedMLPClassifier(hidden_layer_sizes=(8,), max_iter=5, random_state=0)
     clf.fit(X, y > 0)
     again = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+    pytest.importorskip("skops")
+    import skreg.io
+
+    blob = skreg.io.dumps(clf)
+    assert skreg.io.get_untrusted_types(data=blob) == []
+    loaded = skreg.io.loads(blob)
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+    np.testing.assert_array_equal(loaded.embeddings_["shop"], clf.embeddings_["shop"])
 
 
 def test_ensemble_and_early_stopping_with_tables():
