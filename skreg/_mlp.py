@@ -702,10 +702,11 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
             squared = squared.mean(0)
         tables = self._trainer.model.tables
         n_table_rows = sum(dim for _, dim in tables)
-        dense, squared = squared[:len(squared) - n_table_rows], squared[len(squared) - n_table_rows:]
+        split = len(squared) - n_table_rows
+        dense, squared = squared[:split], squared[split:]
         # a categorical table's inputs -> its code column
-        per_table = np.add.reduceat(squared, np.cumsum([0, *[d for _, d in tables[:-1]]])) \
-            if tables else squared
+        per_table = (np.add.reduceat(squared, np.cumsum([0, *[d for _, d in tables[:-1]]]))
+                     if tables else squared)
         embedding = getattr(self, "_embedding", None)
         if embedding is not None:
             n_dense = embedding.n_outputs - len(tables)
