@@ -33,7 +33,8 @@ from sklearn.utils.validation import (_check_sample_weight, check_array, check_i
                                       check_X_y, column_or_1d, validate_data)
 
 from ._mlp import (_NAME_WARNINGS, RegularizedMLPClassifier, RegularizedMLPRegressor,
-                   _dense, _resolve_device, class_sample_weight, embedding_tables,
+                   _check_onehot_widths, _dense, _resolve_device, class_sample_weight,
+                   embedding_tables,
                    encoded_scaling_stats)
 from ._tabular import _is_dataframe, _to_pandas
 from ._threads import step_work, torch_thread_budget, training_threads
@@ -757,7 +758,9 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
                 with warnings.catch_warnings():
                     warnings.filterwarnings("ignore", message=_NAME_WARNINGS,
                                             category=UserWarning)
-                    X = encoder.fit(X_raw).transform(X_raw)
+                    encoder.fit(X_raw)
+                    _check_onehot_widths(encoder, self.max_onehot_categories)
+                    X = encoder.transform(X_raw)
                 X, y = check_X_y(X, y, dtype=(np.float64, np.float32),
                                  multi_output=not is_classifier(self), y_numeric=False,
                                  estimator=self)

@@ -47,6 +47,11 @@ _PREDICT_CHUNK = 65536
 #: are pooled into one "infrequent" category by the estimators' encoder
 MIN_CATEGORY_FREQUENCY = 5
 
+#: the most categories a one-hot encoded column may have: above, its block
+#: would dominate the first layer (and the memory of X); such a column needs
+#: a learned embedding (``max_onehot_categories``)
+MAX_ONEHOT_CATEGORIES = 1000
+
 # the feature-name warnings of the estimators' encoder repeat the
 # estimator's own, which come first
 _NAME_WARNINGS = "X does not have valid feature names|X has feature names"
@@ -280,6 +285,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
             warnings.filterwarnings("ignore", message=_NAME_WARNINGS, category=UserWarning)
             if reset:
                 self.encoder_.fit(X)
+                _check_onehot_widths(self.encoder_, self.max_onehot_categories)
             return self.encoder_.transform(X)
 
     def _validate_raw(self, X, y, first_pass):
@@ -845,6 +851,22 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         # and a numpy array of strings is refused under 'from_dtype'
         tags.input_tags.allow_nan = self.categorical_features is not None
         return tags
+
+
+def _check_onehot_widths(encoder, max_onehot_categories):
+    """Raise for a one-hot encoded column of more than ``MAX_ONEHOT_CATEGORIES`` categories."""
+    embedded = set(encoder.output_sources_[encoder.embedding_columns_].tolist())
+    categorical = np.flatnonzero(encoder.categorical_features_)
+    for j, categories in zip(categorical, encoder.categories_):
+        if j not in embedded and len(categories) > MAX_ONEHOT_CATEGORIES:
+            name = encoder.feature_names_in_[j] if hasattr(encoder, "feature_names_in_") else j
+            raise ValueError(
+                f"Column {name!r} has {len(categories)} categories (after pooling those "
+                f"seen in fewer than {MIN_CATEGORY_FREQUENCY} rows), too many to one-hot "
+                f"encode (at most {MAX_ONEHOT_CATEGORIES}) with max_onehot_categories="
+                f"{max_onehot_categories!r}; set max_onehot_categories to at most "
+                f"{MAX_ONEHOT_CATEGORIES} (the default is 16) to give it a learned "
+                "embedding, or drop the column.")
 
 
 def embedding_tables(encoder, embedding_size):

@@ -203,3 +203,18 @@ def test_cv_estimator_trains_tables_in_its_folds():
     assert search.best_estimator_.embedding_sizes_ == {}
     assert scores[16] > scores[None] + 0.05
     assert scores[16] > 0.65
+
+
+def test_too_many_categories_to_one_hot_is_refused():
+    """A 1,200-level column (5 rows each) cannot be one-hot encoded: the error
+    names it and max_onehot_categories; with the default it is embedded."""
+    n = 6000
+    X = pd.DataFrame({"user": [f"u{i % 1200}" for i in range(n)],
+                      "x": np.random.default_rng(0).normal(size=n)})
+    y = np.arange(n) % 2
+    for Est in (RegularizedMLPClassifier, RegularizedMLPClassifierCV):
+        with pytest.raises(ValueError, match="Column 'user' has 1200 categories .*too many "
+                                             "to one-hot encode .*max_onehot_categories=None"):
+            Est(max_onehot_categories=None, max_iter=1).fit(X, y)
+    clf = RegularizedMLPClassifier(hidden_layer_sizes=(4,), max_iter=1).fit(X, y)
+    assert clf.embeddings_["user"].shape == (1202, 16)
