@@ -28,7 +28,8 @@ from sklearn.utils.validation import (_check_sample_weight, check_array,
                                       validate_data)
 
 from ._engine import ACTIVATIONS, LOSSES, DropoutMasks, Trainer, TrainingConfig, TrainingData
-from ._engine.embeddings import EMBEDDINGS, fit_embedding
+from ._engine.embeddings import (EMBEDDINGS, LEARNED_EMBEDDINGS, PLR_SIGMA, fit_embedding,
+                                 varied_columns)
 from ._preprocessing import (robust_scale, robust_scaling_stats,
                              target_scaling_stats)
 from ._tabular import TabularEncoder, _is_dataframe, _to_pandas
@@ -133,7 +134,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         "input_scaling": [StrOptions({"robust"}), None],
         "callbacks": [list, None],
         "ensemble_size": [Interval(Integral, 1, None, closed="left")],
-        "numeric_embedding": [StrOptions(set(EMBEDDINGS)), None],
+        "numeric_embedding": [StrOptions(set(EMBEDDINGS) | set(LEARNED_EMBEDDINGS)), None],
         "embedding_size": [Interval(Integral, 2, None, closed="left")],
         "categorical_features": ["array-like", StrOptions({"from_dtype"}), None],
         "max_onehot_categories": [Interval(Integral, 0, None, closed="left"), None],
@@ -351,7 +352,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         return self.alpha
 
     def _training_config(self, n_features, n_outputs, batch_size, device, dtype,
-                         n_train=None, tables=()):
+                         n_train=None, tables=(), plr=()):
         """The engine's settings of one network, from this estimator's parameters."""
         hidden = self._hidden_sizes()
         self.alpha_ = self._resolved_alpha(n_train, batch_size)
@@ -375,7 +376,8 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
             input_noise=self.input_noise, hidden_noise=self.hidden_noise, mixup=self.mixup,
             batch_norm=self.batch_norm, learning_rate=self.learning_rate,
             power_t=self.power_t, snapshot_every=self.snapshot_every,
-            device=device, dtype=dtype, verbose=int(self.verbose), embedding_tables=tables)
+            device=device, dtype=dtype, verbose=int(self.verbose), embedding_tables=tables,
+            plr=plr)
 
     def _check_lbfgs(self, trainer):
         """L-BFGS needs a smooth, deterministic full-batch objective."""
@@ -449,7 +451,16 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         X = self._scale_inputs(X)
         if first_pass:
             self._embedding = None
-            if self.numeric_embedding is not None:
+            self._plr = ()
+            if self.numeric_embedding == "plr":
+                # the learned embedding trains with the network: here only
+                # which columns it takes and its sizes
+                n_dense = X.shape[1] - self._n_codes()
+                size = max(1, self.embedding_size // 2)
+                columns = varied_columns(X[:, :n_dense], sample_weight)
+                # binary and constant columns pass through: with no other, no PLR
+                self._plr = (columns, size, size, PLR_SIGMA) if columns else ()
+            elif self.numeric_embedding is not None:
                 # edges / frequencies from the scaled training inputs; the
                 # embedding then runs on every batch, X is never stored embedded
                 self._embedding = fit_embedding(
@@ -493,9 +504,11 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
                     "of embedded categorical columns; set max_onehot_categories=None "
                     "to one-hot encode them, or mixup=0.")
             n_inputs += sum(dim for _, dim in tables) - len(tables)
+            if self._plr:
+                n_inputs += len(self._plr[0]) * self._plr[2]
             trainer = Trainer(self._training_config(n_inputs, n_outputs, batch_size,
                                                     device, dtype, n_train=n_samples,
-                                                    tables=tables))
+                                                    tables=tables, plr=self._plr))
             self._check_lbfgs(trainer)
         else:
             trainer = self._trainer
@@ -606,8 +619,11 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         the default ``input_scaling='robust'``,
         ``f((X - input_center_) / input_scale_)`` with the smooth clip
         ``f(z) = z / sqrt(1 + (z / 3)^2)``; with ``input_scaling=None``, X
-        itself (in the training dtype). With ``numeric_embedding``, the
-        scaled features' embedding (``n_embedded_features_`` columns).
+        itself (in the training dtype). With a fixed ``numeric_embedding``
+        ('piecewise_linear', 'periodic'), the scaled features' embedding;
+        the learned 'plr' one is part of the network (``module_`` computes
+        it from these inputs). Embedded categorical columns come last, as
+        their integer codes.
 
         Parameters
         ----------
@@ -616,7 +632,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
 
         Returns
         -------
-        ndarray of shape (n_samples, n_features) or (n_samples, n_embedded_features_)
+        ndarray of shape (n_samples, n_inputs)
             A new array in the training dtype; X is not modified.
         """
         check_is_fitted(self)
@@ -695,9 +711,9 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         The L2 norm of each input feature's outgoing weights (row ``j`` of
         ``coefs_[0]``); exactly 0 for features
         removed by the group lasso (``group_alpha``). A feature that feeds
-        several network inputs (its embedding, or its encoded columns with
-        ``encoder_``: one-hot block, missing indicator) adds up their
-        squared norms. Usable by
+        several network inputs (its numeric embedding, or its encoded
+        columns with ``encoder_``: one-hot block or embedding table,
+        missing indicator) adds up their squared norms. Usable by
         :class:`~sklearn.feature_selection.SelectFromModel`.
         """
         W = self.coefs_[0]
@@ -706,10 +722,16 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         squared = (W ** 2).sum(-1)
         if squared.ndim == 2:
             squared = squared.mean(0)
-        tables = self._trainer.model.tables
-        n_table_rows = sum(dim for _, dim in tables)
-        split = len(squared) - n_table_rows
-        dense, squared = squared[:split], squared[split:]
+        # the rows of W: the numeric inputs, the PLR outputs, the table entries
+        model = self._trainer.model
+        tables = model.tables
+        split = len(squared) - sum(dim for _, dim in tables)
+        dense, plr, squared = (squared[:model.n_dense], squared[model.n_dense:split],
+                               squared[split:])
+        if model.plr:
+            # a PLR column's d outputs -> the column
+            columns, _, d, _ = model.plr
+            dense = dense + np.bincount(np.repeat(columns, d), plr, len(dense))
         # a categorical table's inputs -> its code column
         per_table = (np.add.reduceat(squared, np.cumsum([0, *[d for _, d in tables[:-1]]]))
                      if tables else squared)
@@ -1225,9 +1247,17 @@ _COMMON_PARAMS = """
         best epoch. ``history_`` records the members' mean training loss
         and penalty. 1 is a single network.
 
-    numeric_embedding : {'piecewise_linear', 'periodic'} or None, default=None
+    numeric_embedding : {'piecewise_linear', 'periodic', 'plr'} or None, default=None
         Embedding of each (scaled) input feature into several network
         inputs, learnt in ``fit`` (see :mod:`skreg._engine.embeddings`).
+        'plr' (Gorishniy et al., 2022): trained with the network; each
+        feature ``x`` with at least three distinct octiles gets ``k =
+        embedding_size // 2`` frequencies ``c`` (initially ``N(0, 0.1^2)``)
+        and feeds the first layer, next to ``x`` itself, the ``d =
+        embedding_size // 2`` outputs ``ReLU(W^T [sin(2 pi c x), cos(2 pi
+        c x)] + b)`` of its own ``W`` (``2k x d``, initially
+        ``U(-1/sqrt(2k), 1/sqrt(2k))``) and ``b``; the penalty applies to
+        ``c``, ``W`` and ``b`` as to the weights.
         'piecewise_linear': with the distinct weighted quantiles
         ``b_0 < ... < b_T`` of the feature at ``t / embedding_size``, the
         inputs ``e_t = clip((x - b_{t-1}) / (b_t - b_{t-1}), 0, 1)``, the

@@ -35,15 +35,18 @@ def _inputs(C, n, n_dense, shared, gen):
 
 @pytest.mark.parametrize("C,shared", [(1, True), (3, True), (3, False)])
 @pytest.mark.parametrize("activation", ["relu", "tanh", "identity"])
-def test_manual_pass_with_tables_equals_autograd(C, shared, activation):
-    """One SGD step (L2 and L1 on weights and tables, row weights): the
-    hand-written gradients of the tables and layers are autograd's."""
+@pytest.mark.parametrize("plr", [None, ((0, 2), 3, 2, 0.5)])
+def test_manual_pass_with_tables_equals_autograd(C, shared, activation, plr):
+    """One SGD step (L2 and L1 on weights, tables and PLR parameters, row
+    weights): the hand-written gradients of the tables and layers, and the
+    PLR embedding's, are autograd's."""
     gen = torch.Generator().manual_seed(0)
     n, n_dense, hidden, n_out = 9, 3, (5,), 2
-    sizes = (n_dense + sum(d for _, d in TABLES), *hidden, n_out)
-    model = StackedMLP(sizes, activation, n_members=C, tables=TABLES).double()
+    n_plr = len(plr[0]) * plr[2] if plr else 0
+    sizes = (n_dense + n_plr + sum(d for _, d in TABLES), *hidden, n_out)
+    model = StackedMLP(sizes, activation, n_members=C, tables=TABLES, plr=plr).double()
     model.reset_parameters(list(range(C)))
-    reference = StackedMLP(sizes, activation, n_members=C, tables=TABLES).double()
+    reference = StackedMLP(sizes, activation, n_members=C, tables=TABLES, plr=plr).double()
     reference.load_state_dict(model.state_dict())
     X = _inputs(C, n, n_dense, shared, gen)
     loss = LOSSES["squared_error"](n_out)
@@ -218,3 +221,44 @@ def test_too_many_categories_to_one_hot_is_refused():
             Est(max_onehot_categories=None, max_iter=1).fit(X, y)
     clf = RegularizedMLPClassifier(hidden_layer_sizes=(4,), max_iter=1).fit(X, y)
     assert clf.embeddings_["user"].shape == (1202, 16)
+
+
+# -------------------------------------------------- learned periodic (PLR)
+def _checkerboard(n=1500, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-2, 2, (n, 2))
+    return X, (np.sin(3 * X[:, 0]) * np.cos(3 * X[:, 1]) > 0).astype(int)
+
+
+def test_plr_embedding_learns_a_sharp_boundary():
+    """A periodic class boundary in two features: the plain network stays
+    near chance in 150 epochs, the PLR one learns it, and its frequencies
+    moved from their initial values."""
+    X, y = _checkerboard()
+    X_test, y_test = _checkerboard(seed=1)
+    plain = RegularizedMLPClassifier(max_iter=150, random_state=0).fit(X, y)
+    plr = RegularizedMLPClassifier(max_iter=150, random_state=0,
+                                   numeric_embedding="plr").fit(X, y)
+    assert plr.score(X_test, y_test) > plain.score(X_test, y_test) + 0.15
+    model = plr.module_
+    assert model.plr[0] == (0, 1) and plr.coefs_[0].shape == (2 + 2 * 8, 100)
+    start = RegularizedMLPClassifier(max_iter=1, random_state=0,
+                                     numeric_embedding="plr").fit(X, y).module_
+    c, c0 = model.plr_views()[0], start.plr_views()[0]
+    assert (c - c0).abs().max() > 0.01
+    assert plr.feature_importances_.shape == (2,)
+    again = pickle.loads(pickle.dumps(plr))
+    np.testing.assert_array_equal(again.predict_proba(X_test), plr.predict_proba(X_test))
+
+
+def test_plr_with_tables_ensembles_and_binary_columns():
+    """PLR next to an embedded categorical column and a binary column (passed
+    through), in an ensemble of 2."""
+    X, y = _shops(n=600)
+    X = X.assign(flag=(X["x"] > 0).astype(float))
+    reg = RegularizedMLPRegressor(hidden_layer_sizes=(8,), max_iter=10, random_state=0,
+                                  numeric_embedding="plr", ensemble_size=2).fit(X, y)
+    assert reg.module_.plr[0] == (0,)  # 'x' only: 'flag' is binary
+    assert reg.coefs_[0].shape == (2, 2 + 8 + 16, 8)
+    assert np.isfinite(reg.predict(X)).all()
+    assert reg.feature_importances_.shape == (3,)

@@ -19,7 +19,7 @@ accumulates ``sum_i w_i l_i`` of every member.
 
 import torch
 
-from .model import ACTIVATIONS, affine
+from .model import ACTIVATIONS, affine, plr_forward
 from .optim import FusedAdam
 
 
@@ -93,10 +93,20 @@ def manual_step(model, loss, regularizers, optimizer_step, next_masks, hidden_no
     if decay is not None:
         coef_group, l2 = decay
     g_tables = model.table_views(model.coef.grad)
+    if model.plr:
+        start = model.n_layer_weights + model.n_table_weights
+        plr_block = slice(start, start + model.n_plr_weights)
 
     def step(xb, tb, wb, scale, loss_sum):
         keeps = next_masks(xb) if next_masks else no_masks
-        h = model.embed_codes(xb)
+        plr = None
+        if model.plr:
+            # the PLR embedding is a small per-column network: its backward
+            # is autograd's, from the first layer's input gradient
+            with torch.enable_grad():
+                leaf = coef[:, plr_block].clone().requires_grad_(True)
+                plr = plr_forward(model.plr_inputs(xb), *model.plr_views(leaf))
+        h = model.embed_codes(xb, None if plr is None else plr.detach())
         inputs, outputs, pre = [h], [], []
         for k in range(n_hidden):
             z = affine(h, coefs[k], intercepts[k])
@@ -131,8 +141,15 @@ def manual_step(model, loss, regularizers, optimizer_step, next_masks, hidden_no
                         delta.mul_(keep)
                 if backward is not None:
                     delta = backward(delta, outputs[k - 1], pre[k - 1])
-            elif g_tables:
-                _table_grads(model, coefs[0], delta, xb, g_tables)
+            else:
+                if g_tables:
+                    _table_grads(model, coefs[0], delta, xb, g_tables)
+                if plr is not None:
+                    width = plr.shape[-1]
+                    W_p = coefs[0][..., model.n_dense:model.n_dense + width, :]
+                    with torch.enable_grad():
+                        plr.backward(_matmul_bt(delta, W_p))
+                    coef_grad[:, plr_block] = leaf.grad
         flat_scale = scale.view(-1, 1) if isinstance(scale, torch.Tensor) else scale
         if decay is not None:
             coef_group["weight_decay"] = l2 * scale
@@ -150,7 +167,8 @@ def _table_grads(model, W1, delta, xb, g_tables):
     ``dJ/de = sum over the rows i with that code of (delta_1 W_1^T)_i``
     restricted to the table's inputs: a scatter-add of those rows by code.
     """
-    W_e = W1[..., model.n_dense:, :]
+    n_before = W1.shape[-2] - sum(g.shape[-1] for g in g_tables)
+    W_e = W1[..., n_before:, :]
     d_inputs = _matmul_bt(delta, W_e)
     codes = xb[..., model.n_dense:].long()
     start = 0

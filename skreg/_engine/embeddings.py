@@ -30,7 +30,14 @@ learned:
     initialisation). Features with fewer than three distinct values are
     passed through.
 
-Both are a gather of input columns followed by elementwise operations, so
+A third, ``'plr'`` (periodic, linear, ReLU: Gorishniy et al.'s PLR, with
+one ``2k x d`` linear map per feature and the feature itself kept as an
+input, as RealMLP's PBLD), has trainable frequencies and weights; it lives
+in the network (:func:`skreg._engine.model.plr_forward`), and this module
+only names it (:data:`LEARNED_EMBEDDINGS`) and finds the columns it takes
+(:func:`varied_columns`).
+
+The two fixed ones are a gather of input columns followed by elementwise operations, so
 they run per batch (a fit never stores the embedded X) and cost a small
 fraction of the first layer's product. One class,
 :class:`NumericEmbedding`, holds either as per-output-column arrays.
@@ -43,8 +50,27 @@ import torch
 
 from .._preprocessing import robust_scale, weighted_quantiles
 
-#: names accepted by the estimators' ``numeric_embedding``
+#: the fixed embeddings, fitted by :func:`fit_embedding`
 EMBEDDINGS = ("piecewise_linear", "periodic")
+
+#: the learned one: ``'plr'``, trained with the network
+#: (:func:`skreg._engine.model.plr_forward`)
+LEARNED_EMBEDDINGS = ("plr",)
+
+#: initial standard deviation of the PLR frequencies, on the scaled inputs
+#: (interquartile range about 1): periods of about 10 at the start, smooth
+#: functions of each feature that training sharpens where the data ask
+PLR_SIGMA = 0.1
+
+
+def varied_columns(X, sample_weight=None):
+    """The columns of X with at least three distinct weighted octiles.
+
+    Binary, one-hot and constant columns have fewer: an embedding passes
+    them through as they are.
+    """
+    edges = weighted_quantiles(X, np.linspace(0.0, 1.0, 9), sample_weight)
+    return [j for j in range(X.shape[1]) if len(np.unique(edges[:, j])) >= 3]
 
 
 class NumericEmbedding:

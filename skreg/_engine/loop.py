@@ -109,6 +109,9 @@ class TrainingConfig:
     #: table (see :class:`~skreg._engine.model.StackedMLP`); the inputs are
     #: then the numeric columns followed by one code column per table
     embedding_tables: tuple = ()
+    #: ``(columns, k, d, sigma)`` of the learned periodic embedding of
+    #: numeric inputs (see :class:`~skreg._engine.model.StackedMLP`), or ()
+    plr: tuple = ()
 
     def __post_init__(self):
         C = len(self.seeds)
@@ -253,7 +256,7 @@ class Trainer:
         C = len(config.seeds)
         seed = int(config.seeds[0])
         self.model = StackedMLP(config.layer_sizes, config.activation, C, config.batch_norm,
-                                config.embedding_tables)
+                                config.embedding_tables, config.plr or None)
         self.model.to(dtype=config.dtype).reset_parameters(config.seeds)
         self.model.to(device=config.device)
         self.generator = torch.Generator(device=config.device).manual_seed(seed)

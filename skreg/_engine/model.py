@@ -17,6 +17,12 @@ integer code per embedded column, and its first layer sees the numeric
 inputs followed by each code's table row. The tables are then trained,
 penalised, saved and selected with the weights at no extra cost.
 
+Learned periodic embeddings of numeric inputs (``plr``, Gorishniy et al.'s
+PLR) are stored after the tables: per embedded input ``j``, frequencies
+``c_j`` (``k``), a linear map ``W_j`` (``2k x d``) and a bias ``b_j`` (``d``);
+the first layer also sees ``ReLU(W_j^T [sin(2 pi c_j x_j), cos(2 pi c_j
+x_j)] + b_j)`` after the numeric inputs (:func:`plr_forward`).
+
 A penalty over "all weights, no biases" is then one operation on ``coef``,
 and the optimizer updates two tensors per step whatever ``C`` is: Adam is
 element-wise, so each member keeps its own moments. Weights are stored as
@@ -58,6 +64,20 @@ ACTIVATIONS = {
     "logistic": Activation(torch.sigmoid_, lambda d, a, z: aten.sigmoid_backward(d, a)),
     "gelu": Activation(F.gelu, lambda d, a, z: aten.gelu_backward(d, z), True),
 }
+
+
+def plr_forward(x, c, W, b):
+    """The PLR embedding of numeric inputs, autograd-compatible.
+
+    ``x`` is ``(..., n, F)``, ``c`` ``(..., F, k)``, ``W`` ``(..., F, 2k, d)``
+    and ``b`` ``(..., F, d)`` (the leading axes: the members of a stack);
+    returns ``(..., n, F * d)``: per input ``j``,
+    ``ReLU(W_j^T [sin(2 pi c_j x_j), cos(2 pi c_j x_j)] + b_j)``.
+    """
+    p = (2 * math.pi) * x.unsqueeze(-1) * c.unsqueeze(-3)        # (..., n, F, k)
+    z = torch.cat([torch.sin(p), torch.cos(p)], -1)              # (..., n, F, 2k)
+    e = torch.relu(torch.einsum("...nfk,...fkd->...nfd", z, W) + b.unsqueeze(-3))
+    return e.flatten(-2)
 
 
 #: standard deviation of the initial embedding-table entries: small next to
@@ -105,9 +125,15 @@ class StackedMLP(nn.Module):
         network only).
     tables : sequence of (int, int), default=()
         ``(n_codes, dim)`` of the embedding table of each categorical
-        input. The inputs are then ``n_dense = n_features - sum(dim)``
-        numeric columns followed by one integer code (stored as a float)
-        per table, and ``layer_sizes[0]`` counts each table's ``dim``.
+        input. The inputs are then ``n_dense`` numeric columns followed by
+        one integer code (stored as a float) per table, and
+        ``layer_sizes[0]`` counts each table's ``dim``.
+    plr : (sequence of int, int, int, float) or None, default=None
+        ``(columns, k, d, sigma)`` of the learned periodic embedding: the
+        numeric input columns it embeds, ``k`` frequencies (initially
+        ``N(0, sigma^2)``) and ``d`` outputs per column; ``layer_sizes[0]``
+        counts its ``len(columns) * d`` outputs, which the first layer sees
+        after the numeric inputs themselves.
 
     Attributes
     ----------
@@ -120,19 +146,29 @@ class StackedMLP(nn.Module):
     """
 
     def __init__(self, layer_sizes, activation="relu", n_members=1, batch_norm=False,
-                 tables=()):
+                 tables=(), plr=None):
         super().__init__()
         self.layer_sizes = tuple(int(s) for s in layer_sizes)
         self.activation = activation
         self.n_members = int(n_members)
         self.tables = tuple((int(k), int(d)) for k, d in tables)
-        self.n_dense = self.layer_sizes[0] - sum(d for _, d in self.tables)
+        if plr:
+            columns, k, d, sigma = plr
+            self.plr = (tuple(int(j) for j in columns), int(k), int(d), float(sigma))
+        else:
+            self.plr = None
+        n_plr_out = len(self.plr[0]) * self.plr[2] if self.plr else 0
+        self.n_dense = self.layer_sizes[0] - sum(d for _, d in self.tables) - n_plr_out
         if self.n_dense < 0:
-            raise ValueError("The embedding tables are wider than the first layer's input.")
+            raise ValueError("The embeddings are wider than the first layer's input.")
         shapes = list(zip(self.layer_sizes[:-1], self.layer_sizes[1:]))
         self.n_layer_weights = sum(a * b for a, b in shapes)
+        self.n_table_weights = sum(k * d for k, d in self.tables)
+        F = len(self.plr[0]) if self.plr else 0
+        k, d = (self.plr[1], self.plr[2]) if self.plr else (0, 0)
+        self.n_plr_weights = F * (k + 2 * k * d + d)
         self.coef = nn.Parameter(torch.zeros(
-            self.n_members, self.n_layer_weights + sum(k * d for k, d in self.tables)))
+            self.n_members, self.n_layer_weights + self.n_table_weights + self.n_plr_weights))
         self.intercept = nn.Parameter(torch.zeros(self.n_members, sum(self.layer_sizes[1:])))
         if batch_norm and self.n_members != 1:
             raise ValueError("batch_norm is supported for a single network only.")
@@ -180,20 +216,54 @@ class StackedMLP(nn.Module):
             start += n_codes * dim
         return views
 
-    def embed_codes(self, X):
-        """The first layer's input: X's numeric columns, then each code's table row.
+    def plr_views(self, flat=None):
+        """``(c, W, b)``: views of ``flat`` as the PLR parameters.
+
+        ``flat`` is ``coef`` (the default), its gradient, or its PLR block
+        alone; the shapes are ``(F, k)``, ``(F, 2k, d)`` and ``(F, d)``, with
+        a leading member axis for a stack.
+        """
+        flat = self.coef if flat is None else flat
+        if flat.shape[-1] != self.n_plr_weights:
+            start = self.n_layer_weights + self.n_table_weights
+            flat = flat[:, start:start + self.n_plr_weights]
+        F, (k, d) = len(self.plr[0]), self.plr[1:3]
+        lead = () if self.n_members == 1 else (self.n_members,)
+        block = flat[0] if self.n_members == 1 else flat
+        sizes = (F * k, F * 2 * k * d, F * d)
+        c, W, b = torch.split(block, sizes, dim=-1)
+        return (c.reshape(*lead, F, k), W.reshape(*lead, F, 2 * k, d),
+                b.reshape(*lead, F, d))
+
+    def plr_inputs(self, X):
+        """The numeric inputs the PLR embedding takes, ``(..., n, F)``."""
+        columns = torch.as_tensor(self.plr[0], dtype=torch.long, device=X.device)
+        x = X[..., :self.n_dense].index_select(-1, columns)
+        if self.n_members > 1 and x.dim() == 2:
+            x = x.expand(self.n_members, *x.shape)
+        return x
+
+    def embed_codes(self, X, plr_out=None):
+        """The first layer's input: numeric columns, PLR outputs, table rows.
+
+        The numeric columns of X, then the PLR embedding of some of them,
+        then each code's table row.
 
         ``X`` is ``(n, n_inputs)`` or ``(C, n, n_inputs)``; the result is
         ``(n, layer_sizes[0])`` for one network and ``(C, n,
-        layer_sizes[0])`` for a stack. Without tables, X itself.
+        layer_sizes[0])`` for a stack. Without tables or PLR, X itself.
+        ``plr_out`` is the PLR embedding when the caller computed it.
         """
-        if not self.tables:
+        if not self.tables and not self.plr:
             return X
         dense, codes = X[..., :self.n_dense], X[..., self.n_dense:].long()
         stacked = self.n_members > 1
         if stacked and dense.dim() == 2:
             dense = dense.expand(self.n_members, *dense.shape)
         parts = [dense]
+        if self.plr:
+            parts.append(plr_forward(self.plr_inputs(X), *self.plr_views())
+                         if plr_out is None else plr_out)
         for t, E in enumerate(self.table_views()):
             c = codes[..., t]
             if not stacked:
@@ -242,7 +312,15 @@ class StackedMLP(nn.Module):
                 intercept[m, b_start:b_start + fan_out] = rng.uniform(-bound, bound, fan_out)
                 w_start += fan_in * fan_out
                 b_start += fan_out
-            coef[m, w_start:] = TABLE_INIT_STD * rng.standard_normal(coef.shape[1] - w_start)
+            n_tables = self.n_table_weights
+            coef[m, w_start:w_start + n_tables] = TABLE_INIT_STD * rng.standard_normal(n_tables)
+            if self.plr:
+                columns, k, d, sigma = self.plr
+                F, bound = len(columns), 1.0 / math.sqrt(2 * k)
+                start = w_start + n_tables
+                coef[m, start:start + F * k] = rng.normal(0.0, sigma, F * k)
+                start += F * k
+                coef[m, start:] = rng.uniform(-bound, bound, F * (2 * k * d + d))
         self.coef.copy_(torch.from_numpy(coef))
         self.intercept.copy_(torch.from_numpy(intercept))
         return self
