@@ -36,6 +36,7 @@ from ._mlp import (_NAME_WARNINGS, RegularizedMLPClassifier, RegularizedMLPRegre
                    _check_onehot_widths, _dense, _resolve_device, class_sample_weight,
                    embedding_tables,
                    encoded_scaling_stats)
+from ._engine.embeddings import PLR_SIGMA, varied_columns
 from ._tabular import _is_dataframe, _to_pandas
 from ._threads import step_work, torch_thread_budget, training_threads
 from ._preprocessing import (robust_scale_tensor_, robust_scaling_stats,
@@ -48,6 +49,7 @@ from ._engine import ACTIVATIONS, LOSSES, StackedMLP, Trainer, TrainingConfig, T
 DEFAULT_GRID = {
     "alphas": (1e-4, 0.3, 1.0, 3.0),
     "dropouts": (0.0, 0.2, 0.5),
+    "numeric_embeddings": (None,),
     "hidden_layer_sizes": ((100,),),
 }
 
@@ -498,7 +500,7 @@ class _Race:
         self.rungs, self.configs, self.n_splits, self.tests = rungs, configs, n_splits, tests
         self.on_winner = on_winner
         self.layer_sizes, self.activation = config.layer_sizes, config.activation
-        self.tables = config.embedding_tables
+        self.tables, self.plr = config.embedding_tables, config.plr or None
         self.dtype, self.device = config.dtype, config.device
         self.k = 0  # next rung
         self.last = None  # (members, coef, intercept) of the previous epoch
@@ -547,7 +549,7 @@ class _Race:
         if new:
             with torch.no_grad():
                 model = StackedMLP(self.layer_sizes, self.activation, len(new),
-                                   tables=self.tables)
+                                   tables=self.tables, plr=self.plr)
                 model.to(dtype=self.dtype, device=self.device)
                 model.coef.copy_(torch.stack([self.stopped[m][0] for m in new]))
                 model.intercept.copy_(torch.stack([self.stopped[m][1] for m in new]))
@@ -584,8 +586,9 @@ class _Refit:
         search = self.search
         t0 = time.perf_counter()
         try:
-            estimator = search._estimator_class(**search._base_params(),
-                                                **search._refit_extra(), **params)
+            # the configuration's values override the shared ones (numeric_embedding)
+            estimator = search._estimator_class(**{**search._base_params(),
+                                                   **search._refit_extra(), **params})
             # scikit-learn's configuration is per thread: the caller's, as
             # joblib passes it on to its workers
             with warnings.catch_warnings(), config_context(**(config or get_config())):
@@ -648,6 +651,7 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
         "input_scaling": [StrOptions({"robust"}), None],
         "categorical_features": ["array-like", StrOptions({"from_dtype"}), None],
         "max_onehot_categories": [Interval(Integral, 0, None, closed="left"), None],
+        "numeric_embeddings": ["array-like", None],
         "racing": ["boolean"],
         "race_factor": [Interval(Real, 1, None, closed="neither")],
         "race_min_epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
@@ -672,6 +676,16 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
                     f"of such tuples; got {self.hidden_layer_sizes!r}.")
         return list(dict.fromkeys(grid))
 
+    def _embeddings(self):
+        """The ``numeric_embedding`` values searched: None (none) and / or 'plr'."""
+        values = (DEFAULT_GRID["numeric_embeddings"] if self.numeric_embeddings is None
+                  else list(self.numeric_embeddings))
+        if not len(values) or any(v not in (None, "plr") for v in values):
+            raise ValueError(
+                "numeric_embeddings must be a non-empty list of None and 'plr'; got "
+                f"{self.numeric_embeddings!r}.")
+        return list(dict.fromkeys(values))
+
     def _grid(self):
         """Configurations as dicts of plain-estimator parameters, sorted like ParameterGrid."""
         # the default grid unless some regularization values are given (then
@@ -689,6 +703,8 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
             "l1_ratio": _as_values("l1_ratios", l1_ratios, 0.0, 1.0, True),
             **self._extra_axes(),
         }
+        if self._embeddings() != [None]:
+            axes["numeric_embedding"] = self._embeddings()
         names = sorted(axes)
         return [dict(zip(names, values))
                 for values in itertools.product(*(axes[k] for k in names))]
@@ -865,13 +881,29 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
         any_unconverged = False
         scorer = None if self.scoring is None else check_scoring(self, self.scoring)
         log = (lambda text: print(f"[{type(self).__name__}] {text}")) if self.verbose else None  # noqa: E731
-        rungs = _Rungs(self._rung_epochs(len(grid)), self.race_factor, len(grid), log)
+        # one race (bracket) per numeric embedding: an embedding's networks
+        # learn slower in their first epochs, and would lose every early rung
+        # to those without one; the brackets' finalists meet in the final ranking
+        embeddings = self._embeddings()
+        epochs = self._rung_epochs(len(grid) // len(embeddings))
+        brackets = {emb: _Rungs(epochs, self.race_factor, len(grid), log)
+                    for emb in embeddings}
         tests = _TestRows(self, X, y, splits, input_stats, target_stats, scorer, device,
                           n_dense)
         refit = _Refit(self, X_raw, y, sample_weight)
-        architectures = self._architectures()
-        for arch in architectures:
-            configs = [i for i, g in enumerate(grid) if g["hidden_layer_sizes"] == arch]
+        # one stack per architecture and numeric embedding (their first layers differ)
+        variants = [(arch, emb) for arch in self._architectures() for emb in self._embeddings()]
+        for arch, emb in variants:
+            rungs = brackets[emb]
+            configs = [i for i, g in enumerate(grid) if g["hidden_layer_sizes"] == arch
+                       and g.get("numeric_embedding") == emb]
+            plr = ()
+            if emb == "plr":
+                # as the refit chooses them (its default embedding_size)
+                columns = varied_columns(X[:, :n_dense])
+                size = max(1, self._estimator_class().embedding_size // 2)
+                plr = (columns, size, size, PLR_SIGMA) if columns else ()
+            n_plr = len(plr[0]) * plr[2] if plr else 0
             t0 = time.perf_counter()
             n_train = min(len(r) for r in train_rows)
             batch = min(200, n_train) if self.batch_size == "auto" else min(
@@ -880,8 +912,8 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
             param = lambda name: np.repeat([grid[i].get(name, 0.0) for i in configs],  # noqa: E731
                                            n_splits)
             config = TrainingConfig(
-                layer_sizes=(n_first, *arch, n_outputs), activation=self.activation,
-                embedding_tables=tables,
+                layer_sizes=(n_first + n_plr, *arch, n_outputs), activation=self.activation,
+                embedding_tables=tables, plr=plr,
                 loss=loss, batch_size=batch, seeds=np.full(len(configs) * n_splits, seed),
                 alpha=param("alpha"), l1_ratio=param("l1_ratio"), dropout=param("dropout"),
                 label_smoothing=param("label_smoothing"),
@@ -893,7 +925,7 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
                 early_stopping=self.early_stopping, shuffle=self.shuffle,
                 l1_method=self.l1_method, device=device, dtype=dtype)
             on_winner = None
-            if arch == architectures[-1]:
+            if (arch, emb) == variants[-1] and len(brackets) == 1:
                 on_winner = lambda i: refit.start(i, grid[i])  # noqa: E731
             race = (rungs.race(configs, n_splits, tests, config, on_winner)
                     if rungs.epochs else None)
@@ -917,7 +949,7 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
                                   n_networks=len(members))
             with torch.no_grad(), torch_thread_budget(pass_work):
                 model = StackedMLP(config.layer_sizes, self.activation, len(members),
-                                   tables=tables)
+                                   tables=tables, plr=plr or None)
                 model.to(dtype=dtype, device=device)
                 model.coef.copy_(torch.as_tensor(result.coef[members]))
                 model.intercept.copy_(torch.as_tensor(result.intercept[members]))
@@ -953,7 +985,8 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
             fit_times[configs] = fit_time * share
             score_times[configs] = score_time / len(configs)
             if self.verbose:
-                print(f"[{type(self).__name__}] hidden_layer_sizes={arch}: "
+                print(f"[{type(self).__name__}] hidden_layer_sizes={arch}"
+                      + (f", numeric_embedding={emb!r}" if emb is not None else "") + ": "
                       f"{len(configs)} configurations x {n_splits} folds in {fit_time:.2f} s"
                       + (f", {len(alive)} not eliminated" if race is not None else ""))
         if np.isnan(scores).all():
@@ -969,6 +1002,11 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
             warnings.warn(
                 f"Some fold models reached max_iter={self.max_iter} without converging; "
                 "consider raising max_iter.", ConvergenceWarning, stacklevel=3)
+        rungs = brackets[embeddings[0]]
+        for other in list(brackets.values())[1:]:
+            # each configuration raced in one bracket: its rung of elimination there
+            rungs.iter = np.maximum(rungs.iter, other.iter)
+            rungs.fold_scores.update(other.fold_scores)
         self._store_results(grid, scores, n_iters, fit_times, score_times, rungs)
 
         best = grid[self.best_index_]
@@ -1163,7 +1201,7 @@ class RegularizedMLPClassifierCV(ClassifierMixin, _BaseRegularizedMLPCV):
                  shuffle=True, random_state=None, device="cpu", verbose=0,
                  input_scaling="robust", racing=True, race_factor=3,
                  race_min_epochs="auto", categorical_features="from_dtype",
-                 max_onehot_categories=16):
+                 max_onehot_categories=16, numeric_embeddings=None):
         self.alphas = alphas
         self.l1_ratios = l1_ratios
         self.dropouts = dropouts
@@ -1194,6 +1232,7 @@ class RegularizedMLPClassifierCV(ClassifierMixin, _BaseRegularizedMLPCV):
         self.race_min_epochs = race_min_epochs
         self.categorical_features = categorical_features
         self.max_onehot_categories = max_onehot_categories
+        self.numeric_embeddings = numeric_embeddings
 
     def _extra_axes(self):
         values = (0.0,) if self.label_smoothings is None else self.label_smoothings
@@ -1381,7 +1420,7 @@ class RegularizedMLPRegressorCV(RegressorMixin, _BaseRegularizedMLPCV):
                  device="cpu", verbose=0, input_scaling="robust",
                  target_scaling="standard", racing=True, race_factor=3,
                  race_min_epochs="auto", categorical_features="from_dtype",
-                 max_onehot_categories=16):
+                 max_onehot_categories=16, numeric_embeddings=None):
         self.alphas = alphas
         self.l1_ratios = l1_ratios
         self.dropouts = dropouts
@@ -1411,6 +1450,7 @@ class RegularizedMLPRegressorCV(RegressorMixin, _BaseRegularizedMLPCV):
         self.race_min_epochs = race_min_epochs
         self.categorical_features = categorical_features
         self.max_onehot_categories = max_onehot_categories
+        self.numeric_embeddings = numeric_embeddings
 
     def _encode(self, y):
         y = np.asarray(y)

@@ -148,7 +148,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
                  beta_2, epsilon, n_iter_no_change, device, l1_method, p, group_alpha,
                  max_norm, input_noise, hidden_noise, mixup, batch_norm, learning_rate,
                  power_t, snapshot_every, input_scaling, callbacks, max_fun=15000,
-                 ensemble_size=1, numeric_embedding=None, embedding_size=16,
+                 ensemble_size=1, numeric_embedding=None, embedding_size=8,
                  categorical_features="from_dtype", max_onehot_categories=16):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -1269,7 +1269,7 @@ _COMMON_PARAMS = """
         unchanged. The embedding runs on each batch, so the embedded X is
         never stored. None feeds the scaled features as they are.
 
-    embedding_size : int, default=16
+    embedding_size : int, default=8
         Bins per feature of ``numeric_embedding='piecewise_linear'``;
         ``2 * (embedding_size // 2)`` sine/cosine inputs per feature of
         'periodic'; and the dimension ``min(embedding_size, n_categories)``
@@ -1512,7 +1512,7 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
                  input_noise=0.0, hidden_noise=0.0, mixup=0.0, batch_norm=False,
                  learning_rate="constant", power_t=0.5, snapshot_every=None,
                  input_scaling="robust", callbacks=None, max_fun=15000,
-                 ensemble_size=1, numeric_embedding=None, embedding_size=16,
+                 ensemble_size=1, numeric_embedding=None, embedding_size=8,
                  categorical_features="from_dtype", max_onehot_categories=16):
         super().__init__(
             hidden_layer_sizes, activation, solver=solver, penalty=penalty,
@@ -1870,7 +1870,7 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
                  learning_rate="constant", power_t=0.5, snapshot_every=None,
                  input_scaling="robust", target_scaling="standard", callbacks=None,
                  max_fun=15000, ensemble_size=1, numeric_embedding=None,
-                 embedding_size=16, categorical_features="from_dtype",
+                 embedding_size=8, categorical_features="from_dtype",
                  max_onehot_categories=16):
         super().__init__(
             hidden_layer_sizes, activation, solver=solver, penalty=penalty,

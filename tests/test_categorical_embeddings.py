@@ -115,11 +115,11 @@ def test_high_cardinality_column_gets_a_learned_table():
     reg = RegularizedMLPRegressor(hidden_layer_sizes=(32,), max_iter=60, random_state=0)
     reg.fit(X, y)
     assert reg.encoder_.output_kinds_.tolist() == ["numeric", "embedding"]
-    assert reg.embedding_sizes_ == {"shop": 16}
+    assert reg.embedding_sizes_ == {"shop": 8}
     n_codes = reg.encoder_.embedding_cardinalities_[0]
-    assert reg.embeddings_["shop"].shape == (n_codes, 16)
-    # the network's first layer sees x and the 16 table entries
-    assert reg.coefs_[0].shape[0] == 1 + 16
+    assert reg.embeddings_["shop"].shape == (n_codes, 8)
+    # the network's first layer sees x and the 8 table entries
+    assert reg.coefs_[0].shape[0] == 1 + 8
     assert reg.score(X, y) > 0.85
     # the same frame, every category one-hot: the same kind of fit
     onehot = RegularizedMLPRegressor(hidden_layer_sizes=(32,), max_iter=60, random_state=0,
@@ -220,7 +220,7 @@ def test_too_many_categories_to_one_hot_is_refused():
                                              "to one-hot encode .*max_onehot_categories=None"):
             Est(max_onehot_categories=None, max_iter=1).fit(X, y)
     clf = RegularizedMLPClassifier(hidden_layer_sizes=(4,), max_iter=1).fit(X, y)
-    assert clf.embeddings_["user"].shape == (1202, 16)
+    assert clf.embeddings_["user"].shape == (1202, 8)
 
 
 # -------------------------------------------------- learned periodic (PLR)
@@ -241,7 +241,7 @@ def test_plr_embedding_learns_a_sharp_boundary():
                                    numeric_embedding="plr").fit(X, y)
     assert plr.score(X_test, y_test) > plain.score(X_test, y_test) + 0.15
     model = plr.module_
-    assert model.plr[0] == (0, 1) and plr.coefs_[0].shape == (2 + 2 * 8, 100)
+    assert model.plr[0] == (0, 1) and plr.coefs_[0].shape == (2 + 2 * 4, 100)
     start = RegularizedMLPClassifier(max_iter=1, random_state=0,
                                      numeric_embedding="plr").fit(X, y).module_
     c, c0 = model.plr_views()[0], start.plr_views()[0]
@@ -259,6 +259,6 @@ def test_plr_with_tables_ensembles_and_binary_columns():
     reg = RegularizedMLPRegressor(hidden_layer_sizes=(8,), max_iter=10, random_state=0,
                                   numeric_embedding="plr", ensemble_size=2).fit(X, y)
     assert reg.module_.plr[0] == (0,)  # 'x' only: 'flag' is binary
-    assert reg.coefs_[0].shape == (2, 2 + 8 + 16, 8)
+    assert reg.coefs_[0].shape == (2, 2 + 4 + 8, 8)
     assert np.isfinite(reg.predict(X)).all()
     assert reg.feature_importances_.shape == (3,)
