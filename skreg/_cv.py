@@ -89,6 +89,14 @@ _GRID_DOC = f"""
         of one architecture train as one batched model. None tries
         ``{_sizes(DEFAULT_GRID["hidden_layer_sizes"])}``.
 
+    numeric_embeddings : list of {{None, 'plr'}} or None, default=None
+        The ``numeric_embedding`` values to try, a grid axis (``'plr'``: the
+        learned periodic embedding of the plain estimators). Each value
+        trains as its own batched model and, with racing, in its own race:
+        an embedding's networks start slower and would lose the early rungs
+        to those without; the finalists of the races meet in the final
+        ranking. None tries ``{_fmt(DEFAULT_GRID["numeric_embeddings"])}``.
+
     cv : int, cross-validation generator or iterable, default=5
         As in :class:`~sklearn.model_selection.GridSearchCV`: an int gives
         :class:`~sklearn.model_selection.StratifiedKFold` for classifiers and

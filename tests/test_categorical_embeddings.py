@@ -262,3 +262,22 @@ def test_plr_with_tables_ensembles_and_binary_columns():
     assert reg.coefs_[0].shape == (2, 2 + 4 + 8, 8)
     assert np.isfinite(reg.predict(X)).all()
     assert reg.feature_importances_.shape == (3,)
+
+
+def test_cv_estimator_searches_the_plr_embedding():
+    """numeric_embeddings=[None, 'plr'] is a grid axis raced in two brackets:
+    on the periodic boundary the PLR configurations win, the refit has the
+    embedding, and each bracket keeps a finalist."""
+    X, y = _checkerboard(n=1500)
+    search = RegularizedMLPClassifierCV(numeric_embeddings=[None, "plr"],
+                                        alphas=[1e-4, 0.3], dropouts=[0.0], cv=3,
+                                        max_iter=200, random_state=0).fit(X, y)
+    results = search.cv_results_
+    plr = np.asarray([p == "plr" for p in results["param_numeric_embedding"]])
+    assert search.best_params_["numeric_embedding"] == "plr"
+    assert search.best_estimator_.numeric_embedding == "plr"
+    assert results["mean_test_score"][plr].max() > results["mean_test_score"][~plr].max() + 0.1
+    finalists = results["iter"] == results["iter"].max()
+    assert finalists[plr].any() and finalists[~plr].any()
+    with pytest.raises(ValueError, match="numeric_embeddings must be"):
+        RegularizedMLPClassifierCV(numeric_embeddings=["periodic"]).fit(X, y)
