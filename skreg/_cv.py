@@ -457,18 +457,27 @@ class _Rungs:
     Attributes
     ----------
     iter : ndarray of int
-        Rung at which each configuration was eliminated, -1 while it is not.
+        Rung at which each configuration was eliminated, -1 while it is not
+        (and for the configurations of other races).
+    racing : ndarray of bool
+        The configurations of this race (a bracket; all of them by default).
     fold_scores : dict
         The fold scores each eliminated configuration had at elimination.
     """
 
-    def __init__(self, epochs, factor, n_configs, log=None):
+    def __init__(self, epochs, factor, n_configs, log=None, configs=None):
         self.epochs = list(epochs)
         self.factor = factor
         self.log = log
         self.reached = [{} for _ in self.epochs]
         self.iter = np.full(n_configs, -1)
+        self.racing = np.zeros(n_configs, dtype=bool)
+        self.racing[np.arange(n_configs) if configs is None else configs] = True
         self.fold_scores = {}
+
+    def n_left(self):
+        """Configurations of this race not eliminated."""
+        return int((self.racing & (self.iter < 0)).sum())
 
     def decide(self, k, fold_scores):
         """Rung ``k`` for the configurations of ``fold_scores`` (config -> scores)."""
@@ -529,7 +538,7 @@ class _Race:
             self.last = None
         epochs = self.rungs.epochs
         prune = np.zeros(len(members), dtype=bool)
-        if self.k < len(epochs) and epoch >= epochs[self.k] and (racing < 0).sum() == 1:
+        if self.k < len(epochs) and epoch >= epochs[self.k] and self.rungs.n_left() == 1:
             self.k += 1  # one configuration left in the whole search: it stays
         elif self.k < len(epochs) and epoch >= epochs[self.k]:
             live = self.tests.scores(model, members % self.n_splits)
@@ -540,9 +549,9 @@ class _Race:
                 for c, i in enumerate(self.configs) if racing[i] < 0})
             self.k += 1
             prune = racing[self._config(members)] >= 0
-            if (racing < 0).sum() == 1 and self.on_winner is not None:
+            if self.rungs.n_left() == 1 and self.on_winner is not None:
                 # the search's winner is known: its refit can start now
-                self.on_winner(int(np.flatnonzero(racing < 0)[0]))
+                self.on_winner(int(np.flatnonzero(self.rungs.racing & (racing < 0))[0]))
         if self.k < len(epochs):
             # members that stop on their own this epoch are scored at the next
             # rung with these weights
@@ -894,8 +903,9 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
         # to those without one; the brackets' finalists meet in the final ranking
         embeddings = self._embeddings()
         epochs = self._rung_epochs(len(grid) // len(embeddings))
-        brackets = {emb: _Rungs(epochs, self.race_factor, len(grid), log)
-                    for emb in embeddings}
+        brackets = {emb: _Rungs(epochs, self.race_factor, len(grid), log, configs=[
+            i for i, g in enumerate(grid) if g.get("numeric_embedding") == emb])
+            for emb in embeddings}
         tests = _TestRows(self, X, y, splits, input_stats, target_stats, scorer, device,
                           n_dense)
         refit = _Refit(self, X_raw, y, sample_weight)

@@ -713,7 +713,10 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         removed by the group lasso (``group_alpha``). A feature that feeds
         several network inputs (its numeric embedding, or its encoded
         columns with ``encoder_``: one-hot block or embedding table,
-        missing indicator) adds up their squared norms. Usable by
+        missing indicator) adds up their squared norms. For an embedded
+        categorical column these are the first-layer rows its table feeds,
+        whatever the size of the table's entries, so its importance is not
+        on the scale of a one-hot column's. Usable by
         :class:`~sklearn.feature_selection.SelectFromModel`.
         """
         W = self.coefs_[0]
@@ -1202,7 +1205,8 @@ _COMMON_PARAMS = """
         1 since initialisation) record a float64 copy of all connection
         weights in ``history_`` under ``'coef_snapshot'``, shape
         ``(n_weights,)``, the matrices of ``coefs_`` flattened row-major and
-        concatenated; for trajectory plots
+        concatenated, then any embedding tables and PLR parameters (the
+        trained parameters but the biases); for trajectory plots
         (:class:`skreg.plotting.TrainingHistoryDisplay`). None records none.
 
     input_scaling : {'robust'} or None, default='robust'
@@ -1352,7 +1356,10 @@ _COMMON_ATTRIBUTES = """
     coefs_ : list of ndarray
         Weight matrices; ``coefs_[i]`` has shape ``(fan_in, fan_out)``, or
         ``(ensemble_size, fan_in, fan_out)`` for an ensemble (one matrix per
-        member). ``coefs_[0]`` weights the inputs of ``scale_inputs``.
+        member). ``coefs_[0]`` weights the first layer's inputs: the numeric
+        columns of ``scale_inputs``, then the outputs of a 'plr' embedding,
+        then the entries of each categorical embedding table (in place of
+        its code column).
 
     feature_importances_ : ndarray of shape (n_features_in_,)
         L2 norm of each input feature's outgoing weights (rows of

@@ -167,21 +167,25 @@ class _CategoricalMap:
 
 
     def _string_codes(self, column):
-        """The codes of a column of strings by arrow's hash lookup, or None.
+        """The codes of a pandas string-dtype column by arrow's hash lookup, or None.
 
-        ``pyarrow.compute.index_in`` finds a column's strings among the
-        categories 5 to 13 times faster than pandas' ``get_indexer`` on
-        object strings (it hashes the string bytes, not Python objects), and
-        a pandas ``str`` column is already an arrow array. None when the
-        column does not convert to arrow strings (values of other types):
-        the caller's pandas lookup then finds them unseen and reports them.
+        For a ``str`` / ``string`` column (whose values can only be strings),
+        ``pyarrow.compute.index_in`` finds the values among the categories 5
+        to 13 times faster than pandas' ``get_indexer`` (it hashes the string
+        bytes, not Python objects), and an arrow-backed column converts
+        without a copy. None for object columns (which may hold bytes or
+        other types, that pandas' lookup reports) and for strings arrow
+        cannot encode (lone surrogates): the caller's pandas lookup then
+        runs.
         """
+        if column.dtype == object:
+            return None
         try:
             values = pa.array(column, type=pa.string(), from_pandas=True)
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            if self._value_set is None:
+                self._value_set = pa.array(self.index.tolist(), type=pa.string())
+        except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeError):
             return None
-        if self._value_set is None:
-            self._value_set = pa.array(self.index.tolist(), type=pa.string())
         pos = pc.index_in(values, value_set=self._value_set)
         pos = pc.fill_null(pos, -1).to_numpy(zero_copy_only=False)
         codes = np.where(pos >= 0, self.code_of[pos], self.unseen_code)
