@@ -57,15 +57,6 @@ def _models(ds):
     return skreg, hgb
 
 
-def _as_categories(X):
-    """The frame with its text columns as pandas categories (HGB's native input)."""
-    X = X.copy()
-    for c in X.columns:
-        if X[c].dtype == object or str(X[c].dtype) in ("string", "str"):
-            X[c] = X[c].astype("category")
-    return X
-
-
 def _best_of(fn, repeats=3):
     times = []
     for _ in range(repeats):
@@ -110,7 +101,7 @@ def run(ds, folds, large_rows):
     splitter = (StratifiedKFold if ds.task == suite.CLASSIFICATION else KFold)(
         folds, shuffle=True, random_state=0)
     scores = {"skreg_raw": [], "skreg_pipeline": [], "hgb_native": []}
-    X_cat = _as_categories(ds.X)
+    X_cat = _as_kind(ds.X, "category")
     for train, test in splitter.split(ds.X, ds.y):
         skreg, hgb = _models(ds)
         raw = clone(skreg).fit(ds.X.iloc[train], ds.y[train])

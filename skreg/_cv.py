@@ -29,12 +29,11 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import (_check_sample_weight, check_array, check_is_fitted,
+from sklearn.utils.validation import (_check_sample_weight, check_is_fitted,
                                       check_X_y, column_or_1d, validate_data)
 
-from ._mlp import (_NAME_WARNINGS, RegularizedMLPClassifier, RegularizedMLPRegressor,
-                   _check_onehot_widths, _dense, _resolve_device, class_sample_weight,
-                   embedding_tables,
+from ._mlp import (RegularizedMLPClassifier, RegularizedMLPRegressor, _dense,
+                   _resolve_device, class_sample_weight, embedding_tables, encode_table,
                    encoded_scaling_stats)
 from ._engine.embeddings import PLR_SIGMA, varied_columns
 from ._tabular import _is_dataframe, _to_pandas
@@ -783,17 +782,7 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
             X_raw, encode = template._route_input(X)
             if encode:
                 encoder = template._new_encoder(X_raw)
-                X_raw = _to_pandas(X_raw)
-                if not _is_dataframe(X_raw):
-                    X_raw = check_array(X_raw, dtype=None, ensure_all_finite=False,
-                                        estimator=self)
-                validate_data(self, X_raw, reset=True, skip_check_array=True)
-                with warnings.catch_warnings():
-                    warnings.filterwarnings("ignore", message=_NAME_WARNINGS,
-                                            category=UserWarning)
-                    encoder.fit(X_raw)
-                    _check_onehot_widths(encoder, self.max_onehot_categories)
-                    X = encoder.transform(X_raw)
+                X = encode_table(self, encoder, X_raw, True, self.max_onehot_categories)
                 X, y = check_X_y(X, y, dtype=(np.float64, np.float32),
                                  multi_output=not is_classifier(self), y_numeric=False,
                                  estimator=self)

@@ -272,22 +272,8 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         return encoder.set_output(transform="default")
 
     def _encode(self, X, reset):
-        """Raw X encoded by ``encoder_`` (fitted first when ``reset``).
-
-        The feature-name and feature-count checks are this estimator's, on
-        the raw columns: ``n_features_in_`` and ``feature_names_in_`` are
-        those of the caller's table.
-        """
-        X = _to_pandas(X)
-        if not _is_dataframe(X):
-            X = check_array(X, dtype=None, ensure_all_finite=False, estimator=self)
-        validate_data(self, X, reset=reset, skip_check_array=True)
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=_NAME_WARNINGS, category=UserWarning)
-            if reset:
-                self.encoder_.fit(X)
-                _check_onehot_widths(self.encoder_, self.max_onehot_categories)
-            return self.encoder_.transform(X)
+        """Raw X encoded by ``encoder_`` (fitted first when ``reset``); see :func:`encode_table`."""
+        return encode_table(self, self.encoder_, X, reset, self.max_onehot_categories)
 
     def _validate_raw(self, X, y, first_pass):
         """scikit-learn's validation of X and y (the path without encoder)."""
@@ -876,6 +862,25 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         # and a numpy array of strings is refused under 'from_dtype'
         tags.input_tags.allow_nan = self.categorical_features is not None
         return tags
+
+
+def encode_table(owner, encoder, X, reset, max_onehot_categories):
+    """Raw X encoded by ``encoder`` (fitted first when ``reset``), for the estimator ``owner``.
+
+    The feature-name and feature-count checks are ``owner``'s, on the raw
+    columns: its ``n_features_in_`` and ``feature_names_in_`` are those of
+    the caller's table.
+    """
+    X = _to_pandas(X)
+    if not _is_dataframe(X):
+        X = check_array(X, dtype=None, ensure_all_finite=False, estimator=owner)
+    validate_data(owner, X, reset=reset, skip_check_array=True)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=_NAME_WARNINGS, category=UserWarning)
+        if reset:
+            encoder.fit(X)
+            _check_onehot_widths(encoder, max_onehot_categories)
+        return encoder.transform(X)
 
 
 def _check_onehot_widths(encoder, max_onehot_categories):

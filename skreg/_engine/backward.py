@@ -93,9 +93,7 @@ def manual_step(model, loss, regularizers, optimizer_step, next_masks, hidden_no
     if decay is not None:
         coef_group, l2 = decay
     g_tables = model.table_views(model.coef.grad)
-    if model.plr:
-        start = model.n_layer_weights + model.n_table_weights
-        plr_block = slice(start, start + model.n_plr_weights)
+    plr_block = model.plr_slice
 
     def step(xb, tb, wb, scale, loss_sum):
         keeps = next_masks(xb) if next_masks else no_masks

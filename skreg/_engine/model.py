@@ -182,39 +182,40 @@ class StackedMLP(nn.Module):
         return len(self.layer_sizes) - 1
 
     @property
-    def n_inputs(self):
-        """Width of the network's input: numeric columns, then one code per table."""
-        return self.n_dense + len(self.tables)
+    def plr_slice(self):
+        """Where the PLR parameters are in ``coef``'s last axis (after the tables)."""
+        start = self.n_layer_weights + self.n_table_weights
+        return slice(start, start + self.n_plr_weights)
 
     @property
     def coef_flat(self):
         """The weights of a single network, shape ``(n_weights,)`` (a view)."""
         return self.coef[0] if self.n_members == 1 else self.coef
 
-    def coef_views(self, flat=None):
-        """Views of ``flat`` (default ``coef``, or its gradient) as the layers' matrices."""
+    def _matrix_views(self, flat, shapes, start):
+        """Views of ``flat`` as consecutive row-major matrices of ``shapes`` from ``start``.
+
+        ``(rows, cols)`` each for one network, ``(C, rows, cols)`` for a stack.
+        """
         flat = self.coef if flat is None else flat
-        C, views, start = self.n_members, [], 0
-        for fan_in, fan_out in zip(self.layer_sizes[:-1], self.layer_sizes[1:]):
-            block = flat[:, start:start + fan_in * fan_out]
-            views.append(block[0].view(fan_in, fan_out) if C == 1
-                         else block.view(C, fan_in, fan_out))
-            start += fan_in * fan_out
+        views = []
+        for rows, cols in shapes:
+            block = flat[:, start:start + rows * cols]
+            views.append(block[0].view(rows, cols) if self.n_members == 1
+                         else block.view(self.n_members, rows, cols))
+            start += rows * cols
         return views
 
+    def coef_views(self, flat=None):
+        """Views of ``flat`` (default ``coef``, or its gradient) as the layers' matrices."""
+        return self._matrix_views(flat, zip(self.layer_sizes[:-1], self.layer_sizes[1:]), 0)
+
     def table_views(self, flat=None):
-        """Views of ``flat`` (default ``coef``) as the embedding tables.
+        """Views of ``flat`` (default ``coef``, or its gradient) as the embedding tables.
 
         ``(n_codes, dim)`` for one network, ``(C, n_codes, dim)`` for a stack.
         """
-        flat = self.coef if flat is None else flat
-        C, views, start = self.n_members, [], self.n_layer_weights
-        for n_codes, dim in self.tables:
-            block = flat[:, start:start + n_codes * dim]
-            views.append(block[0].view(n_codes, dim) if C == 1
-                         else block.view(C, n_codes, dim))
-            start += n_codes * dim
-        return views
+        return self._matrix_views(flat, self.tables, self.n_layer_weights)
 
     def plr_views(self, flat=None):
         """``(c, W, b)``: views of ``flat`` as the PLR parameters.
@@ -225,8 +226,7 @@ class StackedMLP(nn.Module):
         """
         flat = self.coef if flat is None else flat
         if flat.shape[-1] != self.n_plr_weights:
-            start = self.n_layer_weights + self.n_table_weights
-            flat = flat[:, start:start + self.n_plr_weights]
+            flat = flat[:, self.plr_slice]
         F, (k, d) = len(self.plr[0]), self.plr[1:3]
         lead = () if self.n_members == 1 else (self.n_members,)
         block = flat[0] if self.n_members == 1 else flat
@@ -237,8 +237,7 @@ class StackedMLP(nn.Module):
 
     def plr_inputs(self, X):
         """The numeric inputs the PLR embedding takes, ``(..., n, F)``."""
-        columns = torch.as_tensor(self.plr[0], dtype=torch.long, device=X.device)
-        x = X[..., :self.n_dense].index_select(-1, columns)
+        x = X[..., :self.n_dense][..., list(self.plr[0])]
         if self.n_members > 1 and x.dim() == 2:
             x = x.expand(self.n_members, *x.shape)
         return x
