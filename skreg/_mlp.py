@@ -492,8 +492,10 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
             n_inputs += sum(dim for _, dim in tables) - len(tables)
             if self._plr:
                 n_inputs += len(self._plr[0]) * self._plr[2]
+            n_train = auto_alpha_rows(sample_weight, None if train_rows is None
+                                      else train_rows[0], n_samples)
             trainer = Trainer(self._training_config(n_inputs, n_outputs, batch_size,
-                                                    device, dtype, n_train=n_samples,
+                                                    device, dtype, n_train=n_train,
                                                     tables=tables, plr=self._plr))
             self._check_lbfgs(trainer)
         else:
@@ -958,6 +960,38 @@ def _check_finite_outputs(out):
         "learning_rate_init).")
 
 
+def auto_alpha_rows(sample_weight, rows, n_rows):
+    """The row count ``n_train`` that ``alpha='auto'`` divides by.
+
+    Without weights it is the number of training rows ``n``. With weights
+    ``w`` (sample and class weights) it is ``n * sum(w) / sum(w^2)``, that is
+    Kish's effective sample size ``n_eff = sum(w)^2 / sum(w^2)`` over the
+    mean weight ``sum(w) / n``. Dividing by the mean weight cancels the
+    weights' scale, which the batch's penalty ``alpha * P(W) / S_B`` divides
+    by, so the per-row penalty stays ``P(W) / n_eff`` whatever the weights'
+    unit. Uneven weights (``class_weight='balanced'`` on a rare class) make
+    ``n_eff`` smaller than ``n``: a few heavily weighted rows carry less
+    information than their count, and the prior weighs more against them.
+
+    Parameters
+    ----------
+    sample_weight : ndarray of shape (n_samples,) or None
+    rows : ndarray of int or None
+        The training rows (without the early-stopping split), or all rows.
+    n_rows : int
+        The number of training rows.
+
+    Returns
+    -------
+    float
+    """
+    if sample_weight is None:
+        return n_rows
+    w = sample_weight if rows is None else sample_weight[rows]
+    total, squares = float(w.sum()), float((w * w).sum())
+    return len(w) * total / squares if squares > 0 else n_rows
+
+
 def class_sample_weight(class_weight, encoder, labels):
     """Per-row weights from ``class_weight`` ('balanced' or ``{label: weight}``).
 
@@ -1057,8 +1091,12 @@ _COMMON_PARAMS = """
         'auto' scales the strength with the data: ``alpha = AUTO_ALPHA *
         batch_size / n_train`` (``AUTO_ALPHA`` = 1, ``n_train`` the rows
         trained on), i.e. a per-row penalty ``P(W) / n_train`` that is
-        strong on a few hundred rows and fades on large data; the value
-        used is stored in ``alpha_``.
+        strong on a few hundred rows and fades on large data. With sample
+        or class weights ``w``, ``n_train = n * sum(w) / sum(w^2)``: Kish's
+        effective sample size ``sum(w)^2 / sum(w^2)`` over the mean weight,
+        so the per-row penalty is ``P(W) / n_eff`` whatever the weights'
+        scale, and uneven weights (``class_weight='balanced'`` on a rare
+        class) regularize more. The value used is stored in ``alpha_``.
 
     l1_ratio : float, default=0.15
         Elastic-net mixing ``rho`` in ``[0, 1]``; used only with
