@@ -106,7 +106,8 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         "hidden_noise": [Interval(Real, 0, None, closed="left")],
         "mixup": [Interval(Real, 0, None, closed="left")],
         "batch_norm": ["boolean"],
-        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive", "cosine"})],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive", "cosine",
+                                       "coslog4"})],
         "power_t": [Interval(Real, 0, None, closed="left")],
         "alpha": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
@@ -138,6 +139,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         "embedding_size": [Interval(Integral, 2, None, closed="left")],
         "categorical_features": ["array-like", StrOptions({"from_dtype"}), None],
         "max_onehot_categories": [Interval(Integral, 0, None, closed="left"), None],
+        "scale_layer": ["boolean"],
     }
 
     @abstractmethod
@@ -149,7 +151,8 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
                  max_norm, input_noise, hidden_noise, mixup, batch_norm, learning_rate,
                  power_t, snapshot_every, input_scaling, callbacks, max_fun=15000,
                  ensemble_size=1, numeric_embedding=None, embedding_size=8,
-                 categorical_features="from_dtype", max_onehot_categories=16):
+                 categorical_features="from_dtype", max_onehot_categories=16,
+                 scale_layer=False):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -193,6 +196,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         self.embedding_size = embedding_size
         self.categorical_features = categorical_features
         self.max_onehot_categories = max_onehot_categories
+        self.scale_layer = scale_layer
 
     # ------------------------------------------------------------------ hooks
     @abstractmethod
@@ -363,7 +367,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
             batch_norm=self.batch_norm, learning_rate=self.learning_rate,
             power_t=self.power_t, snapshot_every=self.snapshot_every,
             device=device, dtype=dtype, verbose=int(self.verbose), embedding_tables=tables,
-            plr=plr)
+            plr=plr, scale_layer=self.scale_layer)
 
     def _check_lbfgs(self, trainer):
         """L-BFGS needs a smooth, deterministic full-batch objective."""
@@ -492,8 +496,9 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
             n_inputs += sum(dim for _, dim in tables) - len(tables)
             if self._plr:
                 n_inputs += len(self._plr[0]) * self._plr[2]
-            n_train = auto_alpha_rows(sample_weight, None if train_rows is None
-                                      else train_rows[0], n_samples)
+            n_train = auto_alpha_rows(sample_weight, self._class_weights(labels),
+                                      None if train_rows is None else train_rows[0],
+                                      n_samples)
             trainer = Trainer(self._training_config(n_inputs, n_outputs, batch_size,
                                                     device, dtype, n_train=n_train,
                                                     tables=tables, plr=self._plr))
@@ -561,6 +566,10 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
 
     def _effective_sample_weight(self, labels, sample_weight):
         return sample_weight
+
+    def _class_weights(self, labels):
+        """Each row's class weight, or None (a regressor; no ``class_weight``)."""
+        return None
 
     def _scale_targets(self, targets, first_pass, sample_weight=None):
         """Targets as the network is trained on them."""
@@ -794,8 +803,25 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
 
     @property
     def coefs_(self):
-        """list of ndarray: weight matrix of layer i, shape (fan_in, fan_out)."""
-        return [W.detach().cpu().numpy().copy() for W in self._trainer.model.coef_views()]
+        """list of ndarray: weight matrix of layer i, shape (fan_in, fan_out).
+
+        With ``scale_layer=True`` the first is the matrix the layer applies,
+        ``diag(input_scales_) W_1``.
+        """
+        return [W.detach().cpu().numpy().copy() for W in self._trainer.model.layer_weights()]
+
+    @property
+    def input_scales_(self):
+        """ndarray of shape (n_inputs,) (an ensemble: (ensemble_size, n_inputs)): the learned scale.
+
+        The factor ``s_j = 1 + 6 u_j`` of each of the first layer's inputs
+        with ``scale_layer=True`` (all ones otherwise).
+        """
+        model = self._trainer.model
+        if not model.scale_layer:
+            ones = np.ones(model.layer_sizes[0])
+            return ones if model.n_members == 1 else np.tile(ones, (model.n_members, 1))
+        return model.input_scale().detach().cpu().numpy()[..., 0].copy()
 
     @property
     def intercepts_(self):
@@ -960,22 +986,28 @@ def _check_finite_outputs(out):
         "learning_rate_init).")
 
 
-def auto_alpha_rows(sample_weight, rows, n_rows):
+def auto_alpha_rows(sample_weight, class_weight, rows, n_rows):
     """The row count ``n_train`` that ``alpha='auto'`` divides by.
 
-    Without weights it is the number of training rows ``n``. With weights
-    ``w`` (sample and class weights) it is ``n * sum(w) / sum(w^2)``, that is
-    Kish's effective sample size ``n_eff = sum(w)^2 / sum(w^2)`` over the
-    mean weight ``sum(w) / n``. Dividing by the mean weight cancels the
-    weights' scale, which the batch's penalty ``alpha * P(W) / S_B`` divides
-    by, so the per-row penalty stays ``P(W) / n_eff`` whatever the weights'
-    unit. Uneven weights (``class_weight='balanced'`` on a rare class) make
-    ``n_eff`` smaller than ``n``: a few heavily weighted rows carry less
-    information than their count, and the prior weighs more against them.
+    ``n * sum(w) / sum(w c)`` over the ``n`` training rows, with ``w = s c``
+    the rows' weights: ``s`` the sample weights, ``c`` the class weights
+    (each 1 when absent). Sample weights count as repeated rows, as
+    everywhere in scikit-learn, and leave it at ``n`` (the batch's penalty,
+    divided by its weight sum, then acts as on the repeated data). Class
+    weights reweigh the loss of rows that carry no more information than
+    before, so the rows count by the effective sample size of the weighted
+    mean: with ``s = 1``, ``n_train = n * sum(c) / sum(c^2)``, which is
+    Kish's ``sum(c)^2 / sum(c^2)`` over the mean weight ``sum(c) / n``, and
+    the per-row penalty is ``P(W) / n_eff``. Uneven class weights
+    (``'balanced'`` on a rare class) make it smaller than ``n``: the prior
+    weighs more against a few heavily weighted rows.
 
     Parameters
     ----------
     sample_weight : ndarray of shape (n_samples,) or None
+        The rows' weights ``w``, class weights included.
+    class_weight : ndarray of shape (n_samples,) or None
+        The class weight ``c`` of each row.
     rows : ndarray of int or None
         The training rows (without the early-stopping split), or all rows.
     n_rows : int
@@ -985,11 +1017,12 @@ def auto_alpha_rows(sample_weight, rows, n_rows):
     -------
     float
     """
-    if sample_weight is None:
+    if sample_weight is None or class_weight is None:
         return n_rows
     w = sample_weight if rows is None else sample_weight[rows]
-    total, squares = float(w.sum()), float((w * w).sum())
-    return len(w) * total / squares if squares > 0 else n_rows
+    c = class_weight if rows is None else class_weight[rows]
+    total, spread = float(w.sum()), float((w * c).sum())
+    return len(w) * total / spread if spread > 0 else n_rows
 
 
 def class_sample_weight(class_weight, encoder, labels):
@@ -1091,12 +1124,13 @@ _COMMON_PARAMS = """
         'auto' scales the strength with the data: ``alpha = AUTO_ALPHA *
         batch_size / n_train`` (``AUTO_ALPHA`` = 1, ``n_train`` the rows
         trained on), i.e. a per-row penalty ``P(W) / n_train`` that is
-        strong on a few hundred rows and fades on large data. With sample
-        or class weights ``w``, ``n_train = n * sum(w) / sum(w^2)``: Kish's
-        effective sample size ``sum(w)^2 / sum(w^2)`` over the mean weight,
-        so the per-row penalty is ``P(W) / n_eff`` whatever the weights'
-        scale, and uneven weights (``class_weight='balanced'`` on a rare
-        class) regularize more. The value used is stored in ``alpha_``.
+        strong on a few hundred rows and fades on large data. Sample weights
+        count as repeated rows. With class weights ``c``, ``n_train = n *
+        sum(c) / sum(c^2)`` (with sample weights ``s``: ``n * sum(s c) /
+        sum(s c^2)``), Kish's effective sample size of the weighted loss
+        over the mean weight, so that uneven class weights
+        (``class_weight='balanced'`` on a rare class) regularize more. The
+        value used is stored in ``alpha_``.
 
     l1_ratio : float, default=0.15
         Elastic-net mixing ``rho`` in ``[0, 1]``; used only with
@@ -1162,12 +1196,17 @@ _COMMON_PARAMS = """
     learning_rate_init : float, default=0.001
         Step size (the initial one, with a schedule). Ignored by 'lbfgs'.
 
-    learning_rate : {'constant', 'invscaling', 'adaptive', 'cosine'}, default='constant'
+    learning_rate : {'constant', 'invscaling', 'adaptive', 'cosine', 'coslog4'}, \
+default='constant'
         Schedule over epochs ``e = 0, 1, ...``: 'constant' keeps
         ``learning_rate_init``; 'invscaling' uses
         ``learning_rate_init / (1 + e) ** power_t`` (the power law of the
         seed experiments, with a one-epoch time scale); 'cosine' uses
         ``learning_rate_init * (1 + cos(pi * e / max_iter)) / 2``;
+        'coslog4' (RealMLP's schedule, Holzmüller et al. 2024: four
+        warm-restart cycles, each twice as long as the one before) uses
+        ``learning_rate_init * (1 - cos(2 pi log2(1 + 15 t))) / 2`` at
+        ``t = (e + 1/2) / max_iter``;
         'adaptive' (scikit-learn's) divides the rate by 5 whenever the
         stopping rule would stop, and stops once it falls below 1e-6.
         The rate of each epoch is recorded in ``history_[:, 'lr']``.
@@ -1374,6 +1413,17 @@ _COMMON_PARAMS = """
         embeds every categorical column; None one-hot encodes every one.
         ``mixup`` is refused with embedded columns; ``input_noise`` leaves
         their codes alone.
+
+    scale_layer : bool, default=False
+        A learned scale of each of the first layer's inputs (RealMLP's
+        scaling layer, Holzmüller et al. 2024): input ``j`` (after the
+        encodings and embeddings) is multiplied by ``s_j = 1 + 6 u_j``,
+        ``u`` starting at 0 and trained with the weights. The factor 6 makes
+        the scale learn 6x faster than the weights under Adam (RealMLP's
+        learning-rate factor); the penalty acts on ``u``, so it pulls each
+        ``s_j`` towards 1. The scale is folded into the first layer's matrix
+        (``coefs_[0]`` is ``diag(s) W_1``), at no cost in the forward pass;
+        ``input_scales_`` holds ``s``.
 """
 
 _COMMON_ATTRIBUTES = """
@@ -1563,7 +1613,8 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
                  learning_rate="constant", power_t=0.5, snapshot_every=None,
                  input_scaling="robust", callbacks=None, max_fun=15000,
                  ensemble_size=1, numeric_embedding=None, embedding_size=8,
-                 categorical_features="from_dtype", max_onehot_categories=16):
+                 categorical_features="from_dtype", max_onehot_categories=16,
+                 scale_layer=False):
         super().__init__(
             hidden_layer_sizes, activation, solver=solver, penalty=penalty,
             alpha=alpha, l1_ratio=l1_ratio, dropout=dropout, batch_size=batch_size,
@@ -1579,7 +1630,7 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
             input_scaling=input_scaling, callbacks=callbacks, max_fun=max_fun,
             ensemble_size=ensemble_size, numeric_embedding=numeric_embedding,
             embedding_size=embedding_size, categorical_features=categorical_features,
-            max_onehot_categories=max_onehot_categories)
+            max_onehot_categories=max_onehot_categories, scale_layer=scale_layer)
         self.label_smoothing = label_smoothing
         self.class_weight = class_weight
 
@@ -1669,10 +1720,15 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
             return np.array(["False", "True"])[labels]
         return self.classes_[labels]
 
-    def _effective_sample_weight(self, labels, sample_weight):
+    def _class_weights(self, labels):
         if self.class_weight is None:
+            return None
+        return class_sample_weight(self.class_weight, self._encoder, labels)
+
+    def _effective_sample_weight(self, labels, sample_weight):
+        weights = self._class_weights(labels)
+        if weights is None:
             return sample_weight
-        weights = class_sample_weight(self.class_weight, self._encoder, labels)
         return weights if sample_weight is None else weights * sample_weight
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -1921,7 +1977,7 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
                  input_scaling="robust", target_scaling="standard", callbacks=None,
                  max_fun=15000, ensemble_size=1, numeric_embedding=None,
                  embedding_size=8, categorical_features="from_dtype",
-                 max_onehot_categories=16):
+                 max_onehot_categories=16, scale_layer=False):
         super().__init__(
             hidden_layer_sizes, activation, solver=solver, penalty=penalty,
             alpha=alpha, l1_ratio=l1_ratio, dropout=dropout, batch_size=batch_size,
@@ -1937,7 +1993,7 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
             input_scaling=input_scaling, callbacks=callbacks, max_fun=max_fun,
             ensemble_size=ensemble_size, numeric_embedding=numeric_embedding,
             embedding_size=embedding_size, categorical_features=categorical_features,
-            max_onehot_categories=max_onehot_categories)
+            max_onehot_categories=max_onehot_categories, scale_layer=scale_layer)
         self.loss = loss
         self.target_scaling = target_scaling
 

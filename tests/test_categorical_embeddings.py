@@ -36,17 +36,24 @@ def _inputs(C, n, n_dense, shared, gen):
 @pytest.mark.parametrize("C,shared", [(1, True), (3, True), (3, False)])
 @pytest.mark.parametrize("activation", ["relu", "tanh", "identity"])
 @pytest.mark.parametrize("plr", [None, ((0, 2), 3, 2, 0.5)])
-def test_manual_pass_with_tables_equals_autograd(C, shared, activation, plr):
-    """One SGD step (L2 and L1 on weights, tables and PLR parameters, row
-    weights): the hand-written gradients of the tables and layers, and the
-    PLR embedding's, are autograd's."""
+@pytest.mark.parametrize("scale_layer", [False, True])
+def test_manual_pass_with_tables_equals_autograd(C, shared, activation, plr, scale_layer):
+    """One SGD step (L2 and L1 on weights, tables, PLR parameters and the
+    input scale, row weights): the hand-written gradients of the tables and
+    layers, the PLR embedding's and the learned input scale's are autograd's."""
     gen = torch.Generator().manual_seed(0)
     n, n_dense, hidden, n_out = 9, 3, (5,), 2
     n_plr = len(plr[0]) * plr[2] if plr else 0
     sizes = (n_dense + n_plr + sum(d for _, d in TABLES), *hidden, n_out)
-    model = StackedMLP(sizes, activation, n_members=C, tables=TABLES, plr=plr).double()
+    model = StackedMLP(sizes, activation, n_members=C, tables=TABLES, plr=plr,
+                       scale_layer=scale_layer).double()
     model.reset_parameters(list(range(C)))
-    reference = StackedMLP(sizes, activation, n_members=C, tables=TABLES, plr=plr).double()
+    if scale_layer:
+        with torch.no_grad():  # a scale away from 1, so that dW_1 = s dW_1' is tested
+            u = model.coef[:, model.scale_slice]
+            u.copy_(0.1 * torch.randn(u.shape, generator=gen, dtype=torch.float64))
+    reference = StackedMLP(sizes, activation, n_members=C, tables=TABLES, plr=plr,
+                           scale_layer=scale_layer).double()
     reference.load_state_dict(model.state_dict())
     X = _inputs(C, n, n_dense, shared, gen)
     loss = LOSSES["squared_error"](n_out)

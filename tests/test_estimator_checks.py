@@ -19,14 +19,16 @@ def _estimators():
         # the deterministic regularizers, on the manual training path
         dict(common, penalty="elasticnet", alpha=0.01, l1_ratio=0.5, group_alpha=0.001,
              max_norm=5.0, learning_rate="cosine"),
-        # the stochastic ones
-        dict(common, **STOCHASTIC),
-        # the autograd path: batch norm, and full-batch L-BFGS with an Lp penalty
-        dict(common, batch_norm=True, learning_rate="invscaling", power_t=0.1),
+        # the stochastic ones, under RealMLP's schedule
+        dict(common, **STOCHASTIC, learning_rate="coslog4"),
+        # the autograd path: batch norm (with the learned input scale), and
+        # full-batch L-BFGS with an Lp penalty
+        dict(common, batch_norm=True, learning_rate="invscaling", power_t=0.1,
+             scale_layer=True),
         dict(common, solver="lbfgs", penalty="lp", p=3.0, max_iter=50),
-        # an ensemble in one fit on embedded numeric features
+        # an ensemble in one fit on embedded, learnt-scale numeric features
         dict(common, ensemble_size=2, numeric_embedding="piecewise_linear",
-             embedding_size=4),
+             embedding_size=4, scale_layer=True),
         # the default categorical_features='from_dtype' declares allow_nan, so
         # the configurations above are checked on data with NaN (encoded by
         # encoder_); None is scikit-learn's MLP, which refuses NaN

@@ -650,6 +650,16 @@ def test_recorded_lr_follows_the_schedule(tiny, solver):
                                   **SCHED).fit(X, y)
     np.testing.assert_allclose(cos.history_[:, "lr"],
                                0.01 * (1 + np.cos(np.pi * e / 12)) / 2, rtol=1e-9)
+    # RealMLP's schedule: four restarts, each cycle twice as long as the last
+    coslog = RegularizedMLPRegressor(solver=solver, learning_rate="coslog4",
+                                     **SCHED).fit(X, y)
+    t = (e + 0.5) / 12
+    lr = np.asarray(coslog.history_[:, "lr"])
+    np.testing.assert_allclose(lr, 0.01 * (1 - np.cos(2 * np.pi * np.log2(1 + 15 * t))) / 2,
+                               rtol=1e-9)
+    assert 0 < lr.min() and lr.max() <= 0.01
+    # it falls back at each restart: the rate is not monotone
+    assert np.sum(np.diff(np.sign(np.diff(lr))) != 0) >= 3
 
 
 def test_schedule_drives_the_optimizer(tiny):

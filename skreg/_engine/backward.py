@@ -19,7 +19,7 @@ accumulates ``sum_i w_i l_i`` of every member.
 
 import torch
 
-from .model import ACTIVATIONS, affine, plr_forward
+from .model import ACTIVATIONS, SCALE_LAYER_RATE, affine, plr_forward
 from .optim import FusedAdam
 
 
@@ -59,6 +59,9 @@ def manual_step(model, loss, regularizers, optimizer_step, next_masks, hidden_no
     ``delta_{k-1} = g'(z_{k-1}) * m_{k-1} * (delta_k W_k^T)``. With
     embedding tables, ``a_0`` holds each code's table row and the rows'
     gradients are ``delta_1 W_1^T`` scattered by code (:func:`_table_grads`).
+    With the learned input scale, the first layer applies ``W_1' = diag(s)
+    W_1``, ``s = 1 + c u``: ``dW_1 = s * dW_1'`` row by row and
+    ``du_j = c sum_k (dW_1')_jk (W_1)_jk``.
     The regularizers add their smooth gradient to ``dW``, then the optimizer
     steps.
 
@@ -94,9 +97,15 @@ def manual_step(model, loss, regularizers, optimizer_step, next_masks, hidden_no
         coef_group, l2 = decay
     g_tables = model.table_views(model.coef.grad)
     plr_block = model.plr_slice
+    scale_block = model.scale_slice if model.scale_layer else None
 
     def step(xb, tb, wb, scale, loss_sum):
         keeps = next_masks(xb) if next_masks else no_masks
+        layers = coefs
+        if scale_block is not None:
+            # the learned input scale folded into the first layer: W_1' = diag(s) W_1
+            s = model.input_scale(coef)
+            layers = [coefs[0] * s, *coefs[1:]]
         plr = None
         if model.plr:
             # the PLR embedding is a small per-column network: its backward
@@ -107,7 +116,7 @@ def manual_step(model, loss, regularizers, optimizer_step, next_masks, hidden_no
         h = model.embed_codes(xb, None if plr is None else plr.detach())
         inputs, outputs, pre = [h], [], []
         for k in range(n_hidden):
-            z = affine(h, coefs[k], intercepts[k])
+            z = affine(h, layers[k], intercepts[k])
             h = forward(z)  # in place, except gelu, whose backward reads z
             pre.append(z if needs_input else None)
             outputs.append(h)
@@ -117,7 +126,7 @@ def manual_step(model, loss, regularizers, optimizer_step, next_masks, hidden_no
             if keeps[k] is not None:
                 h = h.mul_(keeps[k]) if mask_in_place else h * keeps[k]
             inputs.append(h)
-        out = affine(h, coefs[n_hidden], intercepts[n_hidden])
+        out = affine(h, layers[n_hidden], intercepts[n_hidden])
         losses, delta = loss.value_and_grad(out, tb)
         if wb is None:
             loss_sum.add_(losses.sum(-1))
@@ -131,23 +140,29 @@ def manual_step(model, loss, regularizers, optimizer_step, next_masks, hidden_no
             if k:
                 keep = keeps[k - 1]
                 if keep is not None and folded[k - 1]:
-                    delta = _matmul_bt(delta, coefs[k], dropout_factors[k - 1],
+                    delta = _matmul_bt(delta, layers[k], dropout_factors[k - 1],
                                        intercepts[k - 1])
                 else:
-                    delta = _matmul_bt(delta, coefs[k])
+                    delta = _matmul_bt(delta, layers[k])
                     if keep is not None:
                         delta.mul_(keep)
                 if backward is not None:
                     delta = backward(delta, outputs[k - 1], pre[k - 1])
             else:
                 if g_tables:
-                    _table_grads(model, coefs[0], delta, xb, g_tables)
+                    _table_grads(model, layers[0], delta, xb, g_tables)
                 if plr is not None:
                     width = plr.shape[-1]
-                    W_p = coefs[0][..., model.n_dense:model.n_dense + width, :]
+                    W_p = layers[0][..., model.n_dense:model.n_dense + width, :]
                     with torch.enable_grad():
                         plr.backward(_matmul_bt(delta, W_p))
                     coef_grad[:, plr_block] = leaf.grad
+                if scale_block is not None:
+                    # g_coefs[0] holds dJ/dW_1'; with W_1' = (1 + c u) W_1:
+                    # dJ/du_j = c sum_k (dJ/dW_1')_jk (W_1)_jk, dJ/dW_1 = s dJ/dW_1'
+                    g_u = (g_coefs[0] * coefs[0]).sum(-1).mul_(SCALE_LAYER_RATE)
+                    coef_grad[:, scale_block] = g_u.view(coef_grad.shape[0], -1)
+                    g_coefs[0].mul_(s)
         flat_scale = scale.view(-1, 1) if isinstance(scale, torch.Tensor) else scale
         if decay is not None:
             coef_group["weight_decay"] = l2 * scale

@@ -112,6 +112,9 @@ class TrainingConfig:
     #: ``(columns, k, d, sigma)`` of the learned periodic embedding of
     #: numeric inputs (see :class:`~skreg._engine.model.StackedMLP`), or ()
     plr: tuple = ()
+    #: a learned scale of each of the first layer's inputs (RealMLP's
+    #: scaling layer; see :class:`~skreg._engine.model.StackedMLP`)
+    scale_layer: bool = False
 
     def __post_init__(self):
         C = len(self.seeds)
@@ -256,7 +259,8 @@ class Trainer:
         C = len(config.seeds)
         seed = int(config.seeds[0])
         self.model = StackedMLP(config.layer_sizes, config.activation, C, config.batch_norm,
-                                config.embedding_tables, config.plr or None)
+                                config.embedding_tables, config.plr or None,
+                                config.scale_layer)
         self.model.to(dtype=config.dtype).reset_parameters(config.seeds)
         self.model.to(device=config.device)
         self.generator = torch.Generator(device=config.device).manual_seed(seed)
@@ -325,6 +329,12 @@ class Trainer:
         if c.learning_rate == "cosine":
             return c.learning_rate_init * (1.0 + math.cos(
                 math.pi * min(epoch, c.max_iter) / c.max_iter)) / 2.0
+        if c.learning_rate == "coslog4":
+            # RealMLP's schedule: four cosine cycles, each twice as long as
+            # the one before, at the middle t of each epoch (0 at t = 0 and 1)
+            t = min(epoch + 0.5, c.max_iter) / c.max_iter
+            return c.learning_rate_init * (1.0 - math.cos(
+                2.0 * math.pi * math.log2(1.0 + 15.0 * t))) / 2.0
         return None
 
     # ----------------------------------------------------------------- step

@@ -23,6 +23,12 @@ PLR) are stored after the tables: per embedded input ``j``, frequencies
 the first layer also sees ``ReLU(W_j^T [sin(2 pi c_j x_j), cos(2 pi c_j
 x_j)] + b_j)`` after the numeric inputs (:func:`plr_forward`).
 
+A learned per-input scale (``scale_layer``, RealMLP's scaling layer) is
+stored last: ``u`` (``layer_sizes[0]``), the first layer's input ``j`` being
+multiplied by ``s_j = 1 + SCALE_LAYER_RATE * u_j``. It is folded into the
+first layer's matrix, ``W_1' = diag(s) W_1`` (:meth:`StackedMLP.layer_weights`):
+the same product, with no extra pass over the batch.
+
 A penalty over "all weights, no biases" is then one operation on ``coef``,
 and the optimizer updates two tensors per step whatever ``C`` is: Adam is
 element-wise, so each member keeps its own moments. Weights are stored as
@@ -87,6 +93,13 @@ def plr_forward(x, c, W, b):
 TABLE_INIT_STD = 0.1
 
 
+#: the factor ``c`` of the learned input scale ``s = 1 + c u``. Adam moves
+#: ``u`` by about the learning rate per step whatever its gradient's size, so
+#: ``c`` is the scale's learning-rate factor (RealMLP's is 6), and an L2
+#: penalty on ``u`` pulls ``s`` towards 1 with strength ``1 / c^2``
+SCALE_LAYER_RATE = 6.0
+
+
 def glorot_bound(activation, fan_in, fan_out):
     """scikit-learn's initialisation bound ``sqrt(f / (fan_in + fan_out))``.
 
@@ -134,19 +147,22 @@ class StackedMLP(nn.Module):
         ``N(0, sigma^2)``) and ``d`` outputs per column; ``layer_sizes[0]``
         counts its ``len(columns) * d`` outputs, which the first layer sees
         after the numeric inputs themselves.
+    scale_layer : bool, default=False
+        A learned scale ``s_j = 1 + SCALE_LAYER_RATE * u_j`` of each of the
+        first layer's inputs (after the embeddings), ``u`` initially 0.
 
     Attributes
     ----------
     coef : torch.nn.Parameter of shape (C, n_weights)
         Each member's weight matrices, layer after layer, row-major
         ``(fan_in, fan_out)``, then its embedding tables, row-major
-        ``(n_codes, dim)``.
+        ``(n_codes, dim)``, then the PLR parameters and the input scale's ``u``.
     intercept : torch.nn.Parameter of shape (C, n_biases)
         Each member's bias vectors, layer after layer.
     """
 
     def __init__(self, layer_sizes, activation="relu", n_members=1, batch_norm=False,
-                 tables=(), plr=None):
+                 tables=(), plr=None, scale_layer=False):
         super().__init__()
         self.layer_sizes = tuple(int(s) for s in layer_sizes)
         self.activation = activation
@@ -167,8 +183,11 @@ class StackedMLP(nn.Module):
         F = len(self.plr[0]) if self.plr else 0
         k, d = (self.plr[1], self.plr[2]) if self.plr else (0, 0)
         self.n_plr_weights = F * (k + 2 * k * d + d)
+        self.scale_layer = bool(scale_layer)
+        self.n_scale_weights = self.layer_sizes[0] if self.scale_layer else 0
         self.coef = nn.Parameter(torch.zeros(
-            self.n_members, self.n_layer_weights + self.n_table_weights + self.n_plr_weights))
+            self.n_members, self.n_layer_weights + self.n_table_weights + self.n_plr_weights
+            + self.n_scale_weights))
         self.intercept = nn.Parameter(torch.zeros(self.n_members, sum(self.layer_sizes[1:])))
         if batch_norm and self.n_members != 1:
             raise ValueError("batch_norm is supported for a single network only.")
@@ -186,6 +205,32 @@ class StackedMLP(nn.Module):
         """Where the PLR parameters are in ``coef``'s last axis (after the tables)."""
         start = self.n_layer_weights + self.n_table_weights
         return slice(start, start + self.n_plr_weights)
+
+    @property
+    def scale_slice(self):
+        """Where the input scale's ``u`` is in ``coef``'s last axis (last)."""
+        start = self.n_layer_weights + self.n_table_weights + self.n_plr_weights
+        return slice(start, start + self.n_scale_weights)
+
+    def input_scale(self, flat=None):
+        """``s = 1 + SCALE_LAYER_RATE * u`` as a column, ``(F, 1)`` or ``(C, F, 1)``.
+
+        ``flat`` is ``coef`` (the default) or a detached copy of it.
+        """
+        flat = self.coef if flat is None else flat
+        s = 1.0 + SCALE_LAYER_RATE * flat[:, self.scale_slice]
+        return s[0].unsqueeze(-1) if self.n_members == 1 else s.unsqueeze(-1)
+
+    def layer_weights(self, flat=None):
+        """The matrices the layers apply: :meth:`coef_views` with the input scale folded in.
+
+        The first is ``diag(s) W_1`` with the learned input scale (a new
+        tensor), the stored ``W_1`` without; the others are views.
+        """
+        views = self.coef_views(flat)
+        if self.scale_layer:
+            views[0] = views[0] * self.input_scale(flat)
+        return views
 
     @property
     def coef_flat(self):
@@ -319,7 +364,9 @@ class StackedMLP(nn.Module):
                 start = w_start + n_tables
                 coef[m, start:start + F * k] = rng.normal(0.0, sigma, F * k)
                 start += F * k
-                coef[m, start:] = rng.uniform(-bound, bound, F * (2 * k * d + d))
+                coef[m, start:start + F * (2 * k * d + d)] = rng.uniform(
+                    -bound, bound, F * (2 * k * d + d))
+            coef[m, self.scale_slice] = 0.0  # s = 1: the plain network to start
         self.coef.copy_(torch.from_numpy(coef))
         self.intercept.copy_(torch.from_numpy(intercept))
         return self
@@ -341,7 +388,7 @@ class StackedMLP(nn.Module):
         """
         act = ACTIVATIONS[self.activation].forward
         h = self.embed_codes(X)
-        coefs, intercepts = self.coef_views(), self.intercept_views()
+        coefs, intercepts = self.layer_weights(), self.intercept_views()
         last = len(coefs) - 1
         for i, (W, b) in enumerate(zip(coefs, intercepts)):
             h = affine(h, W, b)
