@@ -32,9 +32,9 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import (_check_sample_weight, check_is_fitted,
                                       check_X_y, column_or_1d, validate_data)
 
-from ._mlp import (AUTO_ALPHA, RegularizedMLPClassifier, RegularizedMLPRegressor, _dense,
-                   _resolve_device, auto_alpha_rows, class_sample_weight, embedding_tables,
-                   encode_table, encoded_scaling_stats)
+from ._mlp import (RegularizedMLPClassifier, RegularizedMLPRegressor, _dense,
+                   _resolve_device, class_sample_weight, embedding_tables, encode_table,
+                   encoded_scaling_stats)
 from ._engine.embeddings import PLR_SIGMA, varied_columns
 from ._tabular import _is_dataframe, _to_pandas
 from ._threads import step_work, torch_thread_budget, training_threads
@@ -46,8 +46,7 @@ from ._engine import ACTIVATIONS, LOSSES, StackedMLP, Trainer, TrainingConfig, T
 #: tries (see docs/search.md for the measurements behind these values). The
 #: grid parameters left at None take these values as their docstrings say.
 DEFAULT_GRID = {
-    # multiples of alpha='auto''s strength on the data searched: see _grid
-    "alphas": (0.1, 1.0, 3.0, 10.0),
+    "alphas": (1e-4, 0.3, 1.0, 3.0),
     "dropouts": (0.0, 0.2, 0.5),
     "numeric_embeddings": (None,),
     "hidden_layer_sizes": ((100,),),
@@ -703,18 +702,13 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
                 f"{self.numeric_embeddings!r}.")
         return list(dict.fromkeys(values))
 
-    def _grid(self, auto_alpha=1.0):
-        """Configurations as dicts of plain-estimator parameters, sorted like ParameterGrid.
-
-        The default strengths are ``DEFAULT_GRID["alphas"]`` times
-        ``auto_alpha``, the strength ``alpha='auto'`` has on the data.
-        """
+    def _grid(self):
+        """Configurations as dicts of plain-estimator parameters, sorted like ParameterGrid."""
         # the default grid unless some regularization values are given (then
         # the axes left at None are not searched, but for the strengths)
         default = all(getattr(self, name, None) is None for name in
                       ("alphas", "l1_ratios", "dropouts", "label_smoothings"))
-        alphas = ([f * auto_alpha for f in DEFAULT_GRID["alphas"]] if self.alphas is None
-                  else self.alphas)
+        alphas = DEFAULT_GRID["alphas"] if self.alphas is None else self.alphas
         dropouts = self.dropouts if self.dropouts is not None else (
             DEFAULT_GRID["dropouts"] if default else (0.0,))
         l1_ratios = (0.0,) if self.l1_ratios is None else self.l1_ratios
@@ -816,7 +810,7 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
             if not sample_weight.sum() > 0:
                 raise ValueError("sample_weight must have a positive sum; got all zeros.")
         Y, loss, n_outputs, labels = self._encode(y)
-        grid = self._grid(self._auto_alpha(labels, sample_weight, X.shape[0]))
+        grid = self._grid()
         cv = check_cv(self.cv, y, classifier=is_classifier(self))
         splits = list(cv.split(X, labels if labels is not None else y,
                                split_params.get("groups")))
@@ -1054,22 +1048,6 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
     def _fold_weights(self, labels, train, sample_weight, n_samples):
         return np.ones(n_samples) if sample_weight is None else sample_weight.copy()
 
-    def _auto_alpha(self, labels, sample_weight, n_samples):
-        """The strength ``alpha='auto'`` gives the refit on all ``n_samples`` rows.
-
-        ``AUTO_ALPHA * batch_size / n_train``, with the refit's batch size and
-        ``n_train`` from its weights (:func:`~skreg._mlp.auto_alpha_rows`).
-        """
-        weights = self._fold_weights(labels, np.arange(n_samples), sample_weight, n_samples)
-        batch = min(200, n_samples) if self.batch_size == "auto" else min(
-            self.batch_size, n_samples)
-        return AUTO_ALPHA * batch / auto_alpha_rows(weights, self._class_weights(labels),
-                                                    None, n_samples)
-
-    def _class_weights(self, labels):
-        """Each row's class weight (on all rows, as the refit's), or None."""
-        return None
-
     def _store_results(self, grid, scores, n_iters, fit_times, score_times, rungs):
         n_splits = scores.shape[1]
         results = {
@@ -1290,11 +1268,6 @@ class RegularizedMLPClassifierCV(ClassifierMixin, _BaseRegularizedMLPCV):
         n_classes = len(self.classes_)
         loss = LOSSES["binary_log_loss"](1) if n_classes == 2 else LOSSES["log_loss"](n_classes)
         return labels, loss, 1 if n_classes == 2 else n_classes, labels
-
-    def _class_weights(self, labels):
-        if self.class_weight is None:
-            return None
-        return class_sample_weight(self.class_weight, self._encoder, labels)
 
     def _fold_weights(self, labels, train, sample_weight, n_samples):
         w = np.ones(n_samples) if sample_weight is None else sample_weight.copy()

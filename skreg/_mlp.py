@@ -1564,7 +1564,10 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
 
     class_weight : dict, 'balanced' or None, default=None
         Weights ``{class_label: weight}`` multiplied into the sample weights;
-        'balanced' uses ``n_samples / (n_classes * np.bincount(y))``.
+        'balanced' uses ``n_samples / (n_classes * np.bincount(y))``. Unlike
+        sample weights, which count as repeated rows, class weights also set
+        the row count of ``alpha='auto'``: Kish's effective number of rows
+        (see ``alpha``), so that uneven weights regularize more.
 
     Attributes
     ----------

@@ -545,7 +545,12 @@ def test_balanced_class_weight_raises_minority_recall(imbalanced):
     dict_model = _clf(class_weight=as_dict).fit(X_train, y_train)
     np.testing.assert_allclose(dict_model.predict_proba(X_test),
                                balanced.predict_proba(X_test), rtol=1e-6, atol=1e-9)
-    sw_model = _clf().fit(X_train, y_train,
-                          sample_weight=np.array([as_dict[c] for c in y_train]))
+    # as sample_weight, the weights are repetitions to alpha='auto' (which
+    # counts class-weighted rows by their effective number): with the
+    # strength the class weights gave, the same model
+    sw_model = _clf(alpha=balanced.alpha_).fit(
+        X_train, y_train, sample_weight=np.array([as_dict[c] for c in y_train]))
     np.testing.assert_allclose(sw_model.predict_proba(X_test),
                                balanced.predict_proba(X_test), rtol=1e-6, atol=1e-9)
+    assert _clf().fit(X_train, y_train, sample_weight=np.array(
+        [as_dict[c] for c in y_train])).alpha_ < balanced.alpha_
