@@ -1460,6 +1460,11 @@ _COMMON_ATTRIBUTES = """
         A feature encoded into several columns (``encoder_``: one-hot block,
         missing indicator) or embedded adds up their squared norms.
 
+    input_scales_ : ndarray of shape (n_inputs,)
+        The learned scale ``s`` of each of the first layer's inputs
+        (``scale_layer=True``; all ones otherwise), ``(ensemble_size,
+        n_inputs)`` for an ensemble. ``coefs_[0]`` already includes it.
+
     intercepts_ : list of ndarray
         Bias vectors; ``intercepts_[i]`` has shape ``(fan_out,)``, or
         ``(ensemble_size, fan_out)`` for an ensemble.
