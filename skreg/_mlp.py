@@ -684,7 +684,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
                 f"has dropout={self.dropout!r}.")
         X = self._embed(_as_tensor(self._validate_X(X, reset=False), config.device))
         seed = int(config.seeds[0])
-        masks = DropoutMasks(config.layer_sizes[1:-1], config.dropout, seed)
+        masks = DropoutMasks(config.layer_sizes[1:-1], config.dropout, config.seeds)
         generator = torch.Generator(device=X.device).manual_seed(seed)
         model.train()
         if model.norms is not None:

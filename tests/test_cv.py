@@ -296,7 +296,16 @@ def test_racing_off_is_the_exhaustive_search(clf_data):
     r = search.cv_results_
     correct = [[round(r[f"split{k}_test_score"][i] * 200) for k in range(3)]
                for i in range(4)]
-    assert correct == [[93, 101, 100], [91, 100, 93], [91, 107, 100], [87, 99, 96]]
+    # the configurations without dropout score as before racing existed
+    assert correct[0] == [93, 101, 100] and correct[2] == [91, 107, 100]
+    # and each configuration as it does alone: its fold models' dropout
+    # masks are their own, whatever else the grid holds
+    for i, params in enumerate(r["params"]):
+        alone = RegularizedMLPClassifierCV(
+            alphas=[params["alpha"]], dropouts=[params["dropout"]], hidden_layer_sizes=(8,),
+            max_iter=10, learning_rate_init=0.01, cv=3, random_state=3).fit(X, y)
+        assert [alone.cv_results_[f"split{k}_test_score"][0] for k in range(3)] == [
+            r[f"split{k}_test_score"][i] for k in range(3)]
     assert (r["iter"] == 0).all() and (r["n_resources"] == 10).all()
     assert (r["mean_n_iter"] == 10).all()
     assert search.n_resources_ == [10] and search.n_candidates_ == [4]

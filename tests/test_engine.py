@@ -91,7 +91,7 @@ def test_manual_gradient_matches_autograd(activation, Est):
 
 @pytest.mark.parametrize("p", [0.05, 0.3, 0.5, 0.9])
 def test_dropout_masks_drop_the_requested_fraction(p):
-    masks = DropoutMasks([1000, 7, 500], [[p, 0.0, 0.2]], seed=0)
+    masks = DropoutMasks([1000, 7, 500], [[p, 0.0, 0.2]], seeds=0)
     keep, none, other = masks.draw(300, torch.float32, torch.device("cpu"))
     # a draw's masks are valid until the next draw, which reuses their buffer
     keep, other = keep.clone(), other.clone()
@@ -109,7 +109,7 @@ def test_dropout_masks_drop_the_requested_fraction(p):
 
 
 def test_dropout_masks_of_a_stack_have_one_rate_per_member():
-    masks = DropoutMasks([400], [[0.0], [0.5], [0.25]], seed=0)
+    masks = DropoutMasks([400], [[0.0], [0.5], [0.25]], seeds=0)
     (mask,) = masks.draw(200, torch.float64, torch.device("cpu"))
     assert mask.shape == (3, 200, 400)
     dropped = (mask == 0).double().mean((1, 2)).numpy()
@@ -117,12 +117,32 @@ def test_dropout_masks_of_a_stack_have_one_rate_per_member():
     assert mask[0].eq(1).all() and set(mask[1].unique().tolist()) == {0.0, 2.0}
 
 
+def test_a_members_masks_are_its_own_whatever_the_stack():
+    """Member m's masks are a single network's with its seed and rates: the
+    other members, their rates and how the rows are split into draws do
+    not change them."""
+    cpu = torch.device("cpu")
+    stack = DropoutMasks([64, 32], [[0.3, 0.0], [0.5, 0.2], [0.0, 0.0]], seeds=[7, 3, 5])
+    single = DropoutMasks([64, 32], [[0.5, 0.2]], seeds=3)
+    first, second = (m.clone() for m in stack.draw(200, torch.float64, cpu))
+    halves = [[m.clone() for m in single.draw(100, torch.float64, cpu)] for _ in range(2)]
+    torch.testing.assert_close(first[1], torch.cat([h[0] for h in halves]), rtol=0, atol=0)
+    torch.testing.assert_close(second[1], torch.cat([h[1] for h in halves]), rtol=0, atol=0)
+    # a member that drops nothing keeps every unit; member 0 keeps layer 2's
+    assert first[2].eq(1).all() and second[0].eq(1).all()
+    # the members left after a selection continue their own streams
+    kept = stack.select([1])
+    single_next = single.draw(50, torch.float64, cpu)[0].clone()
+    torch.testing.assert_close(kept.draw(50, torch.float64, cpu)[0], single_next,
+                               rtol=0, atol=0)
+
+
 @pytest.mark.parametrize("p", [0.001, 0.1, 200 / 256])
 def test_dropout_masks_are_exact_to_a_16_bit_threshold(p):
     """Units whose high byte ties with the threshold's draw a low byte: the
     drop rate is t / 2**16 even when the threshold t is not a multiple of 256."""
     t = round(p * 65536)
-    masks = DropoutMasks([20000], [[t / 65536]], seed=1)
+    masks = DropoutMasks([20000], [[t / 65536]], seeds=1)
     dropped = np.concatenate([
         (masks.draw(500, torch.float64, torch.device("cpu"))[0] == 0).numpy().ravel()
         for _ in range(4)])
@@ -138,7 +158,7 @@ def test_dropout_keeps_the_mean_activation():
                                   random_state=0).fit(X, X[:, 0])
     module = est.module_
     Xt = torch.as_tensor(est.scale_inputs(X))
-    masks = DropoutMasks([64], [[0.4]], seed=0)
+    masks = DropoutMasks([64], [[0.4]], seeds=0)
     with torch.no_grad():
         deterministic = module.eval()(Xt)
         module.train()

@@ -497,6 +497,22 @@ def test_a_stack_whose_members_left_is_not_saved():
         pickle.dumps(trainer)
 
 
+def test_a_format_3_state_loads_with_fresh_dropout_streams(data):
+    """Format 3 kept one dropout stream for the stack: such a state loads,
+    with the same network and optimizer, and the masks restart from the seeds."""
+    X, labels = data
+    trainer = RegularizedMLPClassifier(**TINY, dropout=0.2).fit(X, labels)._trainer
+    state = trainer_state(trainer)
+    state["format_version"] = 3
+    state["dropout_bit_generator"] = np.random.PCG64(0).state  # the old layout
+    rebuilt = trainer_from_state(state)
+    for a, b in zip(rebuilt.model.state_dict().values(), trainer.model.state_dict().values()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    fresh = type(trainer.masks)([w for w in trainer.config.layer_sizes[1:-1]],
+                                trainer.config.dropout, trainer.config.seeds)
+    assert rebuilt.masks.state == fresh.state
+
+
 @pytest.mark.parametrize("edit, match", [
     (lambda s: s.update(format_version=99), "Unknown skreg trainer state format 99"),
     (lambda s: s.pop("format_version"), "Unknown skreg trainer state format None"),

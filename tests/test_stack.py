@@ -133,7 +133,7 @@ def test_stopping_rule_per_member_removes_stopped_members(clf_data):
     X, y = clf_data
     folds = [np.arange(0, 300), np.arange(100, 400)]
     config = _config(4, X.shape[1], alpha=[0.0, 50.0, 0.0, 50.0], groups=[0, 0, 1, 1],
-                     tol=1e-3, n_iter_no_change=2, max_iter=60, dropout=[0.0, 0.0, 0.3, 0.3])
+                     tol=1e-3, n_iter_no_change=2, max_iter=60, dropout=[0.0, 0.3, 0.0, 0.3])
     result = Trainer(config).train(_data(X, y, folds))
     assert result.converged[[1, 3]].all()
     assert result.n_iter[[1, 3]].max() < result.n_iter[[0, 2]].min()

@@ -265,7 +265,7 @@ class Trainer:
         self.model.to(device=config.device)
         self.generator = torch.Generator(device=config.device).manual_seed(seed)
         self.rng = np.random.default_rng(seed)
-        self.masks = DropoutMasks(config.layer_sizes[1:-1], config.dropout, seed)
+        self.masks = DropoutMasks(config.layer_sizes[1:-1], config.dropout, config.seeds)
         self.regularizers = build_regularizers(config)
         self.history = History() if C == 1 or config.joint else None
         self.n_epochs = 0
@@ -848,8 +848,7 @@ class Trainer:
         """Keep only the stack's members at positions ``keep`` (original ids ``members``).
 
         Parameters, optimizer state and per-member strengths follow; the
-        dropout masks continue the same bit stream with the remaining
-        members' rates.
+        remaining members' dropout masks continue their own streams.
         """
         old = self.optimizer
         self.model.select(keep)
@@ -857,6 +856,4 @@ class Trainer:
             r.select(keep_np)
         self.optimizer = self._build_optimizer()
         move_state(old, self.optimizer, keep)
-        bits = self.masks.bit_generator
-        self.masks = DropoutMasks(self.config.layer_sizes[1:-1], self.config.dropout[members], 0)
-        self.masks.bit_generator = bits
+        self.masks = self.masks.select(keep_np)

@@ -26,14 +26,19 @@ class DropoutMasks:
     dropped one's 0, so that ``h * mask`` is the layer's training output and
     nothing is rescaled at prediction time.
 
-    On the CPU the bits come from numpy's PCG64 (about twice the throughput
-    of torch's CPU generator) a byte at a time, which halves the random
-    bits: with ``t = 256 h + l``, the high byte ``b`` of a uniform 16-bit
-    ``u`` decides whenever ``b != h`` (drop if ``b < h``), and only the units
-    with ``b == h`` (1 in 256) draw a low byte ``b'`` and are dropped if
-    ``b' < l``. That is the comparison ``u < t``, so the drop probability is
-    exactly ``t / 2**16``. On other devices ``u`` comes from the torch
-    generator directly.
+    On the CPU every member draws from streams of its own, one per hidden
+    layer, seeded by the member's seed and the layer: its masks are those of
+    a single network with its seed and rates, whatever else is in the stack
+    (the other configurations of a search, their rates, the bank's size).
+    The bits come from numpy's PCG64 (about twice the throughput of torch's
+    CPU generator) a byte at a time, which halves the random bits: with
+    ``t = 256 h + l``, the high byte ``b`` of a uniform 16-bit ``u`` decides
+    whenever ``b != h`` (drop if ``b < h``), and only the units with
+    ``b == h`` (1 in 256) draw a low byte ``b'``, from a second stream of
+    the layer, and are dropped if ``b' < l``. That is the comparison
+    ``u < t``, so the drop probability is exactly ``t / 2**16``. A member
+    that keeps every unit of a layer draws nothing for it. On other devices
+    ``u`` comes from the torch generator directly, one stream for the stack.
 
     Parameters
     ----------
@@ -41,11 +46,11 @@ class DropoutMasks:
         Units of each hidden layer.
     rates : array-like of shape (n_members, n_hidden)
         Drop probability of each member's hidden layers.
-    seed : int
-        Seed of the CPU bit generator.
+    seeds : int or array-like of int of shape (n_members,)
+        Each member's seed (one int: every member's).
     """
 
-    def __init__(self, widths, rates, seed):
+    def __init__(self, widths, rates, seeds):
         rates = np.atleast_2d(np.asarray(rates, dtype=float))
         self.n_members, self.n_hidden = rates.shape[0], len(widths)
         self.thresholds = [[dropout_threshold(p) for p in row] for row in rates]
@@ -53,7 +58,10 @@ class DropoutMasks:
         self.layers = [(k, w) for k, w in enumerate(widths)
                        if any(t[k] for t in self.thresholds)]
         self.units_per_row = self.n_members * sum(w for _, w in self.layers)
-        self.bit_generator = np.random.PCG64(seed)
+        seeds = np.broadcast_to(np.asarray(seeds, dtype=np.int64), (self.n_members,))
+        # streams[m][k] = (high bytes, low bytes) of member m's layer k
+        self.streams = [[(np.random.PCG64([int(seed), k, 0]), np.random.PCG64([int(seed), k, 1]))
+                         for k in range(self.n_hidden)] for seed in seeds]
 
     def __bool__(self):
         return bool(self.layers)
@@ -63,8 +71,32 @@ class DropoutMasks:
         state.pop("_buffer", None)
         return state
 
-    def _random_bytes(self, n):
-        return self.bit_generator.random_raw((n + 7) // 8).view(np.uint8)[:n]
+    @property
+    def state(self):
+        """The streams' states, ``[member][layer] = (high, low)`` PCG64 state dicts."""
+        return [[(high.state, low.state) for high, low in member] for member in self.streams]
+
+    @state.setter
+    def state(self, value):
+        for member, states in zip(self.streams, value):
+            for (high, low), (high_state, low_state) in zip(member, states):
+                high.state, low.state = high_state, low_state
+
+    def select(self, members):
+        """The masks of ``members`` (positions) only, their streams continued."""
+        kept = DropoutMasks.__new__(DropoutMasks)
+        kept.n_members, kept.n_hidden = len(members), self.n_hidden
+        kept.thresholds = [self.thresholds[m] for m in members]
+        widths = dict(self.layers)
+        kept.layers = [(k, widths[k]) for k, _ in self.layers
+                       if any(t[k] for t in kept.thresholds)]
+        kept.units_per_row = kept.n_members * sum(w for _, w in kept.layers)
+        kept.streams = [self.streams[m] for m in members]
+        return kept
+
+    @staticmethod
+    def _random_bytes(stream, n):
+        return stream.random_raw((n + 7) // 8).view(np.uint8)[:n]
 
     def draw(self, n_rows, dtype, device, generator=None):
         """One mask per hidden layer (None where no member drops units).
@@ -75,33 +107,36 @@ class DropoutMasks:
         C = self.n_members
         total = n_rows * self.units_per_row
         cpu = device.type == "cpu"
-        if cpu:
-            high = self._random_bytes(total)
-            bits = torch.from_numpy(high)
-        else:
-            bits = torch.empty((total + 3) // 4, dtype=torch.int64, device=device)
-            bits = bits.random_(-2 ** 63, None, generator=generator).view(torch.int16)
-        # copy to float, then compare in place: twice as fast as comparing
-        # integers straight into a float output
         keep = getattr(self, "_buffer", None)
         if keep is None or keep.numel() < total or keep.dtype != dtype \
                 or keep.device != device:
             keep = self._buffer = torch.empty(total, dtype=dtype, device=device)
-        keep = keep[:total].copy_(bits[:total])
+        keep = keep[:total]
+        if not cpu:
+            bits = torch.empty((total + 3) // 4, dtype=torch.int64, device=device)
+            bits = bits.random_(-2 ** 63, None, generator=generator).view(torch.int16)
+            # copy to float, then compare in place: twice as fast as comparing
+            # integers straight into a float output
+            keep.copy_(bits[:total])
         masks, start = [None] * self.n_hidden, 0
         for k, width in self.layers:
             block = n_rows * width
             for m in range(C):
                 t = self.thresholds[m][k]
                 mask = keep[start:start + block]
-                if not cpu:
+                if not t:
+                    mask.fill_(1.0)
+                elif not cpu:
                     mask.ge_(t - 32768)
                 else:
+                    high_stream, low_stream = self.streams[m][k]
+                    high = self._random_bytes(high_stream, block)
+                    mask.copy_(torch.from_numpy(high))
                     h, low = divmod(t, 256)
                     mask.ge_(h + 1 if low else h)
                     if low:
-                        ties = np.flatnonzero(high[start:start + block] == h)
-                        kept = self._random_bytes(ties.size) >= low
+                        ties = np.flatnonzero(high == h)
+                        kept = self._random_bytes(low_stream, ties.size) >= low
                         mask[torch.from_numpy(ties)] = torch.from_numpy(kept).to(dtype)
                 if t:
                     mask.mul_(65536.0 / (65536 - t))

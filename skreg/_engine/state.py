@@ -27,8 +27,10 @@ from skorch.history import History
 
 from .losses import LOSSES
 
-#: Version of the layout of :func:`trainer_state`'s dict.
-STATE_VERSION = 3
+#: Version of the layout of :func:`trainer_state`'s dict: 4 keeps one pair of
+#: dropout streams per member and hidden layer, 3 (still read) one stream
+STATE_VERSION = 4
+READABLE_VERSIONS = (3, 4)
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 _KEYS = frozenset({"format_version", "config", "loss", "module", "training", "optimizer",
@@ -106,8 +108,9 @@ def trainer_state(trainer):
           (step counts included) a numpy array, or None before any training.
         * ``generator``: ``{"device_type": str, "state": uint8 array}``, the
           torch generator's device type and state.
-        * ``numpy_random``, ``dropout_bit_generator``: the ``state`` dicts of
-          the bit generators of ``trainer.rng`` and ``trainer.masks``.
+        * ``numpy_random``: the ``state`` dict of ``trainer.rng``'s bit
+          generator; ``dropout_bit_generator``: ``trainer.masks.state``, the
+          state dicts of each member's and hidden layer's two dropout streams.
         * ``history``: one dict per epoch (numpy arrays stay arrays), or None
           for a stack; ``n_epochs``: the epochs trained.
 
@@ -145,7 +148,7 @@ def trainer_state(trainer):
         "generator": {"device_type": torch.device(generator.device).type,
                       "state": _numpy(generator.get_state())},
         "numpy_random": _numpy(trainer.rng.bit_generator.state),
-        "dropout_bit_generator": _numpy(trainer.masks.bit_generator.state),
+        "dropout_bit_generator": _numpy(trainer.masks.state),
         "history": (None if trainer.history is None
                     else [_numpy(dict(row)) for row in trainer.history]),
         "n_epochs": int(trainer.n_epochs),
@@ -246,11 +249,11 @@ def trainer_from_state(state):
     """
     from .loop import Trainer
 
-    if not isinstance(state, dict) or state.get("format_version") != STATE_VERSION:
+    if not isinstance(state, dict) or state.get("format_version") not in READABLE_VERSIONS:
         version = state.get("format_version") if isinstance(state, dict) else None
         raise ValueError(
             f"Unknown skreg trainer state format {version!r}; this version of skreg "
-            f"reads format {STATE_VERSION}. Load the model with the skreg version that "
+            f"reads formats {READABLE_VERSIONS}. Load the model with the skreg version that "
             "saved it.")
     missing = _KEYS - set(state)
     if missing:
@@ -267,7 +270,10 @@ def trainer_from_state(state):
         trainer.generator.set_state(torch.tensor(np.asarray(generator["state"],
                                                             dtype=np.uint8)))
     trainer.rng.bit_generator.state = state["numpy_random"]
-    trainer.masks.bit_generator.state = state["dropout_bit_generator"]
+    if state["format_version"] >= 4:
+        trainer.masks.state = state["dropout_bit_generator"]
+    # format 3 kept one stream for the stack's masks, which the per-member
+    # streams cannot continue: they start from their seeds
     if state["history"] is not None:
         trainer.history = History([_numpy(dict(row)) for row in state["history"]])
     else:
