@@ -15,6 +15,7 @@ from sklearn.preprocessing import StandardScaler
 from skreg import (RegularizedMLPClassifier, RegularizedMLPClassifierCV,
                    RegularizedMLPRegressorCV)
 from skreg._cv import DEFAULT_GRID, _Rungs
+from skreg._engine import noise
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -298,14 +299,6 @@ def test_racing_off_is_the_exhaustive_search(clf_data):
                for i in range(4)]
     # the configurations without dropout score as before racing existed
     assert correct[0] == [93, 101, 100] and correct[2] == [91, 107, 100]
-    # and each configuration as it does alone: its fold models' dropout
-    # masks are their own, whatever else the grid holds
-    for i, params in enumerate(r["params"]):
-        alone = RegularizedMLPClassifierCV(
-            alphas=[params["alpha"]], dropouts=[params["dropout"]], hidden_layer_sizes=(8,),
-            max_iter=10, learning_rate_init=0.01, cv=3, random_state=3).fit(X, y)
-        assert [alone.cv_results_[f"split{k}_test_score"][0] for k in range(3)] == [
-            r[f"split{k}_test_score"][i] for k in range(3)]
     assert (r["iter"] == 0).all() and (r["n_resources"] == 10).all()
     assert (r["mean_n_iter"] == 10).all()
     assert search.n_resources_ == [10] and search.n_candidates_ == [4]
@@ -315,6 +308,27 @@ def test_racing_off_is_the_exhaustive_search(clf_data):
                                      learning_rate_init=0.01, cv=3, random_state=3).fit(X, y)
     assert one.n_resources_ == [10]
     assert one.cv_results_["split0_test_score"][0] == r["split0_test_score"][0]
+
+
+def test_a_configurations_scores_do_not_depend_on_the_rest_of_the_grid(clf_data, monkeypatch):
+    """Without racing, each configuration's fold models are those it has
+    searched alone: their dropout masks come from streams of their own,
+    through many banks of masks and members that stop at different epochs."""
+    monkeypatch.setattr(noise, "BANK_UNITS", 4096)  # a new bank every few steps
+    X, y = clf_data
+    kw = dict(hidden_layer_sizes=(13,), max_iter=30, learning_rate_init=0.01, cv=3,
+              random_state=3, racing=False, tol=1e-2, n_iter_no_change=2)
+    grid = RegularizedMLPClassifierCV(alphas=[1e-3, 1.0], dropouts=[0.0, 0.2, 0.3],
+                                      **kw).fit(X, y)
+    r = grid.cv_results_
+    # the fold models stop at different epochs
+    assert len(np.unique(r["mean_n_iter"])) > 1 and r["mean_n_iter"].min() < 30
+    for i, params in enumerate(r["params"]):
+        alone = RegularizedMLPClassifierCV(alphas=[params["alpha"]],
+                                           dropouts=[params["dropout"]], **kw).fit(X, y)
+        assert [alone.cv_results_[f"split{k}_test_score"][0] for k in range(3)] == [
+            r[f"split{k}_test_score"][i] for k in range(3)], params
+        assert alone.cv_results_["mean_n_iter"][0] == r["mean_n_iter"][i]
 
 
 def test_rungs_compare_every_architecture_so_far():

@@ -12,6 +12,7 @@ import torch
 
 from skreg import DivergenceError, RegularizedMLPClassifier, RegularizedMLPRegressor
 from skreg._engine import ACTIVATIONS, DropoutMasks, Trainer
+from skreg._engine.noise import mask_source
 from skreg._engine.optim import FusedAdamStep, step_function
 
 
@@ -117,24 +118,44 @@ def test_dropout_masks_of_a_stack_have_one_rate_per_member():
     assert mask[0].eq(1).all() and set(mask[1].unique().tolist()) == {0.0, 2.0}
 
 
-def test_a_members_masks_are_its_own_whatever_the_stack():
+@pytest.mark.parametrize("seed", range(6))
+def test_a_members_masks_are_its_own_whatever_the_stack(seed):
     """Member m's masks are a single network's with its seed and rates: the
-    other members, their rates and how the rows are split into draws do
-    not change them."""
+    other members, their rates and how the rows are split into draws (widths
+    and row counts that leave bytes of a 64-bit word unused, rates that need
+    low bytes) do not change them."""
     cpu = torch.device("cpu")
-    stack = DropoutMasks([64, 32], [[0.3, 0.0], [0.5, 0.2], [0.0, 0.0]], seeds=[7, 3, 5])
-    single = DropoutMasks([64, 32], [[0.5, 0.2]], seeds=3)
+    stack = DropoutMasks([13, 7], [[0.3, 0.0], [0.2, 0.1], [0.0, 0.0]],
+                         seeds=[seed + 7, seed, seed + 5])
+    single = DropoutMasks([13, 7], [[0.2, 0.1]], seeds=seed)
     first, second = (m.clone() for m in stack.draw(200, torch.float64, cpu))
-    halves = [[m.clone() for m in single.draw(100, torch.float64, cpu)] for _ in range(2)]
-    torch.testing.assert_close(first[1], torch.cat([h[0] for h in halves]), rtol=0, atol=0)
-    torch.testing.assert_close(second[1], torch.cat([h[1] for h in halves]), rtol=0, atol=0)
+    parts = [[m.clone() for m in single.draw(rows, torch.float64, cpu)] for rows in (37, 163)]
+    torch.testing.assert_close(first[1], torch.cat([p[0] for p in parts]), rtol=0, atol=0)
+    torch.testing.assert_close(second[1], torch.cat([p[1] for p in parts]), rtol=0, atol=0)
     # a member that drops nothing keeps every unit; member 0 keeps layer 2's
     assert first[2].eq(1).all() and second[0].eq(1).all()
     # the members left after a selection continue their own streams
     kept = stack.select([1])
-    single_next = single.draw(50, torch.float64, cpu)[0].clone()
-    torch.testing.assert_close(kept.draw(50, torch.float64, cpu)[0], single_next,
-                               rtol=0, atol=0)
+    torch.testing.assert_close(kept.draw(51, torch.float64, cpu)[0],
+                               single.draw(51, torch.float64, cpu)[0], rtol=0, atol=0)
+
+
+def test_a_selection_keeps_the_banks_unused_chunks():
+    """Batch i of a member gets chunk i of its rows: members leaving the stack
+    mid-bank do not make the others skip rows."""
+    cpu, batch = torch.device("cpu"), 10
+    xb = torch.zeros(batch, 3, dtype=torch.float64)
+    stack = DropoutMasks([9], [[0.25], [0.4]], seeds=[1, 2])
+    source = mask_source(stack, batch, None)
+    before = [source(xb)[0][1].clone() for _ in range(3)]
+    kept = stack.select([1])
+    source = mask_source(kept, batch, None)
+    after = [source(xb)[0].clone() for _ in range(3)]
+    single = DropoutMasks([9], [[0.4]], seeds=2)
+    alone = mask_source(single, batch, None)
+    expected = [alone(xb)[0].clone() for _ in range(6)]
+    for got, want in zip(before + after, expected):
+        torch.testing.assert_close(got, want, rtol=0, atol=0)
 
 
 @pytest.mark.parametrize("p", [0.001, 0.1, 200 / 256])

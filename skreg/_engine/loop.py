@@ -580,6 +580,7 @@ class Trainer:
         if callbacks:
             # callbacks (learning-rate schedulers) expect a torch.optim optimizer
             self.optimizer = as_torch_optimizer(self.optimizer)
+        self.masks.new_bank()
         step = self._step_function(batch)
         module_tensors = lambda: [*model.parameters(), *model.buffers()]  # noqa: E731
 
@@ -761,7 +762,7 @@ class Trainer:
                     if not len(active):
                         break
                     keep = torch.as_tensor(np.flatnonzero(~done), device=device)
-                    self._select(keep, np.flatnonzero(~done), active)
+                    self._select(keep, np.flatnonzero(~done))
                     if best is not None:
                         best = (best[0][keep], best[1][keep], None)
                     if valid is not None:
@@ -844,8 +845,8 @@ class Trainer:
         result.coef[active[rows]] = source[0][index].cpu().double().numpy()
         result.intercept[active[rows]] = source[1][index].cpu().double().numpy()
 
-    def _select(self, keep, keep_np, members):
-        """Keep only the stack's members at positions ``keep`` (original ids ``members``).
+    def _select(self, keep, keep_np):
+        """Keep only the stack's members at positions ``keep`` (``keep_np`` in numpy).
 
         Parameters, optimizer state and per-member strengths follow; the
         remaining members' dropout masks continue their own streams.

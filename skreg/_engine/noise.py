@@ -1,5 +1,7 @@
 """Stochastic regularizers of a training step: dropout masks, input noise, mixup."""
 
+from collections import deque
+
 import numpy as np
 import torch
 
@@ -15,6 +17,39 @@ def dropout_threshold(p):
 def dropout_factor(p):
     """The inverted-dropout factor ``2^16 / (2^16 - t)``, ``1 / (1 - p)`` for the drawn ``p``."""
     return 65536.0 / (65536 - dropout_threshold(p))
+
+
+class ByteStream:
+    """Random bytes from a PCG64 stream, none skipped.
+
+    PCG64 yields 64-bit words; the bytes of a word that a request leaves
+    unused are handed out first by the next one, so that the bytes a
+    sequence of requests gets do not depend on how it is split.
+    """
+
+    def __init__(self, seed):
+        self.bits = np.random.PCG64(seed)
+        self.rest = np.empty(0, dtype=np.uint8)
+
+    def take(self, n):
+        """The next ``n`` bytes, a uint8 array."""
+        if n <= self.rest.size:
+            out, self.rest = self.rest[:n], self.rest[n:]
+            return out
+        need = n - self.rest.size
+        fresh = self.bits.random_raw((need + 7) // 8).view(np.uint8)
+        out = np.concatenate([self.rest, fresh[:need]])
+        self.rest = fresh[need:].copy()
+        return out
+
+    @property
+    def state(self):
+        return {"bits": self.bits.state, "rest": self.rest.copy()}
+
+    @state.setter
+    def state(self, value):
+        self.bits.state = value["bits"]
+        self.rest = np.asarray(value["rest"], dtype=np.uint8).copy()
 
 
 class DropoutMasks:
@@ -52,51 +87,85 @@ class DropoutMasks:
 
     def __init__(self, widths, rates, seeds):
         rates = np.atleast_2d(np.asarray(rates, dtype=float))
-        self.n_members, self.n_hidden = rates.shape[0], len(widths)
-        self.thresholds = [[dropout_threshold(p) for p in row] for row in rates]
-        # the hidden layers where at least one member drops units
-        self.layers = [(k, w) for k, w in enumerate(widths)
-                       if any(t[k] for t in self.thresholds)]
-        self.units_per_row = self.n_members * sum(w for _, w in self.layers)
+        self.widths = list(widths)
+        self._set_thresholds([[dropout_threshold(p) for p in row] for row in rates])
         seeds = np.broadcast_to(np.asarray(seeds, dtype=np.int64), (self.n_members,))
         # streams[m][k] = (high bytes, low bytes) of member m's layer k
-        self.streams = [[(np.random.PCG64([int(seed), k, 0]), np.random.PCG64([int(seed), k, 1]))
+        self.streams = [[(ByteStream([int(seed), k, 0]), ByteStream([int(seed), k, 1]))
                          for k in range(self.n_hidden)] for seed in seeds]
+        #: chunks of the current bank not used yet (see :func:`mask_source`)
+        self.pending = deque()
+        self.pending_key = None
+
+    def _set_thresholds(self, thresholds):
+        self.thresholds = thresholds
+        self.n_members, self.n_hidden = len(thresholds), len(self.widths)
+        # the hidden layers where at least one member drops units
+        self.layers = [(k, w) for k, w in enumerate(self.widths)
+                       if any(t[k] for t in thresholds)]
+        self.units_per_row = self.n_members * sum(w for _, w in self.layers)
 
     def __bool__(self):
         return bool(self.layers)
 
     def __getstate__(self):
+        # the drawn bank is not kept: a copy draws a new one from the streams
         state = self.__dict__.copy()
         state.pop("_buffer", None)
+        state["pending"], state["pending_key"] = deque(), None
         return state
 
     @property
     def state(self):
-        """The streams' states, ``[member][layer] = (high, low)`` PCG64 state dicts."""
+        """The streams' states: ``[member][layer] = (high, low)``, each a
+        :class:`ByteStream` state (its PCG64 state and unused bytes)."""
         return [[(high.state, low.state) for high, low in member] for member in self.streams]
 
     @state.setter
     def state(self, value):
+        if len(value) != self.n_members or any(len(v) != self.n_hidden for v in value):
+            raise ValueError(
+                f"The dropout streams' state has {len(value)} members of "
+                f"{[len(v) for v in value]} layers; this stack has {self.n_members} of "
+                f"{self.n_hidden}.")
         for member, states in zip(self.streams, value):
             for (high, low), (high_state, low_state) in zip(member, states):
                 high.state, low.state = high_state, low_state
+        self.pending, self.pending_key = deque(), None
+
+    def new_bank(self):
+        """Forget the drawn chunks not used yet: the next batch draws a new bank.
+
+        Each ``train`` call starts with one, so that a saved and loaded
+        trainer (which keeps the streams, not the drawn masks) trains on as
+        the original does.
+        """
+        self.pending, self.pending_key = deque(), None
 
     def select(self, members):
-        """The masks of ``members`` (positions) only, their streams continued."""
+        """The masks of ``members`` (positions) only: their streams and the
+        bank's chunks not used yet continue."""
         kept = DropoutMasks.__new__(DropoutMasks)
-        kept.n_members, kept.n_hidden = len(members), self.n_hidden
-        kept.thresholds = [self.thresholds[m] for m in members]
-        widths = dict(self.layers)
-        kept.layers = [(k, widths[k]) for k, _ in self.layers
-                       if any(t[k] for t in kept.thresholds)]
-        kept.units_per_row = kept.n_members * sum(w for _, w in kept.layers)
+        kept.widths = self.widths
+        kept._set_thresholds([self.thresholds[m] for m in members])
         kept.streams = [self.streams[m] for m in members]
-        return kept
+        kept.pending, kept.pending_key = deque(), None
+        if self.pending and kept:
+            index = torch.as_tensor(np.asarray(members, dtype=np.int64))
+            layers = {k for k, _ in kept.layers}
 
-    @staticmethod
-    def _random_bytes(stream, n):
-        return stream.random_raw((n + 7) // 8).view(np.uint8)[:n]
+            def narrow(k, m):
+                if m is None or k not in layers:
+                    return None
+                if self.n_members == 1:
+                    return m
+                m = m.index_select(0, index.to(m.device))
+                return m[0] if kept.n_members == 1 else m
+
+            kept.pending = deque([narrow(k, m) for k, m in enumerate(chunk)]
+                                 for chunk in self.pending)
+            kept.pending_key = self.pending_key
+        return kept
 
     def draw(self, n_rows, dtype, device, generator=None):
         """One mask per hidden layer (None where no member drops units).
@@ -130,13 +199,13 @@ class DropoutMasks:
                     mask.ge_(t - 32768)
                 else:
                     high_stream, low_stream = self.streams[m][k]
-                    high = self._random_bytes(high_stream, block)
+                    high = high_stream.take(block)
                     mask.copy_(torch.from_numpy(high))
                     h, low = divmod(t, 256)
                     mask.ge_(h + 1 if low else h)
                     if low:
                         ties = np.flatnonzero(high == h)
-                        kept = self._random_bytes(low_stream, ties.size) >= low
+                        kept = low_stream.take(ties.size) >= low
                         mask[torch.from_numpy(ties)] = torch.from_numpy(kept).to(dtype)
                 if t:
                     mask.mul_(65536.0 / (65536 - t))
@@ -153,25 +222,28 @@ def mask_source(masks, batch, generator):
     Masks are drawn for many batches at once (about 512k units) and split
     into chunks of ``batch`` rows, one chunk per batch (a shorter batch
     takes the first rows of its chunk), so that a batch pays for a multiply
-    per layer only. The bank's size does not depend on the number of
-    epochs, so that a fit's first epochs are those of a longer fit with the
-    same seed.
+    per layer only. The chunks not used yet stay with ``masks``: a new
+    source after members left the stack goes on with them (a ``train`` call
+    starts a new bank, :meth:`DropoutMasks.new_bank`). Every member draws
+    its rows in order from its own streams, so within a ``train`` call batch
+    ``i`` of a member gets chunk ``i`` of its rows, whatever the bank's
+    size or the rest of the stack.
     """
     if not masks:
         return None
     n_chunks = max(1, BANK_UNITS // (masks.units_per_row * batch))
-    chunks = iter(())
     row_axis = 0 if masks.n_members == 1 else 1
 
     def next_masks(xb):
-        nonlocal chunks
-        chunk = next(chunks, None)
-        if chunk is None:
+        key = (batch, xb.dtype, xb.device)
+        if masks.pending_key != key:
+            masks.pending, masks.pending_key = deque(), key
+        if not masks.pending:
             # the previous bank's chunks are all used: its buffer is free
             drawn = masks.draw(n_chunks * batch, xb.dtype, xb.device, generator)
-            chunks = zip(*[[None] * n_chunks if m is None else m.split(batch, row_axis)
-                           for m in drawn])
-            chunk = next(chunks)
+            masks.pending.extend(zip(*[[None] * n_chunks if m is None
+                                       else m.split(batch, row_axis) for m in drawn]))
+        chunk = masks.pending.popleft()
         rows = xb.shape[-2]
         if rows != batch:
             return [None if m is None else m.narrow(row_axis, 0, rows) for m in chunk]
