@@ -117,8 +117,10 @@ class DropoutMasks:
 
     @property
     def state(self):
-        """The streams' states: ``[member][layer] = (high, low)``, each a
-        :class:`ByteStream` state (its PCG64 state and unused bytes)."""
+        """The streams' states, ``[member][layer] = (high, low)``.
+
+        Each is a :class:`ByteStream` state: its PCG64 state and unused bytes.
+        """
         return [[(high.state, low.state) for high, low in member] for member in self.streams]
 
     @state.setter
@@ -143,8 +145,10 @@ class DropoutMasks:
         self.pending, self.pending_key = deque(), None
 
     def select(self, members):
-        """The masks of ``members`` (positions) only: their streams and the
-        bank's chunks not used yet continue."""
+        """The masks of ``members`` (positions) only.
+
+        Their streams and the bank's chunks not used yet continue.
+        """
         kept = DropoutMasks.__new__(DropoutMasks)
         kept.widths = self.widths
         kept._set_thresholds([self.thresholds[m] for m in members])
