@@ -143,7 +143,7 @@ def test_a_members_masks_are_its_own_whatever_the_stack(seed):
 def test_a_selection_keeps_the_banks_unused_chunks():
     """Batch i of a member gets chunk i of its rows: members leaving the stack
     mid-bank do not make the others skip rows."""
-    cpu, batch = torch.device("cpu"), 10
+    batch = 10
     xb = torch.zeros(batch, 3, dtype=torch.float64)
     stack = DropoutMasks([9], [[0.25], [0.4]], seeds=[1, 2])
     source = mask_source(stack, batch, None)
