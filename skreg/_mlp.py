@@ -1159,7 +1159,8 @@ _COMMON_PARAMS = """
 
     max_norm : float or None, default=None
         Max-norm constraint: after each step, each unit's incoming weight
-        vector (each column of ``coefs_[k]``) is rescaled to L2 norm
+        vector (each column of ``coefs_[k]``; with ``scale_layer``, of the
+        stored first matrix, before its scale) is rescaled to L2 norm
         ``<= max_norm`` if it is longer.
 
     input_noise : float, default=0.0
@@ -1286,9 +1287,11 @@ default='constant'
         Every ``snapshot_every`` epochs (epochs ``k, 2k, ...``, counted from
         1 since initialisation) record a float64 copy of all connection
         weights in ``history_`` under ``'coef_snapshot'``, shape
-        ``(n_weights,)``, the matrices of ``coefs_`` flattened row-major and
-        concatenated, then any embedding tables and PLR parameters (the
-        trained parameters but the biases); for trajectory plots
+        ``(n_weights,)``, the stored layer matrices flattened row-major and
+        concatenated (those of ``coefs_``; with ``scale_layer`` the first
+        without its scale), then any embedding tables, PLR parameters and
+        the scale's ``u`` (the trained parameters but the biases); for
+        trajectory plots
         (:class:`skreg.plotting.TrainingHistoryDisplay`). None records none.
 
     input_scaling : {'robust'} or None, default='robust'
