@@ -425,7 +425,11 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
                 raise ValueError(
                     f"y contains values too large for {X.dtype} (|y| > "
                     f"{np.finfo(X.dtype).max:.1e}). Scale the targets first.")
-        sample_weight = self._effective_sample_weight(labels, sample_weight)
+        # class weights multiply the sample weights, and set alpha='auto''s row count
+        class_weights = self._class_weights(labels)
+        if class_weights is not None:
+            sample_weight = (class_weights if sample_weight is None
+                             else class_weights * sample_weight)
         if sample_weight is not None and not sample_weight.sum() > 0:
             raise ValueError("sample_weight must have a positive sum; got all zeros.")
         # the scaling statistics are weighted as the objective is (class
@@ -496,7 +500,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
             n_inputs += sum(dim for _, dim in tables) - len(tables)
             if self._plr:
                 n_inputs += len(self._plr[0]) * self._plr[2]
-            n_train = auto_alpha_rows(sample_weight, self._class_weights(labels),
+            n_train = auto_alpha_rows(sample_weight, class_weights,
                                       None if train_rows is None else train_rows[0],
                                       n_samples)
             trainer = Trainer(self._training_config(n_inputs, n_outputs, batch_size,
@@ -563,9 +567,6 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         else:
             return
         warnings.warn(message, ConvergenceWarning, stacklevel=4)
-
-    def _effective_sample_weight(self, labels, sample_weight):
-        return sample_weight
 
     def _class_weights(self, labels):
         """Each row's class weight, or None (a regressor; no ``class_weight``)."""
@@ -1735,12 +1736,6 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
         if self.class_weight is None:
             return None
         return class_sample_weight(self.class_weight, self._encoder, labels)
-
-    def _effective_sample_weight(self, labels, sample_weight):
-        weights = self._class_weights(labels)
-        if weights is None:
-            return sample_weight
-        return weights if sample_weight is None else weights * sample_weight
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
