@@ -95,7 +95,6 @@ class DropoutMasks:
                          for k in range(self.n_hidden)] for seed in seeds]
         #: chunks of the current bank not used yet (see :func:`mask_source`)
         self.pending = deque()
-        self.pending_key = None
 
     def _set_thresholds(self, thresholds):
         self.thresholds = thresholds
@@ -112,7 +111,7 @@ class DropoutMasks:
         # the drawn bank is not kept: a copy draws a new one from the streams
         state = self.__dict__.copy()
         state.pop("_buffer", None)
-        state["pending"], state["pending_key"] = deque(), None
+        state["pending"] = deque()
         return state
 
     @property
@@ -133,7 +132,7 @@ class DropoutMasks:
         for member, states in zip(self.streams, value):
             for (high, low), (high_state, low_state) in zip(member, states):
                 high.state, low.state = high_state, low_state
-        self.pending, self.pending_key = deque(), None
+        self.pending = deque()
 
     def new_bank(self):
         """Forget the drawn chunks not used yet: the next batch draws a new bank.
@@ -142,7 +141,7 @@ class DropoutMasks:
         trainer (which keeps the streams, not the drawn masks) trains on as
         the original does.
         """
-        self.pending, self.pending_key = deque(), None
+        self.pending = deque()
 
     def select(self, members):
         """The masks of ``members`` (positions) only.
@@ -153,7 +152,7 @@ class DropoutMasks:
         kept.widths = self.widths
         kept._set_thresholds([self.thresholds[m] for m in members])
         kept.streams = [self.streams[m] for m in members]
-        kept.pending, kept.pending_key = deque(), None
+        kept.pending = deque()
         if self.pending and kept:
             index = torch.as_tensor(np.asarray(members, dtype=np.int64))
             layers = {k for k, _ in kept.layers}
@@ -168,7 +167,6 @@ class DropoutMasks:
 
             kept.pending = deque([narrow(k, m) for k, m in enumerate(chunk)]
                                  for chunk in self.pending)
-            kept.pending_key = self.pending_key
         return kept
 
     def draw(self, n_rows, dtype, device, generator=None):
@@ -239,9 +237,8 @@ def mask_source(masks, batch, generator):
     row_axis = 0 if masks.n_members == 1 else 1
 
     def next_masks(xb):
-        key = (batch, xb.dtype, xb.device)
-        if masks.pending_key != key:
-            masks.pending, masks.pending_key = deque(), key
+        # the pending chunks are of this batch size, dtype and device: a
+        # train call, the only place these change, starts a new bank
         if not masks.pending:
             # the previous bank's chunks are all used: its buffer is free
             drawn = masks.draw(n_chunks * batch, xb.dtype, xb.device, generator)
