@@ -43,7 +43,8 @@ def fit_time(X, y, setting, members, backward, epochs, regularized):
         loss=LOSSES["log_loss"](3), batch_size=setting["batch"], seeds=np.zeros(C),
         alpha=np.linspace(1e-4, 1e-2, C) if regularized else 0.0,
         l1_ratio=0.5 if regularized else 0.0, dropout=0.1 if regularized else 0.0,
-        label_smoothing=0.0, penalty="elasticnet" if regularized else None,
+        label_smoothing=0.0,
+        regularization={"penalty": "elasticnet" if regularized else None},
         max_iter=epochs, tol=0.0, n_iter_no_change=10 ** 6, backward=backward)
     data = TrainingData(X=torch.as_tensor(X), y=torch.as_tensor(y))
     work = step_work(config.layer_sizes, setting["batch"], C)

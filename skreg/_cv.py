@@ -924,13 +924,14 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
                 loss=loss, batch_size=batch, seeds=np.full(len(configs) * n_splits, seed),
                 alpha=param("alpha"), l1_ratio=param("l1_ratio"), dropout=param("dropout"),
                 label_smoothing=param("label_smoothing"),
-                groups=np.tile(np.arange(n_splits), len(configs)), penalty="elasticnet",
+                groups=np.tile(np.arange(n_splits), len(configs)),
+                regularization={"penalty": "elasticnet", "l1_method": self.l1_method},
                 learning_rate_init=self.learning_rate_init,
                 betas=(self.beta_1, self.beta_2), epsilon=self.epsilon,
                 max_iter=self.max_iter, tol=self.tol,
                 n_iter_no_change=self.n_iter_no_change,
                 early_stopping=self.early_stopping, shuffle=self.shuffle,
-                l1_method=self.l1_method, device=device, dtype=dtype)
+                device=device, dtype=dtype)
             on_winner = None
             if (arch, emb) == variants[-1] and len(brackets) == 1:
                 on_winner = lambda i: refit.start(i, grid[i])  # noqa: E731

@@ -28,6 +28,7 @@ from sklearn.utils.validation import (_check_sample_weight, check_array,
                                       validate_data)
 
 from ._engine import ACTIVATIONS, LOSSES, DropoutMasks, Trainer, TrainingConfig, TrainingData
+from ._engine.regularizers import regularizer_params
 from ._engine.embeddings import (EMBEDDINGS, LEARNED_EMBEDDINGS, PLR_SIGMA, fit_embedding,
                                  varied_columns)
 from ._preprocessing import (robust_scale, robust_scaling_stats,
@@ -97,14 +98,6 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "solver": [StrOptions(set(SOLVERS))],
-        "penalty": [StrOptions({"l2", "l1", "elasticnet", "lp"}), None],
-        "l1_method": [StrOptions({"proximal", "subgradient"})],
-        "p": [Interval(Real, 1, None, closed="left"), Options(Real, {np.inf})],
-        "group_alpha": [Interval(Real, 0, None, closed="left")],
-        "max_norm": [Interval(Real, 0, None, closed="neither"), None],
-        "input_noise": [Interval(Real, 0, None, closed="left")],
-        "hidden_noise": [Interval(Real, 0, None, closed="left")],
-        "mixup": [Interval(Real, 0, None, closed="left")],
         "batch_norm": ["boolean"],
         "learning_rate": [StrOptions({"constant", "invscaling", "adaptive", "cosine",
                                        "coslog4"})],
@@ -140,6 +133,8 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         "categorical_features": ["array-like", StrOptions({"from_dtype"}), None],
         "max_onehot_categories": [Interval(Integral, 0, None, closed="left"), None],
         "scale_layer": ["boolean"],
+        # each regularizer's own parameters (skreg/_engine/regularizers.py)
+        **{param.name: param.constraints for param in regularizer_params()},
     }
 
     @abstractmethod
@@ -361,9 +356,8 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
             momentum=self.momentum, nesterov=self.nesterovs_momentum,
             max_iter=self.max_iter, tol=self.tol, n_iter_no_change=self.n_iter_no_change,
             max_fun=self.max_fun, early_stopping=self.early_stopping, shuffle=self.shuffle,
-            penalty=self.penalty, p=self.p, l1_method=self.l1_method,
-            group_alpha=self.group_alpha, max_norm=self.max_norm,
-            input_noise=self.input_noise, hidden_noise=self.hidden_noise, mixup=self.mixup,
+            regularization={param.name: getattr(self, param.name)
+                            for param in regularizer_params()},
             batch_norm=self.batch_norm, learning_rate=self.learning_rate,
             power_t=self.power_t, snapshot_every=self.snapshot_every,
             device=device, dtype=dtype, verbose=int(self.verbose), embedding_tables=tables,
@@ -379,9 +373,6 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
             offending = [f"penalty={self.penalty!r}" + (
                 f" with l1_ratio={self.l1_ratio}" if self.penalty == "elasticnet" else "")
                 if r.startswith("ElasticNet") else r for r in offending]
-        for name in ("mixup", "input_noise", "hidden_noise"):
-            if getattr(self, name):
-                offending.append(f"{name}={getattr(self, name)}")
         if np.any(trainer.config.dropout):
             offending.append(f"dropout={self.dropout}")
         if offending:
@@ -1072,6 +1063,15 @@ def _dense(X, dtype):
     return X
 
 
+def _indented(text, prefix="    "):
+    return "".join(prefix + line if line.strip() else line
+                   for line in text.splitlines(keepends=True))
+
+
+#: the regularizers' numpydoc entries (skreg/_engine/regularizers.py), as
+#: they stand in the estimators' Parameters sections
+_REGULARIZER_PARAMS = "\n\n".join(_indented(param.doc) for param in regularizer_params()) + "\n"
+
 _COMMON_PARAMS = """
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         The i-th element is the number of units of the i-th hidden layer.
@@ -1096,28 +1096,6 @@ _COMMON_PARAMS = """
         Adam's per-weight step sizes, so weights with large gradients are
         decayed as much as the others (Loshchilov & Hutter's AdamW).
 
-    penalty : {'l2', 'l1', 'elasticnet', 'lp'} or None, default='l2'
-        Penalty on the connection weights (never on the biases). With
-        ``rho = l1_ratio`` ('l2' is ``rho = 0``, 'l1' is ``rho = 1``)::
-
-            P(W) = rho * ||W||_1 + (1 - rho) / 2 * ||W||_2^2
-
-        and for 'lp'::
-
-            P(W) = sum_i |w_i|^p / p   (1 <= p < inf),   P(W) = max_i |w_i|   (p = inf)
-
-        summed over every weight matrix. Each minibatch ``B`` minimises::
-
-            sum_{i in B} s_i * loss_i / S_B + alpha * P(W) / S_B
-
-        where ``s_i`` are the sample weights (1 by default, times the class
-        weight for classifiers) and ``S_B = sum_{i in B} s_i`` (the batch
-        size without weights). This is scikit-learn's MLP convention: over an
-        epoch it amounts to minimising ``sum_i s_i loss_i + alpha * P(W)``
-        scaled by ``1 / sum_i s_i``, so ``penalty='l2'`` matches
-        ``MLPClassifier``/``MLPRegressor``'s ``alpha`` exactly. The L1 part
-        is applied as set by ``l1_method``.
-
     alpha : float or 'auto', default='auto'
         Strength of the penalty (``alpha >= 0``). Each batch adds
         ``alpha * P(W) / S_B`` (``S_B`` the batch's weight sum, its row
@@ -1137,47 +1115,7 @@ _COMMON_PARAMS = """
         Elastic-net mixing ``rho`` in ``[0, 1]``; used only with
         ``penalty='elasticnet'``.
 
-    l1_method : {'proximal', 'subgradient'}, default='proximal'
-        How the L1 part of 'l1' / 'elasticnet' is applied. 'proximal':
-        after each optimizer step every weight is soft-thresholded,
-        ``w <- sign(w) * max(|w| - eta * alpha * rho / S_B, 0)``, with
-        ``eta`` the step size that weight just took (``lr`` for SGD,
-        ``lr / (sqrt(v_hat) + epsilon)`` for Adam/AdamW): weights become
-        exactly 0, as in Lasso. 'subgradient': ``alpha * rho * sign(w) / S_B``
-        is added to the gradient; weights hover near 0 without reaching it.
-
-    p : float, default=2.0
-        Exponent of ``penalty='lp'``, ``p >= 1`` or ``np.inf``.
-
-    group_alpha : float, default=0.0
-        Group lasso on the input layer, ``group_alpha * sum_j ||W_1[j, :]||_2``
-        over the input features ``j``, applied as a proximal block
-        soft-threshold after each step,
-        ``W_1[j, :] <- W_1[j, :] * max(0, 1 - eta_j * group_alpha / (S_B ||W_1[j, :]||))``
-        (``eta_j`` the harmonic mean of the row's step sizes): uninformative
-        features lose all
-        their weights and leave the model; see ``feature_importances_``.
-
-    max_norm : float or None, default=None
-        Max-norm constraint: after each step, each unit's incoming weight
-        vector (each column of ``coefs_[k]``; with ``scale_layer``, of the
-        stored first matrix, before its scale) is rescaled to L2 norm
-        ``<= max_norm`` if it is longer.
-
-    input_noise : float, default=0.0
-        Standard deviation of Gaussian noise added to the inputs of each
-        training batch (never at prediction time).
-
-    hidden_noise : float, default=0.0
-        Standard deviation of Gaussian noise added to every hidden activation
-        during training (never at prediction time).
-
-    mixup : float, default=0.0
-        Mixup with ``lambda ~ Beta(mixup, mixup)`` drawn per batch: each
-        batch is replaced by ``lambda * batch + (1 - lambda) * batch[perm]``
-        for a random permutation, inputs, targets (class probabilities for the
-        classifier) and sample weights alike. 0 turns it off.
-
+""" + _REGULARIZER_PARAMS + """
     batch_norm : bool, default=False
         Batch normalization of each hidden layer's pre-activation (batch
         statistics in training, running averages at prediction time).

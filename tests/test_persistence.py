@@ -397,7 +397,8 @@ def _stack(n_members=3, batch_norm=False, solver="adam"):
         layer_sizes=(4, 6, 1), activation="tanh", loss=LOSSES["squared_error"](1),
         batch_size=16, seeds=np.arange(n_members) + 3, alpha=np.linspace(0.0, 0.1, n_members),
         l1_ratio=np.linspace(0.0, 1.0, n_members), dropout=np.linspace(0.0, 0.3, n_members),
-        label_smoothing=np.zeros(n_members), penalty="elasticnet", batch_norm=batch_norm,
+        label_smoothing=np.zeros(n_members), regularization={"penalty": "elasticnet"},
+        batch_norm=batch_norm,
         solver=solver, dtype=torch.float64)
     return Trainer(config)
 

@@ -33,7 +33,8 @@ def _config(C, n_features, n_classes=3, **kw):
     params = dict(layer_sizes=(n_features, 16, n_classes), activation="relu",
                   loss=LOSSES["log_loss"](n_classes), batch_size=50, seeds=np.zeros(C),
                   alpha=0.0, l1_ratio=0.0, dropout=0.0, label_smoothing=0.0,
-                  penalty="elasticnet", learning_rate_init=0.01, max_iter=30, tol=0.0,
+                  regularization={"penalty": "elasticnet"}, learning_rate_init=0.01,
+                  max_iter=30, tol=0.0,
                   n_iter_no_change=1000, dtype=torch.float64)
     params.update(kw)
     return TrainingConfig(**params)

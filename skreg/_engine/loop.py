@@ -45,7 +45,7 @@ from .noise import DropoutMasks, batch_transform, dropout_factor, mask_source
 from .optim import (as_torch_optimizer, build_optimizer, clone_state, move_state,
                     restore_state,
                     step_function)
-from .regularizers import build_regularizers
+from .regularizers import build_regularizers, default_regularization
 
 # |w| below this counts as near zero in the history's weight statistics
 NEAR_ZERO = 1e-3
@@ -82,14 +82,10 @@ class TrainingConfig:
     max_fun: Optional[int] = None
     early_stopping: bool = False
     shuffle: bool = True
-    penalty: Optional[str] = "l2"
-    p: float = 2.0
-    l1_method: str = "proximal"
-    group_alpha: float = 0.0
-    max_norm: Optional[float] = None
-    input_noise: float = 0.0
-    hidden_noise: float = 0.0
-    mixup: float = 0.0
+    #: the regularizers' parameters by name (see
+    #: :func:`~skreg._engine.regularizers.regularizer_params`); missing
+    #: names take their defaults
+    regularization: dict = None
     batch_norm: bool = False
     learning_rate: str = "constant"
     power_t: float = 0.5
@@ -132,6 +128,7 @@ class TrainingConfig:
         self.groups = (np.zeros(C, dtype=np.int64) if self.groups is None
                        else np.asarray(self.groups, dtype=np.int64))
         self.device = torch.device(self.device)
+        self.regularization = {**default_regularization(), **(self.regularization or {})}
 
 
 @dataclass
@@ -348,7 +345,7 @@ class Trainer:
         autograd = model.norms is not None or c.solver == "lbfgs" or c.backward == "autograd"
         if autograd:
             core = autograd_step(model, c.loss, self.regularizers, self.optimizer,
-                                 next_masks, c.hidden_noise, self.generator)
+                                 next_masks, c.regularization["hidden_noise"], self.generator)
         else:
             rates = c.dropout[self.active]
             # a layer's inverted-dropout factor where every member has its rate
@@ -356,10 +353,12 @@ class Trainer:
                        for col in rates.T]
             core = manual_step(model, c.loss, self.regularizers,
                                step_function(self.optimizer), next_masks,
-                               c.hidden_noise, self.generator, self.optimizer, factors)
+                               c.regularization["hidden_noise"], self.generator,
+                               self.optimizer, factors)
         post_steps = [f for f in (r.post_step(model, self.optimizer)
                                   for r in self.regularizers) if f is not None]
-        transform = batch_transform(c.input_noise, c.mixup, self.generator, self.rng,
+        transform = batch_transform(c.regularization["input_noise"], c.regularization["mixup"],
+                                    self.generator, self.rng,
                                     model.n_dense if model.tables else None)
         single = model.n_members == 1
 

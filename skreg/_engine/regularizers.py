@@ -22,8 +22,12 @@ Each regularizer is an object with up to three parts:
 and ``smooth`` says whether L-BFGS can minimise it. :data:`REGULARIZERS`
 lists the classes; each builds itself from the fit's settings with
 ``from_config``, returning None when the estimator's parameters turn it off.
-A new regularizer is one class here, one entry in :data:`REGULARIZERS`, one
-estimator parameter with its constraint, and tests.
+Each class also declares the estimator parameters it brings (``params``, a
+tuple of :class:`Param`: name, default, constraints, docstring entry). The
+estimators' constraints table and docstrings, the engine's settings
+(``TrainingConfig.regularization``) and the user guide's table are derived
+from them. A new regularizer is one class here, its entry in
+:data:`REGULARIZERS`, its parameters in the estimators' signatures, and tests.
 
 A proximal step takes the per-weight step size ``eta`` of the step just made
 (``lr`` for SGD, ``lr / (sqrt(v_hat) + epsilon)`` for Adam, see
@@ -31,9 +35,13 @@ A proximal step takes the per-weight step size ``eta`` of the step just made
 """
 
 import math
+from dataclasses import dataclass
+from numbers import Real
+from typing import Any
 
 import numpy as np
 import torch
+from sklearn.utils._param_validation import Interval, Options, StrOptions
 
 from .optim import l1_prox, step_sizes
 
@@ -53,10 +61,48 @@ def soft_threshold_(w, threshold):
     return w.sub_(w.clamp(-threshold, threshold))
 
 
+@dataclass(frozen=True)
+class Param:
+    """An estimator parameter that a regularizer brings.
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name in the estimators' signatures.
+    default : object
+        Its default value (the value that turns the regularizer off, or its
+        usual setting).
+    constraints : list
+        scikit-learn's parameter constraints (``Interval``, ``StrOptions``,
+        ``None``...), as in ``_parameter_constraints``.
+    doc : str
+        Its numpydoc entry: the ``name : type, default=...`` line, then the
+        description indented by four spaces (no leading indentation).
+    searchable : bool, default=False
+        A strength or a rate: the CV estimators accept a list of values to
+        search (``param_grid``).
+    """
+
+    name: str
+    default: Any
+    constraints: list
+    doc: str
+    searchable: bool = False
+
+
 class Regularizer:
     """Base class (see the module docstring). Subclasses override what they have."""
 
     smooth = True
+    #: the estimator parameters this regularizer brings
+    params = ()
+    #: where its post-step runs among the others' (lower first)
+    post_step_order = 50
+
+    @classmethod
+    def setting(cls, config, name):
+        """The value of this regularizer's parameter ``name`` in ``config``."""
+        return config.regularization[name]
 
     def value(self, model):
         """``alpha * P(w)`` of every member, a tensor of shape ``(C,)``."""
@@ -104,6 +150,40 @@ class ElasticNet(Regularizer):
         The L2 part is AdamW's weight decay, not part of the gradient.
     """
 
+    params = (
+        Param("penalty", "l2", [StrOptions({"l2", "l1", "elasticnet", "lp"}), None], """\
+penalty : {'l2', 'l1', 'elasticnet', 'lp'} or None, default='l2'
+    Penalty on the connection weights (never on the biases). With
+    ``rho = l1_ratio`` ('l2' is ``rho = 0``, 'l1' is ``rho = 1``)::
+
+        P(W) = rho * ||W||_1 + (1 - rho) / 2 * ||W||_2^2
+
+    and for 'lp'::
+
+        P(W) = sum_i |w_i|^p / p   (1 <= p < inf),   P(W) = max_i |w_i|   (p = inf)
+
+    summed over every weight matrix. Each minibatch ``B`` minimises::
+
+        sum_{i in B} s_i * loss_i / S_B + alpha * P(W) / S_B
+
+    where ``s_i`` are the sample weights (1 by default, times the class
+    weight for classifiers) and ``S_B = sum_{i in B} s_i`` (the batch
+    size without weights). This is scikit-learn's MLP convention: over an
+    epoch it amounts to minimising ``sum_i s_i loss_i + alpha * P(W)``
+    scaled by ``1 / sum_i s_i``, so ``penalty='l2'`` matches
+    ``MLPClassifier``/``MLPRegressor``'s ``alpha`` exactly. The L1 part
+    is applied as set by ``l1_method``."""),
+        Param("l1_method", "proximal", [StrOptions({"proximal", "subgradient"})], """\
+l1_method : {'proximal', 'subgradient'}, default='proximal'
+    How the L1 part of 'l1' / 'elasticnet' is applied. 'proximal':
+    after each optimizer step every weight is soft-thresholded,
+    ``w <- sign(w) * max(|w| - eta * alpha * rho / S_B, 0)``, with
+    ``eta`` the step size that weight just took (``lr`` for SGD,
+    ``lr / (sqrt(v_hat) + epsilon)`` for Adam/AdamW): weights become
+    exactly 0, as in Lasso. 'subgradient': ``alpha * rho * sign(w) / S_B``
+    is added to the gradient; weights hover near 0 without reaching it."""),
+    )
+
     #: set by the step when the optimizer's ``weight_decay`` carries the L2 part
     l2_in_optimizer = False
 
@@ -115,14 +195,15 @@ class ElasticNet(Regularizer):
 
     @classmethod
     def from_config(cls, config):
-        if config.penalty in (None, "lp"):
+        penalty = cls.setting(config, "penalty")
+        if penalty in (None, "lp"):
             return None
-        ratio = {"l2": 0.0, "l1": 1.0}.get(config.penalty)
+        ratio = {"l2": 0.0, "l1": 1.0}.get(penalty)
         ratio = config.l1_ratio if ratio is None else np.full_like(config.alpha, ratio)
         if not np.any(config.alpha > 0):
             return None
-        return cls(config.alpha * ratio, config.alpha * (1 - ratio), config.l1_method,
-                   decoupled_l2=config.solver == "adamw")
+        return cls(config.alpha * ratio, config.alpha * (1 - ratio),
+                   cls.setting(config, "l1_method"), decoupled_l2=config.solver == "adamw")
 
     @property
     def smooth(self):
@@ -199,15 +280,21 @@ class LpPenalty(Regularizer):
     magnitude, shared equally between ties, 0 elsewhere.
     """
 
+    params = (
+        Param("p", 2.0, [Interval(Real, 1, None, closed="left"), Options(Real, {np.inf})], """\
+p : float, default=2.0
+    Exponent of ``penalty='lp'``, ``p >= 1`` or ``np.inf``."""),
+    )
+
     def __init__(self, alpha, p):
         self.alpha = float(np.max(alpha))
         self.p = float(p)
 
     @classmethod
     def from_config(cls, config):
-        if config.penalty != "lp" or not np.any(config.alpha > 0):
+        if config.regularization["penalty"] != "lp" or not np.any(config.alpha > 0):
             return None
-        return cls(config.alpha, config.p)
+        return cls(config.alpha, cls.setting(config, "p"))
 
     @property
     def smooth(self):
@@ -253,13 +340,27 @@ class GroupLasso(Regularizer):
     """
 
     smooth = False
+    # before the L1 step: a row it removes is not soft-thresholded first
+    post_step_order = 10
+    params = (
+        Param("group_alpha", 0.0, [Interval(Real, 0, None, closed="left")], """\
+group_alpha : float, default=0.0
+    Group lasso on the input layer, ``group_alpha * sum_j ||W_1[j, :]||_2``
+    over the input features ``j``, applied as a proximal block
+    soft-threshold after each step,
+    ``W_1[j, :] <- W_1[j, :] * max(0, 1 - eta_j * group_alpha / (S_B ||W_1[j, :]||))``
+    (``eta_j`` the harmonic mean of the row's step sizes): uninformative
+    features lose all their weights and leave the model; see
+    ``feature_importances_``.""", searchable=True),
+    )
 
     def __init__(self, group_alpha):
         self.group_alpha = float(group_alpha)
 
     @classmethod
     def from_config(cls, config):
-        return cls(config.group_alpha) if config.group_alpha > 0 else None
+        group_alpha = cls.setting(config, "group_alpha")
+        return cls(group_alpha) if group_alpha > 0 else None
 
     def describe(self):
         return f"group_alpha={self.group_alpha}"
@@ -298,12 +399,24 @@ class MaxNorm(Regularizer):
     It adds nothing to the objective.
     """
 
+    # last: the projection bounds what the other post-steps leave
+    post_step_order = 90
+    params = (
+        Param("max_norm", None, [Interval(Real, 0, None, closed="neither"), None], """\
+max_norm : float or None, default=None
+    Max-norm constraint: after each step, each unit's incoming weight
+    vector (each column of ``coefs_[k]``; with ``scale_layer``, of the
+    stored first matrix, before its scale) is rescaled to L2 norm
+    ``<= max_norm`` if it is longer.""", searchable=True),
+    )
+
     def __init__(self, max_norm):
         self.max_norm = float(max_norm)
 
     @classmethod
     def from_config(cls, config):
-        return cls(config.max_norm) if config.max_norm else None
+        max_norm = cls.setting(config, "max_norm")
+        return cls(max_norm) if max_norm else None
 
     def describe(self):
         return f"max_norm={self.max_norm}"
@@ -320,12 +433,107 @@ class MaxNorm(Regularizer):
         return post
 
 
-#: every regularizer, in the order their post-steps run: the group lasso
-#: before the L1 step, the max-norm projection last (it bounds the result)
-REGULARIZERS = (GroupLasso, ElasticNet, LpPenalty, MaxNorm)
+class InputNoise(Regularizer):
+    """Gaussian noise on the inputs of each training batch.
+
+    ``x <- x + N(0, input_noise^2)`` on every numeric input (never the
+    codes of embedded categorical columns), drawn anew for every batch;
+    applied by the batch transform of :mod:`skreg._engine.noise`.
+    """
+
+    smooth = False
+    params = (
+        Param("input_noise", 0.0, [Interval(Real, 0, None, closed="left")], """\
+input_noise : float, default=0.0
+    Standard deviation of Gaussian noise added to the inputs of each
+    training batch (never at prediction time).""", searchable=True),
+    )
+
+    def __init__(self, input_noise):
+        self.input_noise = float(input_noise)
+
+    @classmethod
+    def from_config(cls, config):
+        value = cls.setting(config, "input_noise")
+        return cls(value) if value else None
+
+    def describe(self):
+        return f"input_noise={self.input_noise}"
+
+
+class HiddenNoise(Regularizer):
+    """Gaussian noise on every hidden activation during training.
+
+    ``a_k <- g(z_k) + N(0, hidden_noise^2)`` before dropout, in the
+    hand-written step (:func:`skreg._engine.backward.manual_step`).
+    """
+
+    smooth = False
+    params = (
+        Param("hidden_noise", 0.0, [Interval(Real, 0, None, closed="left")], """\
+hidden_noise : float, default=0.0
+    Standard deviation of Gaussian noise added to every hidden activation
+    during training (never at prediction time).""", searchable=True),
+    )
+
+    def __init__(self, hidden_noise):
+        self.hidden_noise = float(hidden_noise)
+
+    @classmethod
+    def from_config(cls, config):
+        value = cls.setting(config, "hidden_noise")
+        return cls(value) if value else None
+
+    def describe(self):
+        return f"hidden_noise={self.hidden_noise}"
+
+
+class Mixup(Regularizer):
+    """Mixup of each training batch with a permutation of itself.
+
+    Applied by the batch transform of :mod:`skreg._engine.noise`.
+    """
+
+    smooth = False
+    params = (
+        Param("mixup", 0.0, [Interval(Real, 0, None, closed="left")], """\
+mixup : float, default=0.0
+    Mixup with ``lambda ~ Beta(mixup, mixup)`` drawn per batch: each
+    batch is replaced by ``lambda * batch + (1 - lambda) * batch[perm]``
+    for a random permutation, inputs, targets (class probabilities for the
+    classifier) and sample weights alike. 0 turns it off.""", searchable=True),
+    )
+
+    def __init__(self, mixup):
+        self.mixup = float(mixup)
+
+    @classmethod
+    def from_config(cls, config):
+        value = cls.setting(config, "mixup")
+        return cls(value) if value else None
+
+    def describe(self):
+        return f"mixup={self.mixup}"
+
+
+#: every regularizer, in the order its parameters are documented; the
+#: post-steps run in ``post_step_order`` (the group lasso before the L1
+#: step, the max-norm projection last: it bounds the result)
+REGULARIZERS = (ElasticNet, LpPenalty, GroupLasso, MaxNorm, InputNoise, HiddenNoise, Mixup)
+
+
+def regularizer_params():
+    """Every regularizer's :class:`Param`, in :data:`REGULARIZERS` order."""
+    return tuple(param for cls in REGULARIZERS for param in cls.params)
+
+
+def default_regularization():
+    """``{name: default}`` of every regularizer parameter (all of them off but 'l2')."""
+    return {param.name: param.default for param in regularizer_params()}
 
 
 def build_regularizers(config):
-    """The regularizers that ``config``'s parameters turn on, in :data:`REGULARIZERS` order."""
-    built = (cls.from_config(config) for cls in REGULARIZERS)
+    """The regularizers that ``config``'s parameters turn on, in post-step order."""
+    ordered = sorted(REGULARIZERS, key=lambda cls: cls.post_step_order)
+    built = (cls.from_config(config) for cls in ordered)
     return [r for r in built if r is not None]

@@ -26,11 +26,14 @@ import torch
 from skorch.history import History
 
 from .losses import LOSSES
+from .regularizers import default_regularization
 
-#: Version of the layout of :func:`trainer_state`'s dict: 4 keeps one pair of
-#: dropout streams per member and hidden layer, 3 (still read) one stream
-STATE_VERSION = 4
-READABLE_VERSIONS = (3, 4)
+#: Version of the layout of :func:`trainer_state`'s dict: 5 keeps the
+#: regularizers' parameters in one setting (``regularization``), 4 (still
+#: read) one pair of dropout streams per member and hidden layer, 3 (still
+#: read) one stream
+STATE_VERSION = 5
+READABLE_VERSIONS = (3, 4, 5)
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 _KEYS = frozenset({"format_version", "config", "loss", "module", "training", "optimizer",
@@ -185,6 +188,11 @@ def _config(state, device):
     from .loop import TrainingConfig
 
     settings = dict(state["config"])
+    # formats up to 4 kept each regularizer parameter as a setting of its own
+    legacy = {name: settings.pop(name) for name in default_regularization()
+              if name in settings}
+    if legacy:
+        settings["regularization"] = {**legacy, **(settings.get("regularization") or {})}
     fields = {f.name: f for f in dataclasses.fields(TrainingConfig)}
     unknown = set(settings) - set(fields)
     if unknown or "loss" in settings:
