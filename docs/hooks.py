@@ -4,6 +4,10 @@
   docstring, its figure (``docs/gallery/<name>.png``, made by running the
   script) and its source, plus an index page with the figures as thumbnails.
   The pages are generated at each build, so they never drift from the code.
+* The user guide's table of regularizers (the marker
+  ``<!-- regularizer-table -->``) is made from the registry
+  (``skreg._engine.regularizers.REGULARIZERS``): each regularizer's
+  parameters, defaults and summary, as the estimators' docstrings have them.
 * Links from the hand-written pages to files of the repository outside
   ``docs/`` (``../benchmarks/README.md``) become the file's path as code,
   since the site does not contain those files.
@@ -86,9 +90,9 @@ def _page(path):
 
 def _index(entries):
     parts = ["# Examples", "",
-             "Scripts that reproduce the experiments of the seed documents with skreg's "
+             "Scripts that reproduce published regularization experiments with skreg's "
              "estimators. Each runs in under two minutes on two CPU cores, prints its "
-             "numbers, says in its docstring what the seed reported and what skreg gives, "
+             "numbers, says in its docstring what the post reported and what skreg gives, "
              "and saves its figure: `python examples/NAME.py [FIGURE.png]`.", ""]
     for stem, title in entries:
         parts.append(f"## [{title}]({stem}.md)")
@@ -130,7 +134,27 @@ def on_files(files, config):
 _OUTSIDE = re.compile(r"\[([^\]]+)\]\((?:\.\./)+([^)#]+)\)")
 
 
+_REGULARIZER_TABLE = "<!-- regularizer-table -->"
+
+
+def regularizer_table():
+    """The Markdown table of every regularizer and its estimator parameters."""
+    from skreg._engine.regularizers import REGULARIZERS
+
+    rows = ["| regularizer | parameters (default) | searchable in the CV estimators |",
+            "| --- | --- | --- |"]
+    for cls in REGULARIZERS:
+        summary = inspect.getdoc(cls).split("\n\n")[0].replace("\n", " ")
+        params = ", ".join(f"`{p.name}={p.default!r}`" for p in cls.params)
+        searchable = ", ".join(f"`{p.name}`" for p in cls.params if p.searchable) or "no"
+        rows.append(f"| {summary} | {params} | {searchable} |")
+    return "\n".join(rows)
+
+
 def on_page_markdown(markdown, page, config, files):
+    if _REGULARIZER_TABLE in markdown:
+        markdown = markdown.replace(_REGULARIZER_TABLE, regularizer_table())
+
     def repl(match):
         target = match.group(2)
         if files.get_file_from_path(target) is not None:

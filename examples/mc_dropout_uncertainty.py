@@ -1,6 +1,6 @@
 """Monte Carlo dropout: a predictive standard deviation from dropout.
 
-Seed 001 describes dropout as training an ensemble of thinned networks; left
+Anoop Praturu's "Regularization" describes dropout as training an ensemble of thinned networks; left
 on at prediction time, its passes disagree most where the training data say
 least. This example fits a regressor with dropout on noisy samples of
 ``sin(3x)`` for ``x`` in [-1, 1] and prints the mean and the standard

@@ -1,15 +1,15 @@
-"""L1, L2, L3, L-infinity and dropout on digits, shallow and deep (seed 003).
+"""L1, L2, L3, L-infinity and dropout on digits, shallow and deep (after SortaSota).
 
-Seed 003 trained MLPs on scikit-learn's digits with no penalty, L1, L2,
-L3 and L-infinity penalties and dropout, and reported train and validation
-accuracy, the mean weight magnitude and the number of weights below 1e-3.
-Shallow network (one hidden layer): little overfitting (train 0.970,
-validation 0.950 without a penalty) and no penalty helped; L1 left about
-ten times more weights below 1e-3 than no penalty (10412 against 1196).
-Deep, narrow network (7 layers of 32 units): perfect training accuracy and
-validation around 0.87; every penalty narrowed the gap a little (0.869 ->
-0.885 with L1, 0.886 L2, 0.876 L3, 0.882 L-infinity, 0.893 dropout) and
-L1 left 26% more weights below 1e-3.
+SortaSota's "The Shapes of Regularization" trained MLPs on scikit-learn's
+digits with no penalty, L1, L2, L3 and L-infinity penalties and dropout, and
+reported train and validation accuracy, the mean weight magnitude and the
+number of weights below 1e-3. Shallow network (one hidden layer): little
+overfitting (train 0.970, validation 0.950 without a penalty) and no penalty
+helped; L1 left about ten times more weights below 1e-3 than no penalty (10412
+against 1196). Deep, narrow network (7 layers of 32 units): perfect training
+accuracy and validation around 0.87; every penalty narrowed the gap a little
+(0.869 -> 0.885 with L1, 0.886 L2, 0.876 L3, 0.882 L-infinity, 0.893 dropout)
+and L1 left 26% more weights below 1e-3.
 
 skreg, with one hidden layer of 256 units (shallow) and six of 32 (deep),
 Adam (learning rate 2e-3, batches of 64, 150 epochs), 1347 training and 450
@@ -31,12 +31,12 @@ prints)::
     deep     L-inf           1.000    0.973  1.77e-01        19     7488
     deep     dropout         0.997    0.978  2.14e-01        32     7488
 
-As in the seed's shallow experiment, no penalty improves validation
+As in the post's shallow experiment, no penalty improves validation
 accuracy much and L1 leaves by far the most weights below 1e-3 (here 93%
 against 0.5% without a penalty, since skreg's proximal L1 step sets them
-exactly to zero; the seed's subgradient L1 gave ten times the unpenalised
-count). Unlike the seed, skreg's deep network does not overfit badly
-(validation 0.960 against the seed's 0.869), so the penalties have little
+exactly to zero; the post's subgradient L1 gave ten times the unpenalised
+count). Unlike the post, skreg's deep network does not overfit badly
+(validation 0.960 against the post's 0.869), so the penalties have little
 to repair; each helps it slightly, dropout and L-infinity most (0.978 and
 0.973).
 
@@ -89,7 +89,7 @@ def main(path=None):
             model = RegularizedMLPClassifier(
                 hidden_layer_sizes=hidden, learning_rate_init=2e-3, batch_size=64,
                 max_iter=10 if FAST else 150, tol=0.0, n_iter_no_change=10**6,
-                random_state=0, input_scaling=None,  # the seed's setup: pixels as they are
+                random_state=0, input_scaling=None,  # the post's setup: pixels as they are
                 **params).fit(X_train, y_train)
             w = np.concatenate([W.ravel() for W in model.coefs_])
             results[net, name] = (model.score(X_train, y_train), model.score(X_val, y_val),

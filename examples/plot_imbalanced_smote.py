@@ -1,12 +1,13 @@
-"""SMOTE in an imbalanced-learn pipeline against ``class_weight='balanced'`` (seed 002).
+"""SMOTE in an imbalanced-learn pipeline against ``class_weight='balanced'``.
 
-Seed 002 recommends SMOTE (synthetic minority over-sampling) for
-imbalanced classification: new minority rows are drawn on the segments
-between a minority row and its minority neighbours, so that the model stops
-favouring the majority class. It reports no numbers. skreg offers two
-routes: a SMOTE step in an imbalanced-learn pipeline (resampling at fit
-time only), or ``class_weight='balanced'``, which reweights the loss by
-``n_samples / (n_classes * count(class))`` without new rows.
+"Regularisation: A Deep Dive into Theory, Implementation, and Practical
+Insights" recommends SMOTE (synthetic minority over-sampling) for imbalanced
+classification: new minority rows are drawn on the segments between a minority
+row and its minority neighbours, so that the model stops favouring the majority
+class. It reports no numbers. skreg offers two routes: a SMOTE step in an
+imbalanced-learn pipeline (resampling at fit time only), or
+``class_weight='balanced'``, which reweights the loss by ``n_samples /
+(n_classes * count(class))`` without new rows.
 
 On 3000 rows with 5% positives (``make_classification``, 20 features),
 5-fold stratified cross-validation (what this script prints)::

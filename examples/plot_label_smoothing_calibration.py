@@ -1,6 +1,6 @@
-"""Label smoothing against overconfidence, measured by the ECE (seed 001).
+"""Label smoothing against overconfidence, measured by the ECE (after Anoop Praturu).
 
-Seed 001 trained a ``784 -> 128 -> 10`` tanh network with SGD on 1000 MNIST
+Anoop Praturu's "Regularization" trained a ``784 -> 128 -> 10`` tanh network with SGD on 1000 MNIST
 digits, found it overconfident (mean confidence above accuracy in every
 bin; on over half of its mistakes it was more than 80% confident), then
 swept the label smoothing ``eps`` (the true class gets ``1 - eps``, every
@@ -24,9 +24,9 @@ quantile bins (what this script prints)::
     0.050      0.957      0.867   0.090
     0.100      0.958      0.808   0.150
 
-As in the seed: without smoothing the network is overconfident (mean
+As in the post: without smoothing the network is overconfident (mean
 confidence 0.972 against accuracy 0.939), a little smoothing calibrates it
-(smallest ECE at ``eps = 0.005``, the seed's was 0.015), and more makes it
+(smallest ECE at ``eps = 0.005``, the post's was 0.015), and more makes it
 underconfident while accuracy changes little.
 
 The figure shows the reliability diagrams (accuracy against mean
@@ -58,7 +58,7 @@ TRAIN_SIZE = 300
 
 def main(path=None):
     path = path or FIGURE
-    # a fixed budget of epochs, as in the seed: no stopping rule, no warning
+    # a fixed budget of epochs, as in the post: no stopping rule, no warning
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
     X, y = load_digits(return_X_y=True)
     X = (X / 16.0).astype(np.float32)
@@ -73,7 +73,7 @@ def main(path=None):
             learning_rate_init=0.1, momentum=0.9, batch_size=32,
             max_iter=20 if FAST else 250, penalty=None, label_smoothing=eps, tol=0.0,
             n_iter_no_change=10**6, random_state=0,
-            input_scaling=None).fit(X_train, y_train)  # the seed's setup: inputs as they are
+            input_scaling=None).fit(X_train, y_train)  # the post's setup: inputs as they are
         proba = model.predict_proba(X_test)
         results[eps] = (model.score(X_test, y_test), proba.max(axis=1).mean(),
                         expected_calibration_error(y_test, proba, labels=model.classes_))

@@ -1,16 +1,17 @@
-"""Regularizing an MLP on a noisy 50-d linear problem (seed 000).
+"""Regularizing an MLP on a noisy 50-d linear problem (after Tom Kite).
 
-Seed 000 fitted ``y = w . x + b + 0.2 * noise`` in 50 dimensions from 200
-samples and measured the mean squared error on 10,000 fresh samples at the
-best epoch. A linear regression is close to the noise floor (0.04); an MLP
-``50 -> 25 -> 25 -> 1`` overfits, and each regularizer closes part of the
-gap. Setup, as in the seed: Adam, learning rate 0.01, full batches of 200
-(32 for "minibatch"), 1000 epochs (2000 for L1 and dropout), ReLU, no
-penalty unless named. The seed's coupled weight decay 0.085 and L1
-strength 0.021 on the MSE become skreg's ``alpha = 0.085 * 200 / 2 = 8.5``
-(``penalty='l2'``) and ``alpha = 0.021 * 200 / 2 = 2.1`` (``penalty='l1'``,
-applied by the proximal step), because skreg's regression loss is half the
-squared error and its penalty is divided by the batch size.
+Tom Kite's "Regularisation: the strange secret behind deep learning" fitted ``y
+= w . x + b + 0.2 * noise`` in 50 dimensions from 200 samples and measured the
+mean squared error on 10,000 fresh samples at the best epoch. A linear
+regression is close to the noise floor (0.04); an MLP ``50 -> 25 -> 25 -> 1``
+overfits, and each regularizer closes part of the gap. Setup, as in the post:
+Adam, learning rate 0.01, full batches of 200 (32 for "minibatch"), 1000 epochs
+(2000 for L1 and dropout), ReLU, no penalty unless named. The seed's coupled
+weight decay 0.085 and L1 strength 0.021 on the MSE become skreg's ``alpha =
+0.085 * 200 / 2 = 8.5`` (``penalty='l2'``) and ``alpha = 0.021 * 200 / 2 =
+2.1`` (``penalty='l1'``, applied by the proximal step), because skreg's
+regression loss is half the squared error and its penalty is divided by the
+batch size.
 
 Validation MSE at the best epoch (skreg's checked every 10 epochs; this
 script prints train and validation MSE)::
@@ -23,10 +24,10 @@ script prints train and validation MSE)::
     MLP + minibatch     0.31   0.312
     MLP + dropout 0.1   0.27   0.322
 
-The ranking agrees with the seed's (every regularizer helps, none reaches
+The ranking agrees with the post's (every regularizer helps, none reaches
 the linear model); the numbers differ because the draw of the data and the
 initialisation differ, and skreg's L1 step sets weights exactly to zero.
-The figure shows the train and validation MSE of each model (the seed's
+The figure shows the train and validation MSE of each model (the post's
 final comparison) and the training history of the L1 model: its loss
 curves with the best epoch, and its weight trajectories with the L1 and L2
 norms of the weights falling as the penalty acts.
@@ -69,7 +70,7 @@ def main(path=None):
     X, y = make_noisy_linear(200 + (2_000 if FAST else 10_000), noise=0.2, random_state=42)
     X_train, y_train, X_val, y_val = X[:200], y[:200], X[200:], y[200:]
     scale = 0.1 if FAST else 1.0
-    # the seed's setup trains on the data as they are: no input or target scaling
+    # the post's setup trains on the data as they are: no input or target scaling
     common = dict(hidden_layer_sizes=(25, 25), learning_rate_init=0.01, batch_size=200,
                   penalty=None, random_state=0, input_scaling=None, target_scaling=None)
     models = {

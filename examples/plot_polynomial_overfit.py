@@ -1,12 +1,13 @@
-"""Penalised polynomial regression next to a regularized MLP (seed 002).
+"""Penalised polynomial regression next to a regularized MLP (after "Regularisation: A Deep Dive").
 
-Seed 002 drew 30 points ``y = 20 x^3 - 15 x^2 + 10 x + 5 + 2 * noise`` on
+"Regularisation: A Deep Dive into Theory, Implementation, and Practical
+Insights" drew 30 points ``y = 20 x^3 - 15 x^2 + 10 x + 5 + 2 * noise`` on
 ``[0, 1]``, fitted degree-8 polynomial regressions and reported train / test
 MSE: plain least squares 1.67 / 5.45 (the curve bends through the points),
 ``Ridge(alpha=0.5)`` 2.93 / 1.78, ``Lasso(alpha=0.1)`` 2.88 / 2.11 and
 ``ElasticNet(alpha=0.1, l1_ratio=0.4)`` 2.83 / 1.79.
 
-Here the same data (21 training and 9 test points; the seed's split is not
+Here the same data (21 training and 9 test points; the post's split is not
 given), the same four pipelines, and two ``RegularizedMLPRegressor`` on the
 raw ``x`` (one hidden layer of 64 tanh units, targets standardized, L-BFGS
 for 500 iterations): without a penalty and with ``penalty='l2',
@@ -20,7 +21,7 @@ alpha=1``. This script prints::
     MLP, no penalty              0.075   607.807
     MLP, L2 alpha=1              3.411     2.105
 
-The polynomial models behave as in the seed (least squares overfits, each
+The polynomial models behave as in the post (least squares overfits, each
 penalty brings the test MSE below 2). The unpenalised MLP overfits far
 worse than the polynomial: 64 tanh units trained to convergence thread
 every training point and swing wildly between them; ``alpha=1`` brings it

@@ -1,6 +1,6 @@
-"""Dropout smooths the decision boundary on overlapping moons (seed 001).
+"""Dropout smooths the decision boundary on overlapping moons (after Anoop Praturu).
 
-Seed 001 trained ``2 -> 96 -> 96 -> 2`` tanh networks with Adam on 300
+Anoop Praturu's "Regularization" trained ``2 -> 96 -> 96 -> 2`` tanh networks with Adam on 300
 two-moons points whose positions are noisy enough for the classes to
 overlap (no flipped labels), one without dropout and one with ``p = 0.4``
 after each hidden layer. It reported a jagged boundary without dropout,
@@ -19,7 +19,7 @@ Without dropout the network fits 98.3% of the training points, and its
 boundary bends around single points of the overlap (the islands in the
 middle); with dropout it fits fewer training points, its boundary is
 smoother and it does better on new points. The difference is smaller than
-in the seed's figure, whose networks trained 25 times longer. The figure
+in the post's figure, whose networks trained 25 times longer. The figure
 shows the predicted probability of class 1 for both networks.
 
 Run: ``python examples/plot_two_moons_dropout.py [FIGURE.png]`` (about 15 s
@@ -42,14 +42,14 @@ FIGURE = "two_moons_dropout.png"
 
 def main(path=None):
     path = path or FIGURE
-    # a fixed budget of epochs, as in the seed: no stopping rule, no warning
+    # a fixed budget of epochs, as in the post: no stopping rule, no warning
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
     X, y = make_noisy_moons(300, flip_fraction=0.0, noise=0.3, random_state=0)
     X_test, y_test = make_noisy_moons(2000, flip_fraction=0.0, noise=0.3, random_state=1)
     common = dict(hidden_layer_sizes=(32, 32) if FAST else (96, 96), activation="tanh",
                   learning_rate_init=0.01, batch_size=32, max_iter=30 if FAST else 400,
                   tol=0.0, n_iter_no_change=10**6, random_state=0,
-                  input_scaling=None)  # the seed's setup: inputs as they are
+                  input_scaling=None)  # the post's setup: inputs as they are
     models = {"no dropout": RegularizedMLPClassifier(penalty=None, **common),
               "dropout 0.4": RegularizedMLPClassifier(penalty=None, dropout=0.4, **common)}
     print(f"{'model':<12} {'train acc':>9} {'test acc':>9}")

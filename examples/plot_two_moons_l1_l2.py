@@ -1,6 +1,6 @@
-"""L2 and L1 on two moons with flipped labels: boundaries and weights (seed 001).
+"""L2 and L1 on two moons with flipped labels: boundaries and weights (after Anoop Praturu).
 
-Seed 001 trained ``2 -> 64 -> 64 -> 2`` tanh networks on 250 two-moons
+Anoop Praturu's "Regularization" trained ``2 -> 64 -> 64 -> 2`` tanh networks on 250 two-moons
 points with 10% of the labels flipped, sweeping the L2 and the L1 strength.
 It reported that without a penalty the boundary is jagged, wrapping the
 flipped points; that a moderate penalty of either kind gives a smooth
@@ -11,7 +11,7 @@ zero while the L2 network's is small but dense.
 
 skreg reproduces each of these with Adam (learning rate 0.02, batches of
 32, 500 epochs), L2 as decoupled weight decay (``solver='adamw'``, which
-the seed recommends for Adam) and L1 by the proximal step. Accuracy on
+the post recommends for Adam) and L1 by the proximal step. Accuracy on
 2000 fresh points without flipped labels, and the share of
 hidden-to-hidden weights below 1e-3 (what this script prints)::
 
@@ -55,12 +55,12 @@ def make_model(penalty, alpha):
         solver="adamw" if penalty == "l2" else "adam", penalty=penalty, alpha=alpha,
         learning_rate_init=0.02, batch_size=32, max_iter=30 if FAST else 500, tol=0.0,
         n_iter_no_change=10**6, random_state=0,
-        input_scaling=None)  # the seed's setup: inputs as they are
+        input_scaling=None)  # the post's setup: inputs as they are
 
 
 def main(path=None):
     path = path or FIGURE
-    # a fixed budget of epochs, as in the seed: no stopping rule, no warning
+    # a fixed budget of epochs, as in the post: no stopping rule, no warning
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
     X, y = make_noisy_moons(250, flip_fraction=0.1, noise=0.15, random_state=0)
     X_test, y_test = make_noisy_moons(2000, flip_fraction=0.0, noise=0.15, random_state=1)

@@ -1,12 +1,12 @@
 """L1 against L2 on scikit-learn's digits: exact zeros and near-zero weights.
 
-Seed 003 trained shallow MLPs on digits with L1 and L2 penalties and counted
-the weights below 1e-3 in magnitude: L1 left about ten times more of them.
-This example fits one hidden layer of 256 units with each penalty at the same
-``alpha`` and reports validation accuracy, mean |w|, the share of |w| < 1e-3
-and the share of weights that are exactly 0. With skreg's default proximal
-L1 step, L1 weights are exactly zero (as in Lasso), not merely small; the
-subgradient form is shown for comparison.
+SortaSota's "The Shapes of Regularization" trained shallow MLPs on digits with
+L1 and L2 penalties and counted the weights below 1e-3 in magnitude: L1 left
+about ten times more of them. This example fits one hidden layer of 256 units
+with each penalty at the same ``alpha`` and reports validation accuracy, mean
+|w|, the share of |w| < 1e-3 and the share of weights that are exactly 0. With
+skreg's default proximal L1 step, L1 weights are exactly zero (as in Lasso),
+not merely small; the subgradient form is shown for comparison.
 
 What skreg gives (alpha=1, 60 epochs)::
 
@@ -33,7 +33,7 @@ def main():
     X, y = load_digits(return_X_y=True)
     X = (X / 16).astype(np.float32)
     X_train, X_val, y_train, y_val = train_test_split(X, y, test_size=0.25, random_state=0)
-    # pixels in [0, 1] as they are (input_scaling=None), as in the seed
+    # pixels in [0, 1] as they are (input_scaling=None), as in the post
     common = dict(hidden_layer_sizes=(64,) if FAST else (256,), alpha=1.0,
                   max_iter=10 if FAST else 60, random_state=0, input_scaling=None)
     models = {

@@ -156,7 +156,7 @@ def _gap(est, X, y, X_val, y_val):
     return np.mean((est.predict(X_val) - y_val) ** 2) - np.mean((est.predict(X) - y) ** 2)
 
 
-# seed 000's network: [50, 25, 25, 1], full-batch Adam at lr 0.01
+# the network of Tom Kite's noisy linear comparison: [50, 25, 25, 1], full-batch Adam at lr 0.01
 SEED000 = dict(hidden_layer_sizes=(25, 25), penalty=None, learning_rate_init=0.01,
                batch_size=200, random_state=0, n_iter_no_change=10_000)
 
@@ -214,7 +214,7 @@ def test_dropout_per_layer_is_validated():
 
 
 def test_label_smoothing_targets_formula():
-    """1 - eps on the true class, eps / (K - 1) on the others (seed 001)."""
+    """1 - eps on the true class, eps / (K - 1) on the others (after Anoop Praturu)."""
     y = np.array([0, 1, 2, 3, 0])
     clf = RegularizedMLPClassifier(label_smoothing=0.3)
     labels, _ = clf._validate_targets(y, False, True)

@@ -432,7 +432,7 @@ def test_hidden_noise_narrows_the_generalisation_gap():
 def test_input_noise_narrows_the_generalisation_gap():
     """100 samples of a noisy smooth function of 5 inputs.
 
-    Not seed 000's problem: Gaussian input noise penalizes the input
+    Not Tom Kite's noisy linear problem: Gaussian input noise penalizes the input
     gradient of the network (Bishop's Tikhonov equivalence), and for a
     linear target in 50 dimensions that gradient is the signal itself, so
     there input noise widens the gap (a plain torch training loop does the
