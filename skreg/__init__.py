@@ -7,8 +7,9 @@ from ._show_versions import _check_dependencies
 _check_dependencies()
 
 from . import datasets, exceptions, metrics, plotting  # noqa: E402
-from ._cv import RegularizedMLPClassifierCV, RegularizedMLPRegressorCV  # noqa: E402
-from ._mlp import RegularizedMLPClassifier, RegularizedMLPRegressor  # noqa: E402
+from ._classifier import RegularizedMLPClassifier  # noqa: E402
+from ._regressor import RegularizedMLPRegressor  # noqa: E402
+from ._search import RegularizedMLPClassifierCV, RegularizedMLPRegressorCV  # noqa: E402
 from ._show_versions import show_versions  # noqa: E402
 from .exceptions import DivergenceError  # noqa: E402
 

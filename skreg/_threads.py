@@ -31,10 +31,17 @@ Two more limits apply where the caller states the work of one training step
   busy processes, fits were measured 3 to 40 times slower on 2 threads than
   on one. Where the operating system reports how many threads are runnable
   (Linux's ``/proc/loadavg``), the budget is at most the number of usable
-  CPUs minus the runnable threads of other processes, and at least 1.
+  CPUs minus the runnable threads of other processes, and at least 1. Other
+  processes start and end while a fit runs: before each epoch the training
+  loop calls :func:`rebalance`, which moves the budget between 1 and its
+  ceiling (the two limits above) to the CPUs free then. (Results do not
+  depend on it: torch's matrix products and reductions of a step give the
+  same bits on one thread or two.)
 """
 
+import ctypes
 import os
+import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -49,6 +56,11 @@ PARALLEL_MIN_WORK = 1 << 22
 _lock = threading.Lock()
 _running = 0
 _openmp = None   # threadpoolctl's controller of the OpenMP runtimes, built once
+# torch's OpenMP runtime through ctypes: None before the first look, False
+# where it was not found that way (threadpoolctl's controller is used then)
+_torch_openmp = None
+# the budget of the fit running in each thread (see rebalance)
+_local = threading.local()
 
 
 def _openmp_controller():
@@ -59,6 +71,57 @@ def _openmp_controller():
         if _openmp is None:
             _openmp = ThreadpoolController().select(user_api="openmp")
         return _openmp
+
+
+def _torch_openmp_runtime():
+    """torch's OpenMP runtime as a ``ctypes`` library, or None.
+
+    On Linux, the first of GNU's, Intel's and LLVM's OpenMP libraries already
+    loaded under its usual name; :func:`_omp_limit` checks that torch reads
+    the thread count it sets. Faster than threadpoolctl's controller, which
+    looks at every loaded library (milliseconds with torch's hundreds).
+    """
+    global _torch_openmp
+    if _torch_openmp is None:
+        _torch_openmp = False
+        if sys.platform.startswith("linux"):
+            for name in ("libgomp.so.1", "libiomp5.so", "libomp.so"):
+                try:   # only a library already loaded
+                    _torch_openmp = ctypes.CDLL(name, mode=os.RTLD_NOLOAD | os.RTLD_LAZY)
+                    break
+                except OSError:
+                    continue
+    return _torch_openmp or None
+
+
+@contextmanager
+def _omp_limit(budget):
+    """Context in which the calling thread's OpenMP runtimes run ``budget`` threads.
+
+    ``budget`` None leaves the count as it is. Yields torch's OpenMP runtime
+    (``ctypes``) where it was found directly, whose count is restored on
+    exit whatever was set meanwhile; else None.
+    """
+    global _torch_openmp
+    lib = _torch_openmp_runtime()
+    if lib is not None:
+        before = lib.omp_get_max_threads()
+        if budget is not None:
+            lib.omp_set_num_threads(budget)
+        if budget is None or torch.get_num_threads() == budget:
+            try:
+                yield lib
+            finally:
+                lib.omp_set_num_threads(before)
+            return
+        # not the runtime torch uses
+        lib.omp_set_num_threads(before)
+        _torch_openmp = False
+    if budget is None:
+        yield None
+    else:
+        with _openmp_controller().limit(limits=budget):
+            yield None
 
 
 def step_work(layer_sizes, batch_size, n_networks=1):
@@ -141,15 +204,50 @@ def free_cpus(samples=3, interval=5e-4):
     return max(0, _usable_cpus() - others)
 
 
-def _budget(pool, running, work):
+def _ceiling(pool, running, work):
+    """The budget before the free CPUs are counted: the fits' share, the step's cap."""
     budget = max(1, pool // running)
     if work is not None and budget > 1:
         budget = min(budget, max(1, int(work) // PARALLEL_MIN_WORK))
-        if budget > 1:
-            free = free_cpus()
-            if free is not None:
-                budget = min(budget, max(1, free))
     return budget
+
+
+def _budget(pool, running, work):
+    budget = _ceiling(pool, running, work)
+    if work is not None and budget > 1:
+        free = free_cpus()
+        if free is not None:
+            budget = min(budget, max(1, free))
+    return budget
+
+
+class _Budget:
+    """A fit's thread budget, ``ceiling`` its most (the CPUs free aside)."""
+
+    def __init__(self, lib, ceiling, threads):
+        self.lib, self.ceiling, self.threads = lib, ceiling, threads
+
+
+def rebalance():
+    """Move the calling thread's budget to the CPUs free now, within its ceiling.
+
+    The training loop calls this before each epoch of a fit running in
+    :func:`torch_thread_budget` with its step's work stated, so that a fit
+    that started next to busy processes uses the CPUs they leave, and one
+    that started on free CPUs gives way to processes started since. Nothing
+    happens for small steps (a ceiling of 1), outside a budget, or where
+    torch's OpenMP runtime was not found directly.
+    """
+    fit = getattr(_local, "fit", None)
+    if fit is None or fit.ceiling <= 1 or fit.lib is None:
+        return
+    free = free_cpus(samples=2, interval=2e-4)
+    if free is None:
+        return
+    threads = min(fit.ceiling, max(1, free))
+    if threads != fit.threads:
+        fit.lib.omp_set_num_threads(threads)
+        fit.threads = threads
 
 
 @contextmanager
@@ -163,13 +261,14 @@ def torch_thread_budget(work=None):
         None (the fit runs on another device, or its step is not known)
         applies only the division between concurrent fits. With ``work``, the
         budget is also at most ``max(1, work // PARALLEL_MIN_WORK)`` and, where
-        :func:`free_cpus` knows, at most ``max(1, free_cpus())``.
+        :func:`free_cpus` knows, at most ``max(1, free_cpus())``;
+        :func:`rebalance` may then move it within the first two limits.
 
     Yields
     ------
     int
-        The number of intra-op threads torch uses in this thread inside the
-        context. The limit is set for the calling thread only, through
+        The number of intra-op threads torch uses in this thread at the start
+        of the context. The limit is set for the calling thread only, through
         OpenMP; ``torch.get_num_threads()`` in other threads, and in this
         thread after the context, is what it was before.
     """
@@ -180,11 +279,14 @@ def torch_thread_budget(work=None):
     try:
         pool = torch.get_num_threads()
         budget = _budget(pool, running, work)
-        if budget >= pool:
-            yield pool
-        else:
-            with _openmp_controller().limit(limits=budget):
+        with _omp_limit(budget if budget < pool else None) as lib:
+            previous = getattr(_local, "fit", None)
+            ceiling = _ceiling(pool, running, work) if work is not None else 1
+            _local.fit = _Budget(lib, ceiling, budget)
+            try:
                 yield torch.get_num_threads()
+            finally:
+                _local.fit = previous
     finally:
         with _lock:
             _running -= 1

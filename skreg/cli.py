@@ -35,8 +35,9 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from ._cv import RegularizedMLPClassifierCV, RegularizedMLPRegressorCV
-from ._mlp import RegularizedMLPClassifier, RegularizedMLPRegressor
+from ._classifier import RegularizedMLPClassifier
+from ._regressor import RegularizedMLPRegressor
+from ._search import RegularizedMLPClassifierCV, RegularizedMLPRegressorCV
 
 __all__ = ["Comparison", "InputError", "build_parser", "compare", "infer_task", "main"]
 

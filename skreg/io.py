@@ -49,23 +49,28 @@ except ImportError as exc:  # pragma: no cover - exercised without skops only
         "joblib work without it but must only load files you trust."
     ) from exc
 
-from ._cv import RegularizedMLPClassifierCV, RegularizedMLPRegressorCV
-from ._engine import Trainer
-from ._engine.embeddings import NumericEmbedding
-from ._mlp import RegularizedMLPClassifier, RegularizedMLPRegressor
+from ._classifier import RegularizedMLPClassifier
+from ._engine import NumericEmbedding, Trainer
+from ._regressor import RegularizedMLPRegressor
+from ._search import RegularizedMLPClassifierCV, RegularizedMLPRegressorCV
 from ._tabular import TabularEncoder
 
 __all__ = ["TRUSTED_TYPES", "dump", "dumps", "get_untrusted_types", "load", "loads"]
 
 #: Fully qualified names of the skreg types that :func:`load` trusts: the
 #: four estimators, the trainer that a fitted plain estimator holds, its
-#: numeric embedding and its table encoder (numpy arrays only).
+#: numeric embedding and its table encoder (numpy arrays only); then the
+#: estimators under the modules that files of earlier versions name
+#: (``skreg._mlp``, ``skreg._cv``: the same classes).
 TRUSTED_TYPES = [
     f"{get_module(cls)}.{cls.__name__}"
     for cls in (RegularizedMLPClassifier, RegularizedMLPRegressor,
                 RegularizedMLPClassifierCV, RegularizedMLPRegressorCV, Trainer,
                 NumericEmbedding, TabularEncoder)
-]
+] + [f"skreg._mlp.{cls.__name__}" for cls in (RegularizedMLPClassifier,
+                                              RegularizedMLPRegressor)] + [
+    f"skreg._cv.{cls.__name__}" for cls in (RegularizedMLPClassifierCV,
+                                            RegularizedMLPRegressorCV)]
 
 
 class _OlderLayoutNode(Node):

@@ -67,8 +67,12 @@ from sklearn.utils._param_validation import (Interval, StrOptions,
 from skorch.callbacks import Callback
 from skorch.dataset import get_len
 
-# the soft-threshold shared with skreg's estimators
-from ._engine.regularizers import soft_threshold_
+# each penalty's math is the engine's, which skreg's estimators apply
+from ._engine import ElasticNet as _ElasticNet
+from ._engine import GroupLasso as _GroupLasso
+from ._engine import LpPenalty as _LpPenalty
+from ._engine import MaxNorm as _MaxNorm
+from ._engine import soft_threshold_
 
 __all__ = ["ElasticNetPenalty", "GroupLasso", "LpPenalty", "MaxNorm"]
 
@@ -135,50 +139,6 @@ def _groups(W, axis):
 def _write_back(W, G, axis):
     moved = W.movedim(axis, 0)
     moved.copy_(G.reshape(moved.shape))
-
-
-# The penalty math on arbitrary tensors (skreg's estimators apply the same
-# formulas to their flat weight layout).
-
-def _elastic_net_value(weights, l1, l2):
-    """``l1 * ||W||_1 + l2 / 2 * ||W||_2^2`` over a list of tensors."""
-    total = weights[0].new_zeros((), dtype=torch.float64)
-    for w in weights:
-        total = total + l1 * w.abs().sum(dtype=torch.float64) \
-            + 0.5 * l2 * (w * w).sum(dtype=torch.float64)
-    return total
-
-
-def _lp_value(weights, alpha, p):
-    """``alpha * sum |w|^p / p``, or ``alpha * max |w|`` for ``p = inf``."""
-    if math.isinf(p):
-        return alpha * max(w.abs().max() for w in weights).double()
-    return (alpha / p) * sum(w.double().abs().pow(p).sum() for w in weights)
-
-
-def _lp_grad_(grad, w, p, coef):
-    """``grad += coef * sign(w) |w|^(p - 1)`` (finite ``p``)."""
-    if p == 1:
-        return grad.add_(torch.sign(w), alpha=coef)
-    return grad.add_(torch.sign(w) * w.abs().pow(p - 1), alpha=coef)
-
-
-def _group_value(G, group_alpha):
-    """``group_alpha * sum_j ||G[j]||_2`` for the rows ``G[j]``."""
-    return group_alpha * G.double().norm(dim=1).sum()
-
-
-def _group_prox_(G, eta, threshold):
-    """Block soft-threshold of the rows of ``G`` at ``eta_j * threshold``, in place.
-
-    ``eta_j`` is the harmonic mean of row ``j``'s step sizes (a tensor shaped
-    like ``G``) or the scalar step size.
-    """
-    if isinstance(eta, torch.Tensor):
-        eta = eta.reciprocal().mean(dim=1, keepdim=True).reciprocal_()
-    norms = G.norm(dim=1, keepdim=True)
-    factor = 1 - eta * threshold / norms.clamp_min(1e-30)
-    return G.mul_(factor.clamp_min_(0))
 
 
 class _WeightCallback(Callback):
@@ -364,8 +324,8 @@ class ElasticNetPenalty(_WeightCallback):
         self.params = params
 
     def _value(self, weights):
-        return _elastic_net_value(weights, self.alpha * self.l1_ratio,
-                                  self.alpha * (1 - self.l1_ratio))
+        l1, l2 = self.alpha * self.l1_ratio, self.alpha * (1 - self.l1_ratio)
+        return sum(_ElasticNet.penalty(w.double(), l1, l2) for w in weights)
 
     def on_grad_computed(self, net, named_parameters, X=None, y=None, training=None,
                          batch=None, **kwargs):
@@ -381,14 +341,8 @@ class ElasticNetPenalty(_WeightCallback):
         self._check_dense([param for param, _, _ in entries])
         with torch.no_grad():
             for param, _, _ in entries:
-                grad = param.grad
-                if grad is None:
-                    continue
-                w = param.detach()
-                if l2:
-                    grad.add_(w, alpha=l2)
-                if l1:
-                    grad.add_(torch.sign(w), alpha=l1)
+                if param.grad is not None:
+                    _ElasticNet.gradient_(param.grad, param.detach(), l1, l2)
 
     def on_batch_end(self, net, batch=None, training=None, **kwargs):
         """Apply the proximal step or projection after the optimizer step (training batches)."""
@@ -457,7 +411,10 @@ class LpPenalty(_WeightCallback):
         self.params = params
 
     def _value(self, weights):
-        return _lp_value(weights, float(self.alpha), float(self.p))
+        alpha, p = float(self.alpha), float(self.p)
+        values = [_LpPenalty.penalty(w.double(), alpha, p) for w in weights]
+        # p = inf: the largest weight of all the selected parameters
+        return max(values) if math.isinf(p) else sum(values)
 
     def on_grad_computed(self, net, named_parameters, X=None, y=None, training=None,
                          batch=None, **kwargs):
@@ -472,16 +429,13 @@ class LpPenalty(_WeightCallback):
         if not params:
             return
         with torch.no_grad():
-            if not math.isinf(p):
-                for param in params:
-                    _lp_grad_(param.grad, param.detach(), p, coef)
-                return
-            # the maximum runs over all selected weights together; ties share it
-            top = max(param.detach().abs().max() for param in params)
-            tops = [param.detach().abs() == top for param in params]
-            count = int(sum(int(t.sum()) for t in tops))
-            for param, is_top in zip(params, tops):
-                param.grad.add_(torch.sign(param.detach()) * is_top, alpha=coef / count)
+            top = count = None
+            if math.isinf(p):
+                # the maximum runs over all selected weights together; ties share it
+                top = max(param.detach().abs().max() for param in params)
+                count = int(sum(int((param.detach().abs() == top).sum()) for param in params))
+            for param in params:
+                _LpPenalty.gradient_(param.grad, param.detach(), coef, p, top, count)
 
 
 class GroupLasso(_WeightCallback):
@@ -577,7 +531,7 @@ class GroupLasso(_WeightCallback):
 
     def _value(self, weights):
         (W,) = weights
-        return _group_value(_groups(W, self.axis)[0], float(self.group_alpha))
+        return _GroupLasso.penalty(_groups(W, self.axis)[0].double(), float(self.group_alpha))
 
     def on_batch_end(self, net, batch=None, training=None, **kwargs):
         """Apply the proximal step or projection after the optimizer step (training batches)."""
@@ -593,7 +547,7 @@ class GroupLasso(_WeightCallback):
             G, copied = _groups(W, self.axis)
             if isinstance(eta, torch.Tensor):
                 eta = _groups(eta, self.axis)[0]
-            _group_prox_(G, eta, self.group_alpha * scale)
+            _GroupLasso.prox_(G, eta, self.group_alpha * scale)
             if copied:
                 _write_back(W, G, self.axis)
 
@@ -609,7 +563,7 @@ class MaxNorm(_WeightCallback):
 
         W_i \leftarrow W_i \, \min\left(1, \frac{\mathrm{max\_norm}}{\|W_i\|_2}\right)
 
-    (``torch.renorm``; skreg's ``max_norm``). For an ``nn.Linear`` weight of
+    (skreg's ``max_norm``, the same projection). For an ``nn.Linear`` weight of
     shape ``(out_features, in_features)`` and the default ``axis=0``, ``W_i``
     is row ``i``, unit ``i``'s incoming weights; for ``nn.Conv*`` the weights
     of output channel ``i``; for ``nn.Embedding`` embedding vector ``i``.
@@ -680,7 +634,10 @@ class MaxNorm(_WeightCallback):
         max_norm = float(self.max_norm)
         with torch.no_grad():
             for param, *_ in self._entries(net):
-                param.detach().renorm_(2, self.axis, max_norm)
+                W = param.detach()
+                # the norm of each unit W.select(axis, i) runs over the other axes
+                others = tuple(d for d in range(W.ndim) if d != self.axis % W.ndim)
+                _MaxNorm.project_(W, max_norm, others)
 
 
 class EpochCallbackHost:

@@ -16,12 +16,15 @@ from skreg._engine.noise import mask_source
 from skreg._engine.optim import FusedAdamStep, step_function
 
 
+@pytest.mark.parametrize("decay", [0.1, 0.0])
 @pytest.mark.parametrize("cls", [torch.optim.Adam, torch.optim.AdamW])
-def test_fused_step_equals_optimizer_step(cls):
+def test_fused_step_equals_optimizer_step(cls, decay):
+    """The fused step equals torch's, its groups stepped apart (different
+    weight decays) or by one kernel call (equal settings)."""
     torch.manual_seed(0)
     params = [torch.nn.Parameter(torch.randn(50)), torch.nn.Parameter(torch.randn(7))]
     twins = [torch.nn.Parameter(p.detach().clone()) for p in params]
-    groups = lambda ps: [{"params": [ps[0]], "weight_decay": 0.1},  # noqa: E731
+    groups = lambda ps: [{"params": [ps[0]], "weight_decay": decay},  # noqa: E731
                          {"params": [ps[1]], "weight_decay": 0.0}]
     reference = cls(groups(params), lr=0.01, fused=True)
     fast_opt = cls(groups(twins), lr=0.01, fused=True)
@@ -42,6 +45,7 @@ def test_fused_step_equals_optimizer_step(cls):
     for p, q in zip(params, twins):
         torch.testing.assert_close(p, q, rtol=0, atol=1e-7)
     assert fast_opt.state[twins[0]]["step"].item() == 5
+    assert fast_opt.state[twins[1]]["step"].item() == 5
 
 
 def test_other_optimizers_use_their_own_step():
@@ -357,6 +361,46 @@ def test_fast_fit_equals_a_plain_autograd_loop(drawn, weighted):
     assert (coef == 0).any()   # the proximal step zeroed weights
 
 
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_batches_gathered_together_are_the_batches_selected_one_by_one(monkeypatch,
+                                                                     shuffle):
+    """A plain fit gathers the rows of many batches at once and slices its
+    batches from them; any span gives the same fit as one batch at a time."""
+    from skreg._engine import loop
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(203, 6)).astype(np.float32)
+    y = rng.integers(0, 3, size=203)
+    w = rng.uniform(0.5, 2.0, size=203)
+    kw = dict(hidden_layer_sizes=(9,), batch_size=20, max_iter=3, random_state=0,
+              shuffle=shuffle, dropout=0.2, numeric_embedding="periodic")
+    fits = []
+    for elements in (1, 3 * 20 * 9, loop.GATHER_ELEMENTS):   # 1 batch, 3 batches, all
+        monkeypatch.setattr(loop, "GATHER_ELEMENTS", elements)
+        est = RegularizedMLPClassifier(**kw).fit(X, y, sample_weight=w)
+        fits.append((est.coefs_, est.intercepts_, est.loss_curve_))
+    for coefs, intercepts, curve in fits[1:]:
+        assert curve == fits[0][2]
+        for a, b in zip(coefs + intercepts, fits[0][0] + fits[0][1]):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_the_engine_has_no_import_cycle():
+    """The state module and the config module do not import the training loop."""
+    import ast
+    import importlib
+
+    for name in ("state", "config"):
+        module = importlib.import_module(f"skreg._engine.{name}")
+        tree = ast.parse(open(module.__file__).read())
+        imported = {node.module for node in ast.walk(tree)
+                    if isinstance(node, ast.ImportFrom) and node.level}
+        assert "loop" not in imported, name
+    from skreg._engine import Trainer, TrainingConfig, TrainingData, loop, state
+    assert state._trainer_class is Trainer is loop.Trainer
+    assert TrainingConfig is loop.TrainingConfig and TrainingData is loop.TrainingData
+
+
 def test_a_short_fit_is_the_start_of_a_longer_one():
     """Shuffles and dropout masks do not depend on max_iter: the first
     epochs of a longer fit with the same seed are the shorter fit."""
@@ -404,6 +448,58 @@ def test_small_steps_train_on_one_thread_of_the_fitting_thread_only(monkeypatch)
     monkeypatch.undo()
     free = _threads.free_cpus()
     assert free is None or 0 <= free <= _threads._usable_cpus()
+
+
+def test_a_fits_budget_follows_the_free_cpus_between_epochs(monkeypatch):
+    """rebalance (before each epoch) moves a large step's budget between 1 and
+    its ceiling as CPUs become busy or free; small steps stay on one thread."""
+    from skreg import _threads
+
+    before = torch.get_num_threads()
+    if before < 2 or _threads._torch_openmp_runtime() is None:
+        pytest.skip("one intra-op thread, or torch's OpenMP runtime not found directly")
+    large = 64 * _threads.PARALLEL_MIN_WORK
+    monkeypatch.setattr(_threads, "free_cpus", lambda **kw: 0)       # all CPUs busy
+    with _threads.torch_thread_budget(large) as n_threads:
+        assert n_threads == 1
+        monkeypatch.setattr(_threads, "free_cpus", lambda **kw: 1024)   # all free now
+        _threads.rebalance()
+        assert torch.get_num_threads() == before
+        monkeypatch.setattr(_threads, "free_cpus", lambda **kw: 0)
+        _threads.rebalance()
+        assert torch.get_num_threads() == 1
+        monkeypatch.setattr(_threads, "free_cpus", lambda **kw: 1024)
+    assert torch.get_num_threads() == before
+    with _threads.torch_thread_budget(_threads.PARALLEL_MIN_WORK) as n_threads:
+        _threads.rebalance()
+        assert n_threads == 1 == torch.get_num_threads()
+    _threads.rebalance()   # outside a budget: nothing
+    assert torch.get_num_threads() == before
+
+
+@pytest.mark.parametrize("runtime", ["not found", "not torch's"])
+def test_thread_budget_falls_back_to_threadpoolctl(monkeypatch, runtime):
+    """Where torch's OpenMP runtime is not found directly, or the library found
+    is not the one torch reads, threadpoolctl's controller sets the budget."""
+    from skreg import _threads
+
+    before = torch.get_num_threads()
+    if before < 2:
+        pytest.skip("one intra-op thread: nothing to limit")
+
+    class Foreign:   # an OpenMP runtime torch does not read
+        def omp_get_max_threads(self):
+            return 7
+
+        def omp_set_num_threads(self, n):
+            pass
+
+    monkeypatch.setattr(_threads, "_torch_openmp",
+                        False if runtime == "not found" else Foreign())
+    with _threads.torch_thread_budget(1) as n_threads:
+        assert n_threads == 1 == torch.get_num_threads()
+    assert torch.get_num_threads() == before
+    assert _threads._torch_openmp is False
 
 
 def test_training_threads_flush_on_one_thread_and_restore_the_mode():

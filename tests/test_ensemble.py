@@ -176,7 +176,7 @@ def test_invalid_ensemble_and_embedding_parameters_are_refused(clf_data):
 
 # ---------------------------------------------------------------- alpha='auto'
 def test_auto_alpha_is_a_per_row_strength_that_fades_with_the_data():
-    from skreg._mlp import AUTO_ALPHA
+    from skreg._spec import AUTO_ALPHA
 
     X, y = make_classification(2000, 6, random_state=0)
     small = RegularizedMLPClassifier(alpha="auto", max_iter=5, random_state=0).fit(X[:300],
@@ -194,7 +194,7 @@ def test_auto_alpha_is_a_per_row_strength_that_fades_with_the_data():
 
 
 def test_auto_alpha_counts_class_weighted_rows_by_their_effective_number():
-    from skreg._mlp import AUTO_ALPHA
+    from skreg._spec import AUTO_ALPHA
 
     X, y = make_classification(1000, 6, weights=[0.9], random_state=0)
     plain = RegularizedMLPClassifier(max_iter=3, random_state=0).fit(X, y)

@@ -350,3 +350,51 @@ def test_verbose_prints_one_row_per_epoch(capsys):
     assert scores[-1] == f"Validation score: {clf.validation_scores_[-1]:f}"
     RegularizedMLPClassifier((8,), max_iter=4, random_state=0).fit(X, y)
     assert capsys.readouterr().out == ""
+
+
+# ------------------------------------------------------ predictions in threads
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_concurrent_mc_dropout_predictions_equal_serial_ones(clf_data, batch_norm):
+    """Monte Carlo dropout draws its masks from generators of its own call and
+    never switches the shared module to training: predictions from threads,
+    MC and deterministic mixed, equal those made one after the other (with
+    batch norm, training mode would use, and update, batch statistics)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    X, y = clf_data
+    clf = RegularizedMLPClassifier(dropout=0.3, batch_norm=batch_norm, **SMALL).fit(X, y)
+    reg = RegularizedMLPRegressor(dropout=0.3, batch_norm=batch_norm, **SMALL).fit(X, y)
+    calls = [lambda: clf.predict_proba(X, mc_samples=7), lambda: clf.predict_proba(X),
+             lambda: reg.predict(X, return_std=True), lambda: reg.predict(X)] * 4
+    serial = [call() for call in calls]
+    with ThreadPoolExecutor(8) as pool:
+        concurrent = list(pool.map(lambda call: call(), calls))
+    for a, b in zip(serial, concurrent):
+        for u, v in zip(*(x if isinstance(x, tuple) else (x,) for x in (a, b))):
+            np.testing.assert_array_equal(u, v)
+    assert not clf.module_.training and not reg.module_.training
+    # the passes differ from one another, and from the deterministic network
+    samples = clf._mc_forward(X[:5], 3)
+    assert not np.allclose(samples[0], samples[1])
+    assert not np.allclose(clf.predict_proba(X, mc_samples=7), clf.predict_proba(X))
+
+
+def test_estimator_modules_use_only_the_engines_public_names():
+    """The estimators, io and plotting reach the engine through skreg._engine's names."""
+    import ast
+    import pathlib
+
+    import skreg
+    import skreg._engine as engine
+
+    root = pathlib.Path(skreg.__file__).parent
+    for path in root.glob("*.py"):
+        if path.name in ("skorch.py",):
+            continue  # the skorch callbacks act on the regularizers themselves
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                module = ("skreg." if node.level else "") + node.module
+                assert not module.startswith(("skreg._engine.", "_engine.")), (
+                    f"{path.name} imports {module}")
+                if module in ("skreg._engine", "_engine"):
+                    assert {a.name for a in node.names} <= set(engine.__all__), path.name

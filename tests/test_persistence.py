@@ -209,8 +209,9 @@ def test_cross_validated_estimators_round_trip(Est, early_stopping, data, tmp_pa
     skreg.io.dump(search, path)
     assert skreg.io.get_untrusted_types(file=path) == []
     assert set(skops_io.get_untrusted_types(file=path)) == {
-        f"skreg._cv.{Est.__name__}", f"skreg._mlp.{type(search.best_estimator_).__name__}",
-        TRAINER}
+        f"skreg._search.{Est.__name__}", TRAINER,
+        "skreg._classifier.RegularizedMLPClassifier" if Est is RegularizedMLPClassifierCV
+        else "skreg._regressor.RegularizedMLPRegressor"}
     loaded = {**{name: round_trip(search) for name, round_trip in ROUND_TRIPS.items()},
               "skreg.io file": skreg.io.load(path)}
     for name, model in loaded.items():
@@ -245,7 +246,7 @@ def test_cross_validated_estimators_round_trip(Est, early_stopping, data, tmp_pa
         if round_trip is _via_skops:
             # an unfitted search holds no trainer: its own type is the only one listed
             blob = skops_io.dumps(unfitted)
-            assert skops_io.get_untrusted_types(data=blob) == [f"skreg._cv.{Est.__name__}"]
+            assert skops_io.get_untrusted_types(data=blob) == [f"skreg._search.{Est.__name__}"]
         assert round_trip(unfitted).get_params() == unfitted.get_params()
 
 
@@ -280,7 +281,8 @@ def test_skops_round_trip_of_a_pipeline_with_names_and_string_labels(data, tmp_p
     assert skreg.io.get_untrusted_types(file=path) == []
     # (a frame is encoded by the estimator's own TabularEncoder)
     assert skops_io.get_untrusted_types(file=path) == sorted(
-        ["skreg._mlp.RegularizedMLPClassifier", TRAINER, "skreg._tabular.TabularEncoder"])
+        ["skreg._classifier.RegularizedMLPClassifier", TRAINER,
+         "skreg._tabular.TabularEncoder"])
     loaded = skreg.io.load(path)
     np.testing.assert_array_equal(loaded.predict_proba(frame), model.predict_proba(frame))
     np.testing.assert_array_equal(loaded.predict(frame), model.predict(frame))
@@ -343,7 +345,7 @@ def test_plain_skops_works_without_importing_skreg_io(data, tmp_path):
         skops.io.dump(reg, {str(tmp_path / "reg.skops")!r})
         untrusted = skops.io.get_untrusted_types(file={str(tmp_path / "reg.skops")!r})
         assert untrusted == ["skreg._engine.loop.Trainer",
-                             "skreg._mlp.RegularizedMLPRegressor"], untrusted
+                             "skreg._regressor.RegularizedMLPRegressor"], untrusted
         loaded = skops.io.load({str(tmp_path / "reg.skops")!r}, trusted=untrusted)
         assert (loaded.predict(X) == reg.predict(X)).all()
         for model in (reg, loaded):

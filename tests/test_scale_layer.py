@@ -1,11 +1,12 @@
 """The learned input scale (``scale_layer``, RealMLP's scaling layer).
 
 Its gradient is tested against autograd with the embeddings in
-``test_categorical_embeddings.py``; here, the estimators: the scale is folded
-into ``coefs_[0]`` (the predictions follow from ``coefs_`` alone), it learns
-to favour the inputs that carry the signal, the penalty acts on its
-deviation from 1,
-and it survives pickling and ensembles.
+``test_categorical_embeddings.py`` and with the L0 gates in
+``test_new_regularizers.py``; here, the estimators: the scale is folded
+into ``coefs_[0]`` (the predictions follow from ``coefs_`` alone), with
+the L0 feature gates too, it learns to favour the inputs that carry the
+signal, the penalty acts on its deviation from 1, and it survives pickling
+and ensembles.
 """
 
 import pickle
@@ -98,3 +99,22 @@ def test_scale_with_ensembles_pickling_and_clone():
     assert clone(model).get_params()["scale_layer"] is True
     with pytest.raises(ValueError, match="scale_layer"):
         RegularizedMLPClassifier(scale_layer="yes").fit(X, y)
+
+
+def test_scale_and_l0_feature_gates_fold_into_the_first_layer():
+    X, y = _signal_and_noise(400)
+    model = RegularizedMLPRegressor(hidden_layer_sizes=(16,), max_iter=30, batch_size=50,
+                                    random_state=0, learning_rate_init=0.01, scale_layer=True,
+                                    l0_alpha=1.0, input_scaling=None,
+                                    target_scaling=None).fit(X, y)
+    net = model._trainer.model
+    z = net.gate_values()[0].detach().numpy()
+    # the signal's inputs stay, the noise's are gated off exactly
+    assert np.all(z[:2] > 0) and np.sum(z[2:] == 0) >= 5
+    # coefs_[0] = diag(s) diag(z) W_1 with the stored W_1
+    W1 = net.coef_views()[0].detach().numpy()
+    np.testing.assert_allclose(model.coefs_[0], (model.input_scales_ * z)[:, None] * W1,
+                               rtol=1e-6)
+    h = np.maximum(X @ model.coefs_[0] + model.intercepts_[0], 0)
+    np.testing.assert_allclose(model.predict(X), (h @ model.coefs_[1] + model.intercepts_[1])
+                               .ravel(), rtol=1e-4, atol=1e-4)

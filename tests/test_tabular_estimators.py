@@ -19,7 +19,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 import skreg.io
 from skreg import RegularizedMLPClassifier, RegularizedMLPRegressor
-from skreg._mlp import MIN_CATEGORY_FREQUENCY
+from skreg._inputs import MIN_CATEGORY_FREQUENCY
 from skreg._tabular import TabularEncoder
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")

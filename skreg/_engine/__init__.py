@@ -10,12 +10,26 @@ tensors to a :class:`Trainer` (:mod:`.loop`) built from a
 of :mod:`.losses`, the regularizers of :mod:`.regularizers`, the noise of
 :mod:`.noise` and the optimizers of :mod:`.optim`, and returns each
 member's parameters. The engine never sees pandas frames or string labels.
+
+The estimators use these names only: :func:`fit` (train from settings),
+:func:`predict` / :func:`predict_mc` / :func:`outputs` (predictions), the
+embeddings' fitting and the regularizers' declared parameters; a trainer's
+state is its pickled form (:mod:`.state`).
 """
 
+from .api import fit, networks, outputs, predict, predict_mc
+from .embeddings import (EMBEDDINGS, LEARNED_EMBEDDINGS, PLR_SIGMA, NumericEmbedding,
+                         fit_embedding, varied_columns)
 from .losses import LOSSES
 from .loop import Members, Trainer, TrainingConfig, TrainingData
 from .model import ACTIVATIONS, StackedMLP
 from .noise import DropoutMasks
+from .regularizers import Param, regularizer_params
+# the penalties' math on any tensors, which skreg.skorch's callbacks apply too
+from .regularizers import ElasticNet, GroupLasso, LpPenalty, MaxNorm, soft_threshold_
 
-__all__ = ["ACTIVATIONS", "LOSSES", "DropoutMasks", "Members", "StackedMLP", "Trainer",
-           "TrainingConfig", "TrainingData"]
+__all__ = ["ACTIVATIONS", "EMBEDDINGS", "LEARNED_EMBEDDINGS", "LOSSES", "PLR_SIGMA",
+           "DropoutMasks", "Members", "NumericEmbedding", "Param", "StackedMLP", "Trainer",
+           "TrainingConfig", "TrainingData", "fit", "fit_embedding", "networks", "outputs",
+           "predict", "predict_mc", "regularizer_params", "varied_columns",
+           "ElasticNet", "GroupLasso", "LpPenalty", "MaxNorm", "soft_threshold_"]

@@ -15,12 +15,40 @@ Shapes: ``xb`` is ``(n, d)`` (rows shared by every member) or
 ``wb`` None, ``(n,)`` or ``(C, n)`` row weights; ``scale`` is ``1 / S_B``,
 a float or a ``(C, 1, 1)`` tensor; ``loss_sum`` a ``(C,)`` tensor that
 accumulates ``sum_i w_i l_i`` of every member.
+
+The hand-written pass. With ``a_0 = x``, layer ``k`` computes
+``z_k = a_{k-1} W_k + b_k`` and, if hidden, ``a_k = m_k * (g(z_k) + n_k)``:
+``m_k`` the dropout mask (0 or the inverted-dropout factor ``1 / (1 - p)``)
+and ``n_k`` the hidden noise. The batch objective of a member is
+``J = sum_i s_i l_i(z_L) / S_B + alpha P(W) / S_B``; with
+``delta_k = dJ / dz_k``: ``delta_L = s * dl/dz_L / S_B``,
+``dW_k = a_{k-1}^T delta_k``, ``db_k = sum_i delta_k`` and
+``delta_{k-1} = g'(z_{k-1}) * m_{k-1} * (delta_k W_k^T)``. With embedding
+tables, ``a_0`` holds each code's table row and the rows' gradients are
+``delta_1 W_1^T`` scattered by code (:func:`_table_grads`). With the learned
+input scale, the first layer applies ``W_1' = diag(s) W_1``, ``s = 1 + c u``:
+``dW_1 = s * dW_1'`` row by row and ``du_j = c sum_k (dW_1')_jk (W_1)_jk``
+(:func:`_input_grads`). The regularizers add their smooth gradient to
+``dW``, then the optimizer steps.
+
+With ReLU, the mask is applied to the activation in place, so relu's
+backward kernel, which reads only where its output is positive, already
+zeroes the dropped units; where every member has the same rate ``p`` on a
+layer (``dropout_factors[k]``, a float), the factor ``1 / (1 - p)`` of the
+kept units rides on the product ``delta_k W_k^T`` as its ``alpha``, and the
+backward pass makes no multiply for the mask.
+
+For one network under Adam or SGD, the coupled L2 term
+``alpha (1 - rho) w / S_B`` is the optimizer's own ``weight_decay`` (set per
+batch), which adds it inside the update kernel instead of in one more pass
+over the weights.
 """
 
 import torch
 
 from .model import ACTIVATIONS, SCALE_LAYER_RATE, affine, plr_forward
 from .optim import FusedAdam
+from .regularizers import step_hooks, training_weights
 
 
 def _matmul_t_out(a, b, out):
@@ -32,52 +60,37 @@ def _matmul_t_out(a, b, out):
     return torch.bmm(a.transpose(1, 2), b, out=out)
 
 
-def _matmul_bt(a, W, alpha=1.0, like=None):
+def _t(W):
+    """``W^T`` (a view) of one matrix or of each matrix of a stack."""
+    return W.t() if W.dim() == 2 else W.transpose(1, 2)
+
+
+def _matmul_bt(a, W, alpha=1.0, like=None, W_t=None):
     """``alpha * a @ W^T`` for one network or a stack.
 
     With ``alpha != 1``, ``like`` (any tensor broadcastable to the result,
     ignored as ``beta=0``) lets the product take the factor at no cost.
+    ``W_t`` is ``W^T`` where the caller has it.
     """
+    if W_t is None:
+        W_t = _t(W)
     if alpha == 1.0:
-        return torch.mm(a, W.t()) if W.dim() == 2 else torch.bmm(a, W.transpose(1, 2))
-    if W.dim() == 2:
-        return torch.addmm(like, a, W.t(), beta=0, alpha=alpha)
-    return torch.baddbmm(like, a, W.transpose(1, 2), beta=0, alpha=alpha)
+        return torch.mm(a, W_t) if W_t.dim() == 2 else torch.bmm(a, W_t)
+    if W_t.dim() == 2:
+        return torch.addmm(like, a, W_t, beta=0, alpha=alpha)
+    return torch.baddbmm(like, a, W_t, beta=0, alpha=alpha)
 
 
 def manual_step(model, loss, regularizers, optimizer_step, next_masks, hidden_noise,
                 generator, optimizer=None, dropout_factors=None):
     """The step function ``step(xb, tb, wb, scale, loss_sum)`` of the hand-written pass.
 
-    With ``a_0 = x``, layer ``k`` computes ``z_k = a_{k-1} W_k + b_k`` and, if
-    hidden, ``a_k = m_k * (g(z_k) + n_k)``: ``m_k`` the dropout mask (0 or
-    the inverted-dropout factor ``1 / (1 - p)``) and ``n_k`` the hidden
-    noise. The batch objective of a member is
-    ``J = sum_i s_i l_i(z_L) / S_B + alpha P(W) / S_B``; with
-    ``delta_k = dJ / dz_k``: ``delta_L = s * dl/dz_L / S_B``,
-    ``dW_k = a_{k-1}^T delta_k``, ``db_k = sum_i delta_k`` and
-    ``delta_{k-1} = g'(z_{k-1}) * m_{k-1} * (delta_k W_k^T)``. With
-    embedding tables, ``a_0`` holds each code's table row and the rows'
-    gradients are ``delta_1 W_1^T`` scattered by code (:func:`_table_grads`).
-    With the learned input scale, the first layer applies ``W_1' = diag(s)
-    W_1``, ``s = 1 + c u``: ``dW_1 = s * dW_1'`` row by row and
-    ``du_j = c sum_k (dW_1')_jk (W_1)_jk``.
-    The regularizers add their smooth gradient to ``dW``, then the optimizer
-    steps.
-
-    With ReLU, the mask is applied to the activation in place, so relu's
-    backward kernel, which reads only where its output is positive, already
-    zeroes the dropped units; where every member has the same rate ``p`` on
-    a layer (``dropout_factors[k]``, a float), the factor ``1 / (1 - p)``
-    of the kept units rides on the product ``delta_k W_k^T`` as its
-    ``alpha``, and the backward pass makes no multiply for the mask.
-
-    For one network under Adam or SGD, the coupled L2 term
-    ``alpha (1 - rho) w / S_B`` is the optimizer's own ``weight_decay`` (set
-    per batch), which adds it inside the update kernel instead of in one
-    more pass over the weights.
+    The pass, its dropout shortcuts and the L2 term carried by the optimizer
+    are described in this module's docstring; the gradients go to the
+    parameters' ``.grad``, then the optimizer steps (``optimizer_step``).
     """
-    forward, backward, needs_input = ACTIVATIONS[model.activation]
+    activation = ACTIVATIONS[model.activation]
+    backward = activation.backward
     coefs, intercepts = model.coef_views(), model.intercept_views()
     coef = model.coef.detach()
     g_coefs = model.coef_views(model.coef.grad)
@@ -89,44 +102,36 @@ def manual_step(model, loss, regularizers, optimizer_step, next_masks, hidden_no
     # positive dropout factor keeps: the mask may be applied in place
     mask_in_place = model.activation == "relu" and not hidden_noise
     no_masks = [None] * n_hidden
-    # layers whose mask the backward pass folds into a product (see above)
+    # layers whose mask the backward pass folds into a product (module docstring)
     folded = [mask_in_place and dropout_factors is not None and isinstance(f, float)
               for f in (dropout_factors or [None] * n_hidden)]
     decay = _l2_as_weight_decay(model, regularizers, optimizer)
     if decay is not None:
         coef_group, l2 = decay
     g_tables = model.table_views(model.coef.grad)
-    plr_block = model.plr_slice
     scale_block = model.scale_slice if model.scale_layer else None
+    # weight noise, L0 gates, gradient noise (regularizers.StepHook); none when off
+    hooks = step_hooks(regularizers, model, generator, manual=True)
+    # the stored matrices' transposes (views, made once) for delta_k W_k^T
+    coefs_t = [_t(W) for W in coefs]
+    has_plr = bool(model.plr)
+    embedded = bool(model.tables) or has_plr
+    # gradients beyond the first layer's: tables, PLR, input scale
+    beyond_first = bool(g_tables) or has_plr or scale_block is not None
 
     def step(xb, tb, wb, scale, loss_sum):
         keeps = next_masks(xb) if next_masks else no_masks
-        layers = coefs
+        for hook in hooks:
+            hook.before()  # may perturb coef in place until its after()
+        layers, s = coefs, None
         if scale_block is not None:
             # the learned input scale folded into the first layer: W_1' = diag(s) W_1
             s = model.input_scale(coef)
             layers = [coefs[0] * s, *coefs[1:]]
-        plr = None
-        if model.plr:
-            # the PLR embedding is a small per-column network: its backward
-            # is autograd's, from the first layer's input gradient
-            with torch.enable_grad():
-                leaf = coef[:, plr_block].clone().requires_grad_(True)
-                plr = plr_forward(model.plr_inputs(xb), *model.plr_views(leaf))
-        h = model.embed_codes(xb, None if plr is None else plr.detach())
-        inputs, outputs, pre = [h], [], []
-        for k in range(n_hidden):
-            z = affine(h, layers[k], intercepts[k])
-            h = forward(z)  # in place, except gelu, whose backward reads z
-            pre.append(z if needs_input else None)
-            outputs.append(h)
-            if hidden_noise:
-                h = h + hidden_noise * torch.randn(h.shape, generator=generator,
-                                                   dtype=h.dtype, device=h.device)
-            if keeps[k] is not None:
-                h = h.mul_(keeps[k]) if mask_in_place else h * keeps[k]
-            inputs.append(h)
-        out = affine(h, layers[n_hidden], intercepts[n_hidden])
+        plr = _plr_forward(model, coef, xb) if has_plr else None
+        h = model.embed_codes(xb, None if plr is None else plr[0].detach()) if embedded else xb
+        out, inputs, outputs, pre = _forward(h, layers, intercepts, activation, keeps,
+                                             hidden_noise, generator, mask_in_place)
         losses, delta = loss.value_and_grad(out, tb)
         if wb is None:
             loss_sum.add_(losses.sum(-1))
@@ -139,30 +144,20 @@ def manual_step(model, loss, regularizers, optimizer_step, next_masks, hidden_no
             _matmul_t_out(inputs[k], delta, g_coefs[k])
             if k:
                 keep = keeps[k - 1]
+                W_t = coefs_t[k] if layers[k] is coefs[k] else None
                 if keep is not None and folded[k - 1]:
                     delta = _matmul_bt(delta, layers[k], dropout_factors[k - 1],
-                                       intercepts[k - 1])
+                                       intercepts[k - 1], W_t)
                 else:
-                    delta = _matmul_bt(delta, layers[k])
+                    delta = _matmul_bt(delta, layers[k], W_t=W_t)
                     if keep is not None:
                         delta.mul_(keep)
                 if backward is not None:
                     delta = backward(delta, outputs[k - 1], pre[k - 1])
-            else:
-                if g_tables:
-                    _table_grads(model, layers[0], delta, xb, g_tables)
-                if plr is not None:
-                    width = plr.shape[-1]
-                    W_p = layers[0][..., model.n_dense:model.n_dense + width, :]
-                    with torch.enable_grad():
-                        plr.backward(_matmul_bt(delta, W_p))
-                    coef_grad[:, plr_block] = leaf.grad
-                if scale_block is not None:
-                    # g_coefs[0] holds dJ/dW_1'; with W_1' = (1 + c u) W_1:
-                    # dJ/du_j = c sum_k (dJ/dW_1')_jk (W_1)_jk, dJ/dW_1 = s dJ/dW_1'
-                    g_u = (g_coefs[0] * coefs[0]).sum(-1).mul_(SCALE_LAYER_RATE)
-                    coef_grad[:, scale_block] = g_u.view(coef_grad.shape[0], -1)
-                    g_coefs[0].mul_(s)
+            elif beyond_first:
+                _input_grads(model, layers, delta, xb, g_tables, plr, s)
+        for hook in reversed(hooks):
+            hook.after(coef_grad)  # restores coef, maps the gradient to it
         flat_scale = scale.view(-1, 1) if isinstance(scale, torch.Tensor) else scale
         if decay is not None:
             coef_group["weight_decay"] = l2 * scale
@@ -171,6 +166,70 @@ def manual_step(model, loss, regularizers, optimizer_step, next_masks, hidden_no
         optimizer_step()
 
     return step
+
+
+def _forward(h, layers, intercepts, activation, keeps, hidden_noise, generator,
+             mask_in_place):
+    """The forward pass from the first layer's input ``h``.
+
+    Returns ``(out, inputs, outputs, pre)``: the output layer's ``z_L``,
+    each layer's input (masked, noisy), each hidden layer's activation
+    before its mask and noise, and its ``z`` where the activation's backward
+    reads it (else None).
+    """
+    forward, _, needs_input = activation
+    n_hidden = len(layers) - 1
+    inputs, outputs, pre = [h], [], []
+    for k in range(n_hidden):
+        z = affine(h, layers[k], intercepts[k])
+        h = forward(z)  # in place, except gelu, whose backward reads z
+        pre.append(z if needs_input else None)
+        outputs.append(h)
+        if hidden_noise:
+            h = h + hidden_noise * torch.randn(h.shape, generator=generator,
+                                               dtype=h.dtype, device=h.device)
+        if keeps[k] is not None:
+            h = h.mul_(keeps[k]) if mask_in_place else h * keeps[k]
+        inputs.append(h)
+    return affine(h, layers[n_hidden], intercepts[n_hidden]), inputs, outputs, pre
+
+
+def _plr_forward(model, coef, xb):
+    """The PLR embedding of a batch and the leaf of its parameters, ``(out, leaf)``.
+
+    The embedding is a small per-column network: its backward is autograd's,
+    from the first layer's input gradient (:func:`_input_grads`).
+    """
+    with torch.enable_grad():
+        leaf = coef[:, model.plr_slice].clone().requires_grad_(True)
+        return plr_forward(model.plr_inputs(xb), *model.plr_views(leaf)), leaf
+
+
+def _input_grads(model, layers, delta, xb, g_tables, plr, s):
+    """The gradients that flow on from the first layer's ``delta``.
+
+    Into the embedding tables (:func:`_table_grads`), the PLR parameters
+    (``plr`` from :func:`_plr_forward`, or None) and the learned input scale
+    (``s``, or None): ``model.coef.grad``'s first matrix holds
+    ``dJ/dW_1'`` and becomes ``dJ/dW_1``.
+    """
+    coef_grad = model.coef.grad
+    if g_tables:
+        _table_grads(model, layers[0], delta, xb, g_tables)
+    if plr is not None:
+        out, leaf = plr
+        width = out.shape[-1]
+        W_p = layers[0][..., model.n_dense:model.n_dense + width, :]
+        with torch.enable_grad():
+            out.backward(_matmul_bt(delta, W_p))
+        coef_grad[:, model.plr_slice] = leaf.grad
+    if s is not None:
+        # with W_1' = (1 + c u) W_1:
+        # dJ/du_j = c sum_k (dJ/dW_1')_jk (W_1)_jk, dJ/dW_1 = s dJ/dW_1'
+        g_W1 = model.coef_views(coef_grad)[0]
+        g_u = (g_W1 * model.coef_views()[0]).sum(-1).mul_(SCALE_LAYER_RATE)
+        coef_grad[:, model.scale_slice] = g_u.view(coef_grad.shape[0], -1)
+        g_W1.mul_(s)
 
 
 def _table_grads(model, W1, delta, xb, g_tables):
@@ -231,18 +290,21 @@ def autograd_step(model, loss, regularizers, optimizer, next_masks, hidden_noise
     undefined).
     """
     skip_single_rows = model.norms is not None
+    hooks = step_hooks(regularizers, model, generator, manual=False)  # see manual_step
 
     def step(xb, tb, wb, scale, loss_sum):
         if skip_single_rows and xb.shape[-2] == 1:
             return
         keeps = next_masks(xb) if next_masks else None
+        for hook in hooks:
+            hook.before()
         totals = []
 
         def closure():
             optimizer.zero_grad()
             with torch.enable_grad():
                 out = model(xb, keep_masks=keeps, hidden_noise=hidden_noise,
-                            generator=generator)
+                            generator=generator, weights=training_weights(model, hooks))
                 losses = loss.value(out, tb)
                 total = losses.sum(-1) if wb is None else (losses * wb).sum(-1)
                 objective = total
@@ -250,6 +312,8 @@ def autograd_step(model, loss, regularizers, optimizer, next_masks, hidden_noise
                     objective = objective + regularizer.gradient_value(model)
                 objective = (objective * scale).sum()
                 objective.backward()
+            for hook in reversed(hooks):
+                hook.after(model.coef.grad)
             totals.append(total.detach())
             return objective.detach()
 

@@ -23,8 +23,19 @@ a member stops once more than ``n_iter_no_change`` epochs in a row failed
 to improve its best value by more than ``tol``. Stopped members leave the
 stack, so an epoch costs what the members still training cost.
 
+:meth:`Trainer.train` is these named steps: :meth:`~Trainer._start` (what
+the epochs share, a :class:`_Run`), then per epoch :meth:`~Trainer._epoch`:
+:meth:`~Trainer._begin_epoch`, :meth:`~Trainer._train_batches` (the
+batches of :meth:`~Trainer._flat_batches` or :meth:`~Trainer._group_batches`
+through the step of :meth:`~Trainer._step_function`),
+:meth:`~Trainer._figures` (and :meth:`~Trainer._roll_back` of a diverged
+epoch), :meth:`~Trainer._validate`, :meth:`~Trainer._record_epoch`,
+:meth:`~Trainer._stopping`, :meth:`~Trainer._after_epoch` (callbacks,
+pruning) and :meth:`~Trainer._leave`; finally :meth:`~Trainer._end`.
+
 On the CPU the epochs run with subnormal floats flushed to zero
-(:mod:`skreg._torch.fpenv`).
+(:mod:`skreg._torch.fpenv`), and before each one the fit's thread budget
+follows the CPUs other processes leave free (:func:`skreg._threads.rebalance`).
 """
 
 import math
@@ -37,138 +48,29 @@ import torch
 from skorch.history import History
 
 from .._preprocessing import robust_scale_tensor_
+from .._threads import rebalance
 from .._torch.fpenv import flush_denormals
 from ..exceptions import DivergenceError
 from .backward import autograd_step, manual_step
+from .config import TrainingConfig, TrainingData
 from .model import StackedMLP
 from .noise import DropoutMasks, batch_transform, dropout_factor, mask_source
 from .optim import (as_torch_optimizer, build_optimizer, clone_state, move_state,
                     restore_state,
                     step_function)
-from .regularizers import build_regularizers, default_regularization
+from .regularizers import build_regularizers, model_settings
+from .state import register_trainer_class, trainer_from_state, trainer_state
+
+# TrainingConfig and TrainingData live in .config (state.py reads them too);
+# they are this module's names as well
+__all__ = ["Members", "StoppingRule", "Trainer", "TrainingConfig", "TrainingData"]
 
 # |w| below this counts as near zero in the history's weight statistics
 NEAR_ZERO = 1e-3
 
-
-@dataclass
-class TrainingConfig:
-    """Everything that defines how a stack of members trains.
-
-    Shared settings are scalars; the per-member ones (``alpha``,
-    ``l1_ratio``, ``dropout``, ``label_smoothing``, ``seeds``, ``groups``)
-    have one entry (``dropout``: one row) per member.
-    """
-
-    layer_sizes: tuple
-    activation: str
-    loss: Any
-    batch_size: int
-    seeds: np.ndarray
-    alpha: np.ndarray
-    l1_ratio: np.ndarray
-    dropout: np.ndarray
-    label_smoothing: np.ndarray
-    groups: np.ndarray = None
-    solver: str = "adam"
-    learning_rate_init: float = 1e-3
-    betas: tuple = (0.9, 0.999)
-    epsilon: float = 1e-8
-    momentum: float = 0.9
-    nesterov: bool = True
-    max_iter: int = 200
-    tol: float = 1e-4
-    n_iter_no_change: float = 10
-    max_fun: Optional[int] = None
-    early_stopping: bool = False
-    shuffle: bool = True
-    #: the regularizers' parameters by name (see
-    #: :func:`~skreg._engine.regularizers.regularizer_params`); missing
-    #: names take their defaults
-    regularization: dict = None
-    batch_norm: bool = False
-    learning_rate: str = "constant"
-    power_t: float = 0.5
-    snapshot_every: Optional[int] = None
-    device: Any = "cpu"
-    dtype: Any = torch.float32
-    verbose: int = 0
-    #: 'manual' (the hand-written pass) or 'autograd' (the same step through
-    #: autograd; what batch norm and L-BFGS always use), for the ablation
-    backward: str = "manual"
-    #: the members are one ensemble (``ensemble_size``): they train on the
-    #: same batches, stop together on the ensemble's objective or
-    #: validation score (of the averaged prediction), and keep the same
-    #: best epoch; False: every member is a model of its own (a search)
-    joint: bool = False
-    #: ``(n_codes, dim)`` of each categorical input's learned embedding
-    #: table (see :class:`~skreg._engine.model.StackedMLP`); the inputs are
-    #: then the numeric columns followed by one code column per table
-    embedding_tables: tuple = ()
-    #: ``(columns, k, d, sigma)`` of the learned periodic embedding of
-    #: numeric inputs (see :class:`~skreg._engine.model.StackedMLP`), or ()
-    plr: tuple = ()
-    #: a learned scale of each of the first layer's inputs (RealMLP's
-    #: scaling layer; see :class:`~skreg._engine.model.StackedMLP`)
-    scale_layer: bool = False
-
-    def __post_init__(self):
-        C = len(self.seeds)
-        self.seeds = np.asarray(self.seeds, dtype=np.int64)
-        for name in ("alpha", "l1_ratio", "label_smoothing"):
-            setattr(self, name, np.broadcast_to(
-                np.asarray(getattr(self, name), dtype=float), (C,)).copy())
-        n_hidden = len(self.layer_sizes) - 2
-        # one rate for everything, one per member, or a (C, n_hidden) table
-        rates = np.asarray(self.dropout, dtype=float)
-        if rates.ndim == 1 and rates.size == C and C > 1:
-            rates = rates[:, None]
-        self.dropout = np.broadcast_to(rates if rates.ndim == 2 else rates.reshape(1, -1),
-                                       (C, n_hidden)).copy()
-        self.groups = (np.zeros(C, dtype=np.int64) if self.groups is None
-                       else np.asarray(self.groups, dtype=np.int64))
-        self.device = torch.device(self.device)
-        self.regularization = {**default_regularization(), **(self.regularization or {})}
-
-
-@dataclass
-class TrainingData:
-    """The rows a stack trains on, already on the training device.
-
-    Attributes
-    ----------
-    X : Tensor of shape (n_samples, n_features)
-    y : Tensor
-        Encoded targets: class indices ``(n,)``, 0/1 indicators ``(n, K)``
-        or values ``(n, K)``.
-    sample_weight : Tensor of shape (n_groups, n_samples) or None
-        Row weights per group (class weights included).
-    train_rows, valid_rows : list of LongTensor or None
-        Each group's training and early-stopping rows; ``train_rows=None``
-        is one group of every row.
-    input_stats, target_stats : list of (Tensor, Tensor) or None
-        Per group ``(center, scale)`` of the robust input scaling and
-        ``(mean, std)`` of the target scaling, applied to each gathered
-        batch (a search's per-fold statistics); None when the data come
-        scaled.
-    embeddings : list of callables or None
-        Per group, the numeric feature embedding
-        (:class:`skreg._engine.embeddings.NumericEmbedding`) applied to each
-        gathered, scaled batch; the network's inputs are its outputs.
-    """
-
-    X: torch.Tensor
-    y: torch.Tensor
-    sample_weight: Optional[torch.Tensor] = None
-    train_rows: Optional[list] = None
-    valid_rows: Optional[list] = None
-    input_stats: Optional[list] = None
-    target_stats: Optional[list] = None
-    embeddings: Optional[list] = None
-
-    @property
-    def n_groups(self):
-        return 1 if self.train_rows is None else len(self.train_rows)
+# values (rows x columns of inputs and targets) gathered at once for a plain
+# fit's batches: a batch is then a slice, not a selection of its own
+GATHER_ELEMENTS = 1 << 20
 
 
 @dataclass
@@ -231,6 +133,71 @@ class StoppingRule:
         return improved, self.misses[members] > self.patience
 
 
+def _stacked(stats):
+    """Per-group ``(a, b)`` statistics as two ``(G, 1, d)`` tensors, or None.
+
+    Stacked so that they broadcast over each group's batch.
+    """
+    if stats is None:
+        return None
+    return [torch.stack([s[i] for s in stats]).unsqueeze(1) for i in range(2)]
+
+
+@dataclass
+class _Run:
+    """What the epochs of one :meth:`Trainer.train` call share (:meth:`Trainer._start`).
+
+    ``active`` holds the original ids of the members still in the stack;
+    ``member_group``, ``smoothing`` and ``step`` are made for them again
+    whenever members leave (:meth:`Trainer._new_step`); ``best`` holds their
+    best epoch's parameters (early stopping).
+    """
+
+    data: TrainingData
+    epochs: int
+    callbacks: Any
+    host: Any
+    prune: Any
+    #: one network
+    single: bool
+    #: one model: a single network, or an ensemble stopped and reported as one
+    unit: bool
+    batch: int
+    #: each group's total training weight and mean batch weight, for the
+    #: reported losses
+    group_weight: np.ndarray
+    mean_batch_weight: np.ndarray
+    shared_smoothing: bool
+    #: the training targets of every row, made once, or None
+    table: Optional[torch.Tensor]
+    #: one group whose rows come scaled: batches are plain row selections
+    flat: bool
+    embed: Any
+    valid: Any
+    rule: Optional[StoppingRule]
+    best: Optional[tuple]
+    result: Members
+    active: np.ndarray
+    first_epoch: int
+    member_group: Any = None
+    smoothing: Any = None
+    step: Any = None
+
+
+@dataclass
+class _EpochFigures:
+    """An epoch's figures per member in the stack (one entry for a unit's)."""
+
+    train_loss: np.ndarray
+    penalty: np.ndarray
+    objective: np.ndarray
+    finite: np.ndarray
+    stats: Optional[dict]
+    valid_loss: Optional[np.ndarray] = None
+    valid_score: Optional[np.ndarray] = None
+
+
+@register_trainer_class
 class Trainer:
     """Trains a stack of members and keeps what a later ``fit`` continues from.
 
@@ -257,7 +224,8 @@ class Trainer:
         seed = int(config.seeds[0])
         self.model = StackedMLP(config.layer_sizes, config.activation, C, config.batch_norm,
                                 config.embedding_tables, config.plr or None,
-                                config.scale_layer)
+                                config.scale_layer,
+                                **model_settings(config))  # regularizers' parameters (gates)
         self.model.to(dtype=config.dtype).reset_parameters(config.seeds)
         self.model.to(device=config.device)
         self.generator = torch.Generator(device=config.device).manual_seed(seed)
@@ -277,8 +245,6 @@ class Trainer:
         (:func:`skreg._engine.state.trainer_state`): no torch object, nothing
         that needs the training device to load.
         """
-        from .state import trainer_state
-
         return trainer_state(self)
 
     def __setstate__(self, state):
@@ -288,8 +254,6 @@ class Trainer:
         a CUDA device loads on the CPU, with a ``UserWarning``, where CUDA is
         missing.
         """
-        from .state import trainer_from_state
-
         self.__dict__.update(trainer_from_state(state).__dict__)
 
     # ------------------------------------------------------------ optimizer
@@ -336,7 +300,11 @@ class Trainer:
 
     # ----------------------------------------------------------------- step
     def _step_function(self, batch):
-        """One optimizer step on a batch of at most ``batch`` rows, post-steps included."""
+        """One optimizer step on a batch of at most ``batch`` rows, post-steps included.
+
+        The step runs under ``torch.no_grad()``, which the caller holds
+        (:meth:`_train_batches`, for a whole epoch).
+        """
         c, model = self.config, self.model
         for p in (model.coef, model.intercept):
             if p.grad is None or p.grad.shape != p.shape:
@@ -362,7 +330,6 @@ class Trainer:
                                     model.n_dense if model.tables else None)
         single = model.n_members == 1
 
-        @torch.no_grad()
         def step(xb, tb, wb, loss_sum):
             if wb is None:
                 scale = 1.0 / xb.shape[-2]
@@ -511,267 +478,398 @@ class Trainer:
             return self._train(data, epochs, monitor, callbacks, host, prune)
 
     def _train(self, data, epochs, monitor, callbacks, host, prune=None):
+        """The epochs of :meth:`train`: set-up, epochs until every member stopped, the end."""
+        run = self._start(data, epochs, monitor, callbacks, host, prune)
+        for cb in callbacks:
+            cb.on_train_begin(host)
+        try:
+            for _ in range(run.epochs):
+                if not self._epoch(run):
+                    break
+        finally:
+            for cb in callbacks:
+                cb.on_train_end(host)
+        return self._end(run)
+
+    def _start(self, data, epochs, monitor, callbacks, host, prune):
+        """What the epochs of one ``train`` call share, as a :class:`_Run`.
+
+        The optimizer (made by the first call), the groups' statistics
+        stacked for broadcasting, the steps per epoch, each group's total
+        and mean batch weight, the training targets (made once where every
+        member smooths them alike and no group scales them), the validation
+        rows, the stopping rule, the copy of the best epoch, the result
+        arrays, a new dropout bank and the step function.
+        """
         c, model = self.config, self.model
-        epochs = c.max_iter if epochs is None else epochs
         if self.optimizer is None:
             self.optimizer = self._build_optimizer()
-        device, dtype = c.device, c.dtype
         C = model.n_members
-        single = C == 1
-        # one model: a single network, or an ensemble stopped and reported as one
-        unit = single or c.joint
+        unit = C == 1 or c.joint
+        data = replace(data, input_stats=_stacked(data.input_stats),
+                       target_stats=_stacked(data.target_stats))
         n_samples = data.X.shape[0]
-        G = data.n_groups
-        # per-group statistics as (G, 1, d) tensors, broadcast over each group's batch
-        stacked = lambda stats: None if stats is None else [  # noqa: E731
-            torch.stack([s[i] for s in stats]).unsqueeze(1) for i in range(2)]
-        data = replace(data, input_stats=stacked(data.input_stats),
-                       target_stats=stacked(data.target_stats))
-        batch = c.batch_size
         lengths = ([n_samples] if data.train_rows is None
                    else [len(r) for r in data.train_rows])
-        n_steps = math.ceil(max(lengths) / batch)
-        # total and mean batch weight of each group, for the reported losses
-        if data.sample_weight is None:
-            group_weight = np.asarray(lengths, dtype=float)
-        elif data.train_rows is None:
-            group_weight = np.asarray([float(data.sample_weight[0].sum())])
-        else:
-            group_weight = np.asarray([
-                float(data.sample_weight[g, torch.as_tensor(r, device=device)].sum())
-                for g, r in enumerate(data.train_rows)])
-        mean_batch_weight = group_weight / np.ceil(np.asarray(lengths) / batch)
-
-        # training targets table: smoothing shared by every member and no
-        # per-group target scaling, so the targets are made once
+        group_weight = self._group_weights(data, lengths)
         shared_smoothing = bool(np.all(c.label_smoothing == c.label_smoothing[0]))
         table = None
         if shared_smoothing and data.target_stats is None:
-            table = c.loss.targets(data.y, dtype, float(c.label_smoothing[0]))
+            table = c.loss.targets(data.y, c.dtype, float(c.label_smoothing[0]))
             table = table.reshape(n_samples, -1)
-
-        # one group whose rows come scaled: batches are plain row selections
-        flat = G == 1 and data.input_stats is None and data.target_stats is None
-        embed = data.embeddings[0] if flat and data.embeddings is not None else None
+        flat = data.n_groups == 1 and data.input_stats is None and data.target_stats is None
         valid = self._validation(data) if (monitor and c.early_stopping) else None
-        rule = StoppingRule(1 if unit else C, c.n_iter_no_change, c.tol,
-                            higher_is_better=valid is not None) if monitor else None
         best = None
         if valid is not None:
             best = (model.coef.detach().clone(), model.intercept.detach().clone(),
                     self._bn_state())
-
-        result = Members(
-            coef=np.zeros((C,) + tuple(model.coef.shape[1:])),
-            intercept=np.zeros((C,) + tuple(model.intercept.shape[1:])),
-            n_iter=np.zeros(C, dtype=int), converged=np.zeros(C, dtype=bool),
-            diverged=np.zeros(C, dtype=bool), pruned=np.zeros(C, dtype=bool))
-        active = self.active = np.arange(C)  # original member ids of the stack's members
-
-        def member_tensors():
-            group = torch.as_tensor(c.groups[active], device=device)
-            smoothing = (float(c.label_smoothing[active][0]) if shared_smoothing else
-                         torch.as_tensor(c.label_smoothing[active], dtype=dtype,
-                                         device=device).view(-1, 1, 1))
-            return group, smoothing
-
-        member_group, smoothing = member_tensors()
+        run = _Run(
+            data=data, epochs=c.max_iter if epochs is None else epochs, callbacks=callbacks,
+            host=host, prune=prune, single=C == 1, unit=unit, batch=c.batch_size,
+            group_weight=group_weight,
+            mean_batch_weight=group_weight / np.ceil(np.asarray(lengths) / c.batch_size),
+            shared_smoothing=shared_smoothing, table=table, flat=flat,
+            embed=data.embeddings[0] if flat and data.embeddings is not None else None,
+            valid=valid, best=best, active=np.arange(C), first_epoch=self.n_epochs,
+            rule=StoppingRule(1 if unit else C, c.n_iter_no_change, c.tol,
+                              higher_is_better=valid is not None) if monitor else None,
+            result=Members(
+                coef=np.zeros((C,) + tuple(model.coef.shape[1:])),
+                intercept=np.zeros((C,) + tuple(model.intercept.shape[1:])),
+                n_iter=np.zeros(C, dtype=int), converged=np.zeros(C, dtype=bool),
+                diverged=np.zeros(C, dtype=bool), pruned=np.zeros(C, dtype=bool)))
+        self.active = run.active
         if callbacks:
             # callbacks (learning-rate schedulers) expect a torch.optim optimizer
             self.optimizer = as_torch_optimizer(self.optimizer)
         self.masks.new_bank()
-        step = self._step_function(batch)
-        module_tensors = lambda: [*model.parameters(), *model.buffers()]  # noqa: E731
+        self._new_step(run)
+        return run
 
-        for cb in callbacks:
-            cb.on_train_begin(host)
-        first_epoch = self.n_epochs
-        try:
-            for _ in range(epochs):
-                epoch = self.n_epochs + 1
-                t0 = time.perf_counter()
-                lr = self._learning_rate(self.n_epochs)
-                if lr is not None:
-                    for group in self.optimizer.param_groups:
-                        group["lr"] = lr
-                if unit:
-                    self.history.new_epoch()
-                    self.history.record("epoch", epoch)
-                    self.history.record("lr", float(self.optimizer.param_groups[0]["lr"]))
-                for cb in callbacks:
-                    cb.on_epoch_begin(host)
-                snapshot = [t.detach().clone() for t in module_tensors()]
-                optimizer_snapshot = clone_state(self.optimizer.state)
-                model.train()
-                loss_sum = torch.zeros(model.n_members, dtype=torch.float64, device=device)
-                order, pad = self._orders(data.train_rows, n_samples, device)
-                if flat and data.train_rows is not None:
-                    order = order[0]
-                for s in range(n_steps):
-                    start = s * batch
-                    if flat:
-                        if order is None:
-                            sl = slice(start, start + batch)
-                            xb = data.X[sl] if embed is None else embed(data.X[sl])
-                            tb = table[sl] if table is not None else c.loss.targets(
-                                data.y[sl], dtype, smoothing)
-                            wb = None if data.sample_weight is None else data.sample_weight[0, sl]
-                        else:
-                            idx = order[start:start + batch]
-                            xb = data.X.index_select(0, idx)
-                            if embed is not None:
-                                xb = embed(xb)
-                            tb = table.index_select(0, idx) if table is not None else \
-                                c.loss.targets(data.y.index_select(0, idx), dtype, smoothing)
-                            wb = (None if data.sample_weight is None
-                                  else data.sample_weight[0].index_select(0, idx))
-                    else:
-                        idx = order[:, start:start + batch]
-                        pb = None if pad is None else pad[:, start:start + batch]
-                        xb, tb, wb = self._gather(data, idx, pb, table, smoothing,
-                                                  member_group)
-                    step(xb, tb, wb, loss_sum)
+    def _group_weights(self, data, lengths):
+        """Each group's total training weight: its row count without sample weights."""
+        if data.sample_weight is None:
+            return np.asarray(lengths, dtype=float)
+        if data.train_rows is None:
+            return np.asarray([float(data.sample_weight[0].sum())])
+        device = self.config.device
+        return np.asarray([
+            float(data.sample_weight[g, torch.as_tensor(r, device=device)].sum())
+            for g, r in enumerate(data.train_rows)])
 
-                # ------------------------------------------------ end of epoch
+    def _new_step(self, run):
+        """The group, label smoothing and step function of the members in the stack."""
+        c, active = self.config, run.active
+        run.member_group = torch.as_tensor(c.groups[active], device=c.device)
+        run.smoothing = (float(c.label_smoothing[active][0]) if run.shared_smoothing else
+                         torch.as_tensor(c.label_smoothing[active], dtype=c.dtype,
+                                         device=c.device).view(-1, 1, 1))
+        run.step = self._step_function(run.batch)
+
+    def _epoch(self, run):
+        """Train one epoch of every member in the stack; False when training ends.
+
+        The epoch's learning rate and history row, the batches, its figures
+        (a diverged epoch rolled back), validation, the history, the
+        stopping rule, the callbacks and pruning; then the members that
+        stopped leave a search's stack.
+        """
+        epoch = self.n_epochs + 1
+        t0 = time.perf_counter()
+        self._begin_epoch(run, epoch)
+        snapshot = [t.detach().clone() for t in self._module_tensors()]
+        optimizer_snapshot = clone_state(self.optimizer.state)
+        loss_sum = self._train_batches(run)
+        figures = self._figures(run, epoch, loss_sum)
+        if not figures.finite.all():
+            self._roll_back(run, epoch, figures, snapshot, optimizer_snapshot)
+        self.n_epochs += 1
+        if run.valid is not None:
+            self._validate(run, figures)
+        if run.unit:
+            self._record_epoch(run, epoch, figures)
+        run.result.n_iter[run.active] += 1
+        stop = self._stopping(run, epoch, figures)
+        stop, interrupted = self._after_epoch(run, epoch, stop)
+        if run.unit:
+            self.history.record("dur", time.perf_counter() - t0)
+            return not (stop.all() or interrupted)
+        return self._leave(run, stop)
+
+    def _module_tensors(self):
+        """The network's parameters and buffers (what a diverged epoch restores)."""
+        return [*self.model.parameters(), *self.model.buffers()]
+
+    def _begin_epoch(self, run, epoch):
+        """The epoch's threads, learning rate (a schedule's), history row, callbacks' start.
+
+        The fit's thread budget follows the CPUs free now (:func:`skreg._threads.rebalance`).
+        """
+        if self.config.device.type == "cpu":
+            rebalance()
+        lr = self._learning_rate(self.n_epochs)
+        if lr is not None:
+            for group in self.optimizer.param_groups:
+                group["lr"] = lr
+        if run.unit:
+            self.history.new_epoch()
+            self.history.record("epoch", epoch)
+            self.history.record("lr", float(self.optimizer.param_groups[0]["lr"]))
+        for cb in run.callbacks:
+            cb.on_epoch_begin(run.host)
+
+    def _train_batches(self, run):
+        """One pass over every group's training rows, a step per batch.
+
+        Returns each member's sum of weighted row losses, a float64 ``(C,)``
+        tensor.
+        """
+        c, model, data = self.config, self.model, run.data
+        model.train()
+        loss_sum = torch.zeros(model.n_members, dtype=torch.float64, device=c.device)
+        order, pad = self._orders(data.train_rows, data.X.shape[0], c.device)
+        if run.flat:
+            if data.train_rows is not None:
+                order = order[0]
+            batches = self._flat_batches(run, order)
+        else:
+            if data.train_rows is None:
+                # one group scaled per batch: its rows as a (1, n) order
+                n = data.X.shape[0]
+                order = (torch.arange(n, device=c.device) if order is None else order).view(1, -1)
+            batches = self._group_batches(run, order, pad)
+        step = run.step
+        with torch.no_grad():
+            for xb, tb, wb in batches:
+                step(xb, tb, wb, loss_sum)
+        return loss_sum
+
+    def _flat_batches(self, run, order):
+        """The batches ``(xb, tb, wb)`` of one group whose rows come scaled.
+
+        The rows of many batches (:data:`GATHER_ELEMENTS` values) are selected
+        at once, in ``order`` (None: as they are), and each batch is a slice
+        of them; the numeric embedding, if any, is applied per batch.
+        """
+        c, data, batch, table = self.config, run.data, run.batch, run.table
+        weights = None if data.sample_weight is None else data.sample_weight[0]
+        n = data.X.shape[0] if order is None else len(order)
+        width = data.X.shape[1] + (0 if table is None else table.shape[1])
+        span = batch * max(1, GATHER_ELEMENTS // (batch * width))
+        for first in range(0, n, span):
+            if order is None:
+                rows = slice(first, first + span)
+                X = data.X[rows]
+                T = data.y[rows] if table is None else table[rows]
+                W = None if weights is None else weights[rows]
+            else:
+                idx = order[first:first + span]
+                X = data.X.index_select(0, idx)
+                T = (data.y if table is None else table).index_select(0, idx)
+                W = None if weights is None else weights.index_select(0, idx)
+            for start in range(0, X.shape[0], batch):
+                xb = X[start:start + batch]
+                if run.embed is not None:
+                    xb = run.embed(xb)
+                tb = T[start:start + batch]
+                if table is None:
+                    tb = c.loss.targets(tb, c.dtype, run.smoothing)
+                yield xb, tb, None if W is None else W[start:start + batch]
+
+    def _group_batches(self, run, order, pad):
+        """The batches of every group (:meth:`_gather`): rows ``order[:, i:i + batch]``."""
+        batch = run.batch
+        for start in range(0, order.shape[1], batch):
+            idx = order[:, start:start + batch]
+            pb = None if pad is None else pad[:, start:start + batch]
+            yield self._gather(run.data, idx, pb, run.table, run.smoothing, run.member_group)
+
+    def _figures(self, run, epoch, loss_sum):
+        """Each member's training loss, penalty and objective of the epoch.
+
+        Per member, or a joint ensemble's means over its members; with
+        whether they are finite and, for a single network or ensemble, the
+        history's weight statistics.
+        """
+        c, model = self.config, self.model
+        with torch.no_grad():
+            penalty = sum((r.value(model) for r in self.regularizers),
+                          model.coef.new_zeros(model.n_members))
+            stats = self._weight_statistics(epoch) if run.unit else None
+        groups = c.groups[run.active]
+        train_loss = (loss_sum.cpu().numpy() * c.loss.report_factor
+                      / run.group_weight[groups])
+        penalty = penalty.double().cpu().numpy() / run.mean_batch_weight[groups]
+        objective = train_loss + penalty
+        finite = np.isfinite(objective)
+        if run.unit and not run.single:
+            # the ensemble's figures: means over its members
+            train_loss, penalty, objective = (
+                np.atleast_1d(a.mean()) for a in (train_loss, penalty, objective))
+            finite = np.full(len(run.active), finite.all())
+        return _EpochFigures(train_loss, penalty, objective, finite, stats)
+
+    def _roll_back(self, run, epoch, figures, snapshot, optimizer_snapshot):
+        """Members whose epoch diverged get back the parameters they had before it.
+
+        A single network or joint ensemble without early stopping (or in
+        its first epoch) is restored whole, optimizer included, and raises
+        :class:`DivergenceError`; with early stopping, as scikit-learn's, the
+        diverged epoch is recorded with a nan validation score and training
+        ends on the weights of the best epoch so far.
+        """
+        if run.unit:
+            message = self._divergence_message(epoch, figures.train_loss[0], figures.penalty[0])
+            restore_state(self.optimizer.state, optimizer_snapshot)
+            if run.valid is None or epoch - run.first_epoch == 1:
                 with torch.no_grad():
-                    penalty = sum((r.value(model) for r in self.regularizers),
-                                  model.coef.new_zeros(model.n_members))
-                    stats = self._weight_statistics(epoch) if unit else None
-                groups = c.groups[active]
-                train_loss = (loss_sum.cpu().numpy() * c.loss.report_factor
-                              / group_weight[groups])
-                penalty = penalty.double().cpu().numpy() / mean_batch_weight[groups]
-                objective = train_loss + penalty
-                finite = np.isfinite(objective)
-                if unit and not single:
-                    # the ensemble's figures: means over its members
-                    train_loss, penalty, objective = (
-                        np.atleast_1d(a.mean()) for a in (train_loss, penalty, objective))
-                    finite = np.full(len(active), finite.all())
-                if not finite.all():
-                    if unit:
-                        message = self._divergence_message(epoch, train_loss[0], penalty[0])
-                        restore_state(self.optimizer.state, optimizer_snapshot)
-                        if valid is None or epoch - first_epoch == 1:
-                            with torch.no_grad():
-                                for tensor, saved in zip(module_tensors(), snapshot):
-                                    tensor.copy_(saved)
-                            del self.history[-1]  # the diverged epoch did not happen
-                            raise DivergenceError(message)
-                        # early stopping, as scikit-learn's: the diverged epoch
-                        # is recorded with a nan validation score, and training
-                        # ends on the weights of the best epoch so far
-                        result.divergence = message
-                    # a diverged member keeps the parameters of its last finite epoch
-                    bad = torch.as_tensor(np.flatnonzero(~finite), device=device)
-                    with torch.no_grad():
-                        model.coef[bad] = snapshot[0][bad]
-                        model.intercept[bad] = snapshot[1][bad]
-                self.n_epochs += 1
-                if valid is not None:
-                    valid_loss, valid_score = (t.double().cpu().numpy()
-                                               for t in self._evaluate(valid, member_group))
-                    # a diverged member has no score (scikit-learn's is nan too)
-                    valid_loss = np.where(finite[:len(valid_loss)], valid_loss, np.nan)
-                    valid_score = np.where(finite[:len(valid_score)], valid_score, np.nan)
-                if unit:
-                    record = self.history.record
-                    record("train_loss", float(train_loss[0]))
-                    record("penalty", float(penalty[0]))
-                    record("loss", float(objective[0]))
-                    if valid is not None:
-                        record("valid_loss", float(valid_loss[0]))
-                        record("valid_score", float(valid_score[0]))
-                    for key, value in stats.items():
-                        record(key, value)
-                    if c.verbose:
-                        print(f"Iteration {epoch}, loss = {objective[0]:.8f}")
-                        if valid is not None:
-                            print(f"Validation score: {valid_score[0]:f}")
+                    for tensor, saved in zip(self._module_tensors(), snapshot):
+                        tensor.copy_(saved)
+                del self.history[-1]  # the diverged epoch did not happen
+                raise DivergenceError(message)
+            run.result.divergence = message
+        # a diverged member keeps the parameters of its last finite epoch
+        bad = torch.as_tensor(np.flatnonzero(~figures.finite), device=self.config.device)
+        with torch.no_grad():
+            self.model.coef[bad] = snapshot[0][bad]
+            self.model.intercept[bad] = snapshot[1][bad]
 
-                result.n_iter[active] += 1
-                stop = np.zeros(len(active), dtype=bool)
-                if rule is not None:
-                    values = valid_score if valid is not None else objective
-                    ids = np.zeros(1, dtype=int) if unit else active
-                    values = np.where(finite[:len(values)], values, np.nan)
-                    improved, patience_out = rule.update(ids, values, epoch)
-                    improved &= finite[:len(improved)]
-                    if unit and not single:
-                        # the ensemble improves, and stops, as one model
-                        improved, patience_out = (np.full(len(active), bool(a[0]))
-                                                  for a in (improved, patience_out))
-                    if valid is not None and improved.any():
-                        keep = torch.as_tensor(np.flatnonzero(improved), device=device)
-                        best[0][keep] = model.coef.detach()[keep]
-                        best[1][keep] = model.intercept.detach()[keep]
-                        if single:
-                            best = best[:2] + (self._bn_state(),)
-                    if unit:
-                        self.history.record("best_epoch", int(rule.best_epoch[0]))
-                    if patience_out.any() and c.learning_rate == "adaptive" and unit:
-                        lr = self.optimizer.param_groups[0]["lr"]
-                        if lr > 1e-6:
-                            for group in self.optimizer.param_groups:
-                                group["lr"] = lr / 5.0
-                            rule.misses[:] = 0
-                            patience_out[:] = False
-                            if c.verbose:
-                                print(f"Setting learning rate to {lr / 5.0:f}")
-                    if unit and patience_out[0] and c.verbose:
-                        what = ("Validation score" if valid is not None else "Training loss")
-                        print(f"{what} did not improve more than tol={c.tol:f} for "
-                              f"{c.n_iter_no_change} consecutive epochs. Stopping.")
-                    result.converged[active] |= patience_out & finite
-                    stop = patience_out | ~finite
-                if c.solver == "lbfgs" and c.max_fun is not None:
-                    # scikit-learn's max_fun: a budget of objective evaluations
-                    # per fit (this optimizer's; a fit starts a new one),
-                    # counted by torch's L-BFGS over its steps and line searches
-                    first_param = self.optimizer.param_groups[0]["params"][0]
-                    evals = self.optimizer.state[first_param].get("func_evals", 0)
-                    if evals >= c.max_fun:
-                        result.max_fun_reached = True
-                        stop = np.ones(len(active), dtype=bool)
-                result.diverged[active] |= ~finite
-                interrupted = False
-                if callbacks:
-                    self._record_bests()
-                    try:
-                        for cb in callbacks:
-                            cb.on_epoch_end(host)
-                    except KeyboardInterrupt:
-                        # skorch's way to stop (its EarlyStopping): after this epoch
-                        interrupted = True
-                        result.converged[active] = True
-                if prune is not None and not unit:
-                    model.eval()
-                    pruned = np.asarray(prune(epoch, active, model), dtype=bool) & ~stop
-                    result.pruned[active] |= pruned
-                    stop = stop | pruned
-                if unit:
-                    self.history.record("dur", time.perf_counter() - t0)
-                if (stop.all() or interrupted) and unit:
-                    break
-                if not unit and (stop.any() or self.n_epochs - first_epoch == epochs):
-                    last = self.n_epochs - first_epoch == epochs
-                    done = stop | last
-                    self._finish(result, active, done, best)
-                    active = self.active = active[~done]
-                    if not len(active):
-                        break
-                    keep = torch.as_tensor(np.flatnonzero(~done), device=device)
-                    self._select(keep, np.flatnonzero(~done))
-                    if best is not None:
-                        best = (best[0][keep], best[1][keep], None)
-                    if valid is not None:
-                        valid_score = valid_score[~done]
-                    member_group, smoothing = member_tensors()
-                    step = self._step_function(batch)
-        finally:
-            for cb in callbacks:
-                cb.on_train_end(host)
-        if unit:
+    def _validate(self, run, figures):
+        """Each member's validation loss and score into ``figures`` (nan if diverged)."""
+        valid_loss, valid_score = (t.double().cpu().numpy()
+                                   for t in self._evaluate(run.valid, run.member_group))
+        # a diverged member has no score (scikit-learn's is nan too)
+        finite = figures.finite
+        figures.valid_loss = np.where(finite[:len(valid_loss)], valid_loss, np.nan)
+        figures.valid_score = np.where(finite[:len(valid_score)], valid_score, np.nan)
+
+    def _record_epoch(self, run, epoch, figures):
+        """The history row of a single network or joint ensemble, and the verbose lines."""
+        c, record = self.config, self.history.record
+        record("train_loss", float(figures.train_loss[0]))
+        record("penalty", float(figures.penalty[0]))
+        record("loss", float(figures.objective[0]))
+        if run.valid is not None:
+            record("valid_loss", float(figures.valid_loss[0]))
+            record("valid_score", float(figures.valid_score[0]))
+        for key, value in figures.stats.items():
+            record(key, value)
+        for r in self.regularizers:  # their own figures (gradient noise's variance)
+            for key, value in r.history_entries().items():
+                record(key, value)
+        if c.verbose:
+            print(f"Iteration {epoch}, loss = {figures.objective[0]:.8f}")
+            if run.valid is not None:
+                print(f"Validation score: {figures.valid_score[0]:f}")
+
+    def _stopping(self, run, epoch, figures):
+        """Which members stop after this epoch: stopping rule, L-BFGS's budget, divergence.
+
+        The rule's bookkeeping comes with it: the best epoch's parameters
+        (early stopping), the history's ``best_epoch``, the 'adaptive'
+        learning rate, the members' ``converged`` and ``diverged`` flags.
+        """
+        c, result, active, rule = self.config, run.result, run.active, run.rule
+        finite = figures.finite
+        stop = np.zeros(len(active), dtype=bool)
+        if rule is not None:
+            values = figures.valid_score if run.valid is not None else figures.objective
+            ids = np.zeros(1, dtype=int) if run.unit else active
+            values = np.where(finite[:len(values)], values, np.nan)
+            improved, patience_out = rule.update(ids, values, epoch)
+            improved &= finite[:len(improved)]
+            if run.unit and not run.single:
+                # the ensemble improves, and stops, as one model
+                improved, patience_out = (np.full(len(active), bool(a[0]))
+                                          for a in (improved, patience_out))
+            if run.valid is not None and improved.any():
+                self._keep_best(run, improved)
+            if run.unit:
+                self.history.record("best_epoch", int(rule.best_epoch[0]))
+            if patience_out.any() and c.learning_rate == "adaptive" and run.unit:
+                lr = self.optimizer.param_groups[0]["lr"]
+                if lr > 1e-6:
+                    for group in self.optimizer.param_groups:
+                        group["lr"] = lr / 5.0
+                    rule.misses[:] = 0
+                    patience_out[:] = False
+                    if c.verbose:
+                        print(f"Setting learning rate to {lr / 5.0:f}")
+            if run.unit and patience_out[0] and c.verbose:
+                what = ("Validation score" if run.valid is not None else "Training loss")
+                print(f"{what} did not improve more than tol={c.tol:f} for "
+                      f"{c.n_iter_no_change} consecutive epochs. Stopping.")
+            result.converged[active] |= patience_out & finite
+            stop = patience_out | ~finite
+        if c.solver == "lbfgs" and c.max_fun is not None:
+            # scikit-learn's max_fun: a budget of objective evaluations
+            # per fit (this optimizer's; a fit starts a new one),
+            # counted by torch's L-BFGS over its steps and line searches
+            first_param = self.optimizer.param_groups[0]["params"][0]
+            evals = self.optimizer.state[first_param].get("func_evals", 0)
+            if evals >= c.max_fun:
+                result.max_fun_reached = True
+                stop = np.ones(len(active), dtype=bool)
+        result.diverged[active] |= ~finite
+        return stop
+
+    def _keep_best(self, run, improved):
+        """Copy the parameters of the ``improved`` members into the best epoch's."""
+        model = self.model
+        keep = torch.as_tensor(np.flatnonzero(improved), device=self.config.device)
+        run.best[0][keep] = model.coef.detach()[keep]
+        run.best[1][keep] = model.intercept.detach()[keep]
+        if run.single:
+            run.best = run.best[:2] + (self._bn_state(),)
+
+    def _after_epoch(self, run, epoch, stop):
+        """The callbacks' epoch end and a search's pruning: ``(stop, interrupted)``."""
+        interrupted = False
+        if run.callbacks:
+            self._record_bests()
+            try:
+                for cb in run.callbacks:
+                    cb.on_epoch_end(run.host)
+            except KeyboardInterrupt:
+                # skorch's way to stop (its EarlyStopping): after this epoch
+                interrupted = True
+                run.result.converged[run.active] = True
+        if run.prune is not None and not run.unit:
+            self.model.eval()
+            pruned = np.asarray(run.prune(epoch, run.active, self.model), dtype=bool) & ~stop
+            run.result.pruned[run.active] |= pruned
+            stop = stop | pruned
+        return stop, interrupted
+
+    def _leave(self, run, stop):
+        """Members that stopped, or trained their epochs, leave a search's stack.
+
+        Their final parameters go to the result; False when none is left.
+        """
+        last = self.n_epochs - run.first_epoch == run.epochs
+        if not (stop.any() or last):
+            return True
+        done = stop | last
+        self._finish(run.result, run.active, done, run.best)
+        run.active = self.active = run.active[~done]
+        if not len(run.active):
+            return False
+        keep = torch.as_tensor(np.flatnonzero(~done), device=self.config.device)
+        self._select(keep, np.flatnonzero(~done))
+        if run.best is not None:
+            run.best = (run.best[0][keep], run.best[1][keep], None)
+        self._new_step(run)
+        return True
+
+    def _end(self, run):
+        """The result of :meth:`train`: every member's final parameters.
+
+        A single network or joint ensemble gets back its best epoch's
+        parameters (early stopping); a search's members still in the stack
+        are finished.
+        """
+        model, result, best = self.model, run.result, run.best
+        if run.unit:
             if best is not None:
                 with torch.no_grad():
                     model.coef.copy_(best[0])
@@ -780,8 +878,8 @@ class Trainer:
                         model.norms.load_state_dict(best[2])
             result.coef[:] = model.coef.detach().cpu().double().numpy()
             result.intercept[:] = model.intercept.detach().cpu().double().numpy()
-        elif len(active):
-            self._finish(result, active, np.ones(len(active), dtype=bool), best)
+        elif len(run.active):
+            self._finish(result, run.active, np.ones(len(run.active), dtype=bool), best)
         return result
 
     # ------------------------------------------------------------- helpers

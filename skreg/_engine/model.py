@@ -29,6 +29,13 @@ multiplied by ``s_j = 1 + SCALE_LAYER_RATE * u_j``. It is folded into the
 first layer's matrix, ``W_1' = diag(s) W_1`` (:meth:`StackedMLP.layer_weights`):
 the same product, with no extra pass over the batch.
 
+The L0 gates (``gates``, :class:`~skreg._engine.regularizers.L0Gates`) are
+stored after it: ``v``, one per input of the first layer (``'features'``) or
+one per connection weight (``'weights'``), the gate's ``log_alpha = GATE_INIT
++ GATE_RATE * v``. :meth:`StackedMLP.layer_weights` applies their
+deterministic value (exact zeros for closed gates); a training step applies a
+stochastic sample (:meth:`StackedMLP.gate_values`).
+
 A penalty over "all weights, no biases" is then one operation on ``coef``,
 and the optimizer updates two tensors per step whatever ``C`` is: Adam is
 element-wise, so each member keeps its own moments. Weights are stored as
@@ -100,6 +107,48 @@ TABLE_INIT_STD = 0.1
 SCALE_LAYER_RATE = 6.0
 
 
+#: the hard-concrete distribution of the L0 gates (Louizos, Welling and
+#: Kingma, 2018): temperature ``beta`` and the stretch interval ``(gamma, zeta)``
+GATE_BETA, GATE_GAMMA, GATE_ZETA = 2.0 / 3.0, -0.1, 1.1
+
+#: a gate's ``log_alpha = GATE_INIT + GATE_RATE * v`` with ``v`` stored in
+#: ``coef``, initially 0. At ``log_alpha = 3`` the deterministic gate
+#: ``clip(sigmoid(3) (zeta - gamma) + gamma, 0, 1)`` is exactly 1: the network
+#: starts as the plain one, and a penalty on ``coef`` (L2, L1) pulls the
+#: gates back towards open
+GATE_INIT = 3.0
+
+#: ``log_alpha``'s learning-rate factor: Adam moves ``v`` by about the
+#: learning rate per step, so a gate can close (``log_alpha < -log(11)``,
+#: about 5.4 below its start) in some hundreds of steps at ``lr = 1e-3``
+GATE_RATE = 10.0
+
+
+def hard_concrete(v, noise=None, derivative=False):
+    """L0 gates from their parameters ``v`` (``log_alpha = GATE_INIT + GATE_RATE * v``).
+
+    Without ``noise``, the deterministic gate
+    ``clip(sigmoid(log_alpha) (zeta - gamma) + gamma, 0, 1)``; with ``noise``
+    ``u ~ U(0, 1)`` (``v``'s shape), the hard-concrete sample
+    ``clip(sigmoid((log u - log(1 - u) + log_alpha) / beta) (zeta - gamma) + gamma, 0, 1)``
+    (Louizos, Welling and Kingma, 2018). Elementwise and autograd-compatible;
+    ``derivative=True`` also returns ``dz/dv`` (0 where the clip is active),
+    for the hand-written step.
+    """
+    log_alpha = GATE_INIT + GATE_RATE * v
+    if noise is None:
+        s, temperature = torch.sigmoid(log_alpha), 1.0
+    else:
+        s = torch.sigmoid((torch.log(noise) - torch.log1p(-noise) + log_alpha) / GATE_BETA)
+        temperature = GATE_BETA
+    stretched = s * (GATE_ZETA - GATE_GAMMA) + GATE_GAMMA
+    z = stretched.clamp(0.0, 1.0)
+    if not derivative:
+        return z
+    inside = (stretched > 0) & (stretched < 1)
+    return z, s * (1 - s) * (GATE_RATE * (GATE_ZETA - GATE_GAMMA) / temperature) * inside
+
+
 def glorot_bound(activation, fan_in, fan_out):
     """scikit-learn's initialisation bound ``sqrt(f / (fan_in + fan_out))``.
 
@@ -150,19 +199,29 @@ class StackedMLP(nn.Module):
     scale_layer : bool, default=False
         A learned scale ``s_j = 1 + SCALE_LAYER_RATE * u_j`` of each of the
         first layer's inputs (after the embeddings), ``u`` initially 0.
+    gates : {'features', 'weights'} or None, default=None
+        L0 gates (:class:`~skreg._engine.regularizers.L0Gates`): one per
+        input of the first layer, or one per connection weight, stored
+        last in ``coef`` as ``v`` (initially 0, ``log_alpha = GATE_INIT +
+        GATE_RATE * v``).
+    count_steps : bool, default=False
+        Keep the number of training steps since initialisation in the
+        buffer ``n_steps`` (the gradient noise's schedule), saved with the
+        module's state.
 
     Attributes
     ----------
     coef : torch.nn.Parameter of shape (C, n_weights)
         Each member's weight matrices, layer after layer, row-major
         ``(fan_in, fan_out)``, then its embedding tables, row-major
-        ``(n_codes, dim)``, then the PLR parameters and the input scale's ``u``.
+        ``(n_codes, dim)``, then the PLR parameters, the input scale's ``u``
+        and the gates' ``v``.
     intercept : torch.nn.Parameter of shape (C, n_biases)
         Each member's bias vectors, layer after layer.
     """
 
     def __init__(self, layer_sizes, activation="relu", n_members=1, batch_norm=False,
-                 tables=(), plr=None, scale_layer=False):
+                 tables=(), plr=None, scale_layer=False, gates=None, count_steps=False):
         super().__init__()
         self.layer_sizes = tuple(int(s) for s in layer_sizes)
         self.activation = activation
@@ -185,9 +244,15 @@ class StackedMLP(nn.Module):
         self.n_plr_weights = F * (k + 2 * k * d + d)
         self.scale_layer = bool(scale_layer)
         self.n_scale_weights = self.layer_sizes[0] if self.scale_layer else 0
+        if gates not in (None, "features", "weights"):
+            raise ValueError(f"gates must be None, 'features' or 'weights'; got {gates!r}.")
+        self.gates = gates
+        self.n_gate_weights = self.gate_count(self.layer_sizes, gates)
         self.coef = nn.Parameter(torch.zeros(
             self.n_members, self.n_layer_weights + self.n_table_weights + self.n_plr_weights
-            + self.n_scale_weights))
+            + self.n_scale_weights + self.n_gate_weights))
+        if count_steps:
+            self.register_buffer("n_steps", torch.zeros((), dtype=torch.int64))
         self.intercept = nn.Parameter(torch.zeros(self.n_members, sum(self.layer_sizes[1:])))
         if batch_norm and self.n_members != 1:
             raise ValueError("batch_norm is supported for a single network only.")
@@ -208,9 +273,57 @@ class StackedMLP(nn.Module):
 
     @property
     def scale_slice(self):
-        """Where the input scale's ``u`` is in ``coef``'s last axis (last)."""
+        """Where the input scale's ``u`` is in ``coef``'s last axis (after the PLR)."""
         start = self.n_layer_weights + self.n_table_weights + self.n_plr_weights
         return slice(start, start + self.n_scale_weights)
+
+    @staticmethod
+    def gate_count(layer_sizes, gates):
+        """The number of L0 gates: the first layer's inputs, the connection weights, or 0."""
+        if gates == "features":
+            return int(layer_sizes[0])
+        if gates == "weights":
+            return sum(int(a) * int(b) for a, b in zip(layer_sizes[:-1], layer_sizes[1:]))
+        return 0
+
+    @property
+    def gate_slice(self):
+        """Where the L0 gates' ``v`` is in ``coef``'s last axis (last)."""
+        start = self.coef.shape[-1] - self.n_gate_weights
+        return slice(start, start + self.n_gate_weights)
+
+    def gate_values(self, flat=None, noise=None):
+        """The L0 gates ``z``, shape ``(C, n_gates)``, autograd-compatible.
+
+        With ``log_alpha = GATE_INIT + GATE_RATE * v`` and Louizos et al.'s
+        hard-concrete distribution (``beta, gamma, zeta = 2/3, -0.1, 1.1``):
+        without ``noise`` the deterministic gate of prediction,
+        ``z = clip(sigmoid(log_alpha) (zeta - gamma) + gamma, 0, 1)``, exactly
+        0 for ``log_alpha <= -log(11)``; with ``noise`` (``u ~ U(0, 1)`` of
+        that shape) the training sample
+        ``s = sigmoid((log u - log(1 - u) + log_alpha) / beta)``,
+        ``z = clip(s (zeta - gamma) + gamma, 0, 1)`` (:func:`hard_concrete`).
+        ``flat`` is ``coef`` (the default) or a copy of it.
+        """
+        flat = self.coef if flat is None else flat
+        return hard_concrete(flat[:, self.gate_slice], noise)
+
+    def gate_layout(self, z):
+        """Gates ``z`` ``(C, n_gates)`` shaped to multiply the matrices of :meth:`coef_views`.
+
+        ``'features'``: one list entry, a column ``(F, 1)`` or ``(C, F, 1)``
+        for the first matrix's rows; ``'weights'``: one matrix per layer.
+        """
+        if self.gates == "features":
+            return [z[0].unsqueeze(-1) if self.n_members == 1 else z.unsqueeze(-1)]
+        return self.coef_views(z)
+
+    def gated(self, views, z):
+        """The matrices ``views`` (as :meth:`coef_views` gives them) times their gates ``z``."""
+        views = list(views)
+        for k, g in enumerate(self.gate_layout(z) if self.gates else ()):
+            views[k] = views[k] * g
+        return views
 
     def input_scale(self, flat=None):
         """``s = 1 + SCALE_LAYER_RATE * u`` as a column, ``(F, 1)`` or ``(C, F, 1)``.
@@ -221,13 +334,21 @@ class StackedMLP(nn.Module):
         s = 1.0 + SCALE_LAYER_RATE * flat[:, self.scale_slice]
         return s[0].unsqueeze(-1) if self.n_members == 1 else s.unsqueeze(-1)
 
-    def layer_weights(self, flat=None):
-        """The matrices the layers apply: :meth:`coef_views` with the input scale folded in.
+    def layer_weights(self, flat=None, views=None):
+        """The matrices the layers apply: :meth:`coef_views` with the gates and scale folded in.
 
-        The first is ``diag(s) W_1`` with the learned input scale (a new
-        tensor), the stored ``W_1`` without; the others are views.
+        With L0 gates each stored matrix is multiplied by its deterministic
+        gates (:meth:`gate_values`), which zeroes the closed ones exactly;
+        then the first is ``diag(s) W_1`` with the learned input scale (a
+        new tensor). Without either they are views of the stored matrices.
+        ``views``: the gated matrices to fold the scale into instead (a
+        training step's stochastic sample).
         """
-        views = self.coef_views(flat)
+        if views is None:
+            views = self.coef_views(flat)
+            if self.gates:
+                views = self.gated(views, self.gate_values(flat))
+        views = list(views)
         if self.scale_layer:
             views[0] = views[0] * self.input_scale(flat)
         return views
@@ -367,20 +488,28 @@ class StackedMLP(nn.Module):
                 coef[m, start:start + F * (2 * k * d + d)] = rng.uniform(
                     -bound, bound, F * (2 * k * d + d))
             coef[m, self.scale_slice] = 0.0  # s = 1: the plain network to start
+            coef[m, self.gate_slice] = 0.0  # log_alpha = GATE_INIT: every gate open
         self.coef.copy_(torch.from_numpy(coef))
+        if hasattr(self, "n_steps"):
+            self.n_steps.zero_()
         self.intercept.copy_(torch.from_numpy(intercept))
         return self
 
-    def forward(self, X, keep_masks=None, hidden_noise=0.0, generator=None):
+    def forward(self, X, keep_masks=None, hidden_noise=0.0, generator=None, weights=None):
         """Raw outputs (logits) of every member, autograd-compatible.
 
         ``X`` is ``(n, n_inputs)`` (the same rows for every member) or
         ``(C, n, n_inputs)``.
-        In ``train()`` mode, ``keep_masks`` (one tensor or None per hidden
-        layer, holding 0 for a dropped unit and ``1 / (1 - p)`` for a kept
-        one, as :class:`skreg._engine.noise.DropoutMasks` draws them)
-        multiply the hidden activations, and ``hidden_noise`` adds Gaussian
-        noise of that standard deviation to them.
+        ``keep_masks`` (one tensor or None per hidden layer, holding 0 for a
+        dropped unit and ``1 / (1 - p)`` for a kept one, as
+        :class:`skreg._engine.noise.DropoutMasks` draws them) multiply the
+        hidden activations whenever they are given, in either mode: Monte
+        Carlo dropout passes them in ``eval()`` mode, where batch norm uses
+        its running statistics, without switching the module (shared by
+        concurrent predictions) to training. In ``train()`` mode
+        ``hidden_noise`` adds Gaussian noise of that standard deviation to
+        the hidden activations. ``weights``: the matrices the layers apply
+        (default :meth:`layer_weights`; a training step's perturbed ones).
 
         Returns
         -------
@@ -388,7 +517,8 @@ class StackedMLP(nn.Module):
         """
         act = ACTIVATIONS[self.activation].forward
         h = self.embed_codes(X)
-        coefs, intercepts = self.layer_weights(), self.intercept_views()
+        coefs = self.layer_weights() if weights is None else weights
+        intercepts = self.intercept_views()
         last = len(coefs) - 1
         for i, (W, b) in enumerate(zip(coefs, intercepts)):
             h = affine(h, W, b)
@@ -402,7 +532,7 @@ class StackedMLP(nn.Module):
                 if self.training and hidden_noise > 0:
                     h = h + hidden_noise * torch.randn(
                         h.shape, generator=generator, dtype=h.dtype, device=h.device)
-                if self.training and keep_masks is not None and keep_masks[i] is not None:
+                if keep_masks is not None and keep_masks[i] is not None:
                     h = h * keep_masks[i]
         return h
 

@@ -148,10 +148,18 @@ class FusedAdamStep:
         for group in optimizer.param_groups:
             params = list(group["params"])
             states = [self._state(p) for p in params]
+            steps = [s["step"] for s in states]
+            # the step counts' increments as tensors: the scalar form of
+            # _foreach_add_ takes a slower path on the CPU's 0-d counts
             self.groups.append((group, params, [p.grad for p in params],
                                 [s["exp_avg"] for s in states],
                                 [s["exp_avg_sq"] for s in states],
-                                [s["step"] for s in states]))
+                                steps, [torch.ones_like(s) for s in steps]))
+        # every group's tensors in one list each: one kernel call updates them
+        # all while the groups' hyperparameters agree (the kernel is per element)
+        self.merged = (self.groups[0][0], *(
+            [t for g in self.groups for t in g[i]] for i in range(1, 7)))
+        self.others = [g[0] for g in self.groups[1:]]
 
     def _state(self, p):
         # the layout torch.optim.Adam(fused=True) creates on its first step
@@ -162,10 +170,19 @@ class FusedAdamStep:
             state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
         return state
 
+    def _same_settings(self):
+        first = self.merged[0]
+        for g in self.others:
+            if (g["weight_decay"] != first["weight_decay"] or g["lr"] != first["lr"]
+                    or g["eps"] != first["eps"] or g["betas"] != first["betas"]):
+                return False
+        return True
+
     def __call__(self):
-        for group, params, grads, exp_avgs, exp_avg_sqs, steps in self.groups:
+        groups = (self.merged,) if self._same_settings() else self.groups
+        for group, params, grads, exp_avgs, exp_avg_sqs, steps, ones in groups:
             beta1, beta2 = group["betas"]
-            torch._foreach_add_(steps, 1)
+            torch._foreach_add_(steps, ones)
             self.kernel(params, grads, exp_avgs, exp_avg_sqs, [], steps,
                         lr=float(group["lr"]), beta1=beta1, beta2=beta2,
                         weight_decay=group["weight_decay"], eps=group["eps"],

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from skorch.history import History
 
+from .config import TrainingConfig
 from .losses import LOSSES
 from .regularizers import default_regularization
 
@@ -36,9 +37,25 @@ STATE_VERSION = 5
 READABLE_VERSIONS = (3, 4, 5)
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
+#: the class :func:`trainer_from_state` builds, :class:`skreg._engine.loop.Trainer`
+#: (:func:`register_trainer_class`): this module does not import the loop, which
+#: imports it
+_trainer_class = None
 _KEYS = frozenset({"format_version", "config", "loss", "module", "training", "optimizer",
                    "generator", "numpy_random", "dropout_bit_generator", "history",
                    "n_epochs"})
+
+
+def register_trainer_class(cls):
+    """Class decorator: ``cls`` is what :func:`trainer_from_state` builds.
+
+    :class:`skreg._engine.loop.Trainer` is registered so when it is defined;
+    its ``__getstate__`` and ``__setstate__`` call :func:`trainer_state` and
+    :func:`trainer_from_state`.
+    """
+    global _trainer_class
+    _trainer_class = cls
+    return cls
 
 
 # ---------------------------------------------------------------- to numpy
@@ -185,8 +202,6 @@ def _device_here(name):
 
 def _config(state, device):
     """The :class:`TrainingConfig` of a state, on ``device``."""
-    from .loop import TrainingConfig
-
     settings = dict(state["config"])
     # formats up to 4 kept each regularizer parameter as a setting of its own
     legacy = {name: settings.pop(name) for name in default_regularization()
@@ -255,8 +270,6 @@ def trainer_from_state(state):
         If ``state`` is of another format version, names an unknown
         setting, loss or dtype, or lacks a part.
     """
-    from .loop import Trainer
-
     if not isinstance(state, dict) or state.get("format_version") not in READABLE_VERSIONS:
         version = state.get("format_version") if isinstance(state, dict) else None
         raise ValueError(
@@ -267,7 +280,7 @@ def trainer_from_state(state):
     if missing:
         raise ValueError(f"The saved trainer state lacks {sorted(missing)}; it is corrupted.")
     device = _device_here(state["config"].get("device", "cpu"))
-    trainer = Trainer(_config(state, device))
+    trainer = _trainer_class(_config(state, device))
     trainer.model.load_state_dict({k: torch.tensor(np.asarray(v))
                                    for k, v in state["module"].items()})
     trainer.model.train(bool(state["training"]))
