@@ -372,6 +372,43 @@ def _cross_validate(model, X, y, splitter):
     }
 
 
+def _check_compare_input(X, y, task, cv, random_state):
+    """:func:`compare`'s checks: ``(X, y, task, cv, n_classes, splitter)`` or an InputError."""
+    if not isinstance(cv, numbers.Integral) or isinstance(cv, bool) or cv < 2:
+        raise InputError(f"cv must be an integer >= 2, got {cv!r}")
+    cv = int(cv)
+    if task not in ("auto", "classification", "regression"):
+        raise InputError(
+            f"task must be 'auto', 'classification' or 'regression', got {task!r}")
+    if not hasattr(X, "iloc"):
+        X = np.asarray(X)
+    if X.ndim != 2 or X.shape[0] != np.shape(y)[0]:
+        raise InputError(
+            f"X must be 2-D with one row per target value; got X of shape "
+            f"{X.shape} and {np.shape(y)[0]} targets")
+    if task == "auto":
+        task = infer_task(y)
+    y = _check_target(y, task, cv)
+    n_classes = np.unique(y).size if task == "classification" else None
+    if task == "classification":
+        splitter = StratifiedKFold(cv, shuffle=True, random_state=random_state)
+    else:
+        splitter = KFold(cv, shuffle=True, random_state=random_state)
+    return X, y, task, cv, n_classes, splitter
+
+
+def _model_pipeline(name, model, X, categorical_features):
+    """One model of :func:`compare` behind its preprocessing (skreg's take X as it is)."""
+    if name in _RAW_INPUT:
+        if categorical_features:
+            # the columns named by the caller, as for the other models
+            model.set_params(**{_param(model, "categorical_features"):
+                                sorted(set(categorical_features))})
+        return Pipeline([("model", model)])
+    return Pipeline([("preprocess", _preprocessor(X, categorical_features)),
+                     ("model", model)])
+
+
 def compare(X, y, *, task="auto", categorical_features=None, cv=5, random_state=0,
             max_iter=None, torch_threads=1, description="data", progress=None):
     """Cross-validate skreg's networks against tuned linear models, boosting and sklearn's MLP.
@@ -443,42 +480,14 @@ def compare(X, y, *, task="auto", categorical_features=None, cv=5, random_state=
         A ``ValueError`` for an unusable target or ``cv``, before any
         fitting.
     """
-    if not isinstance(cv, numbers.Integral) or isinstance(cv, bool) or cv < 2:
-        raise InputError(f"cv must be an integer >= 2, got {cv!r}")
-    cv = int(cv)
-    if task not in ("auto", "classification", "regression"):
-        raise InputError(
-            f"task must be 'auto', 'classification' or 'regression', got {task!r}")
-    if not hasattr(X, "iloc"):
-        X = np.asarray(X)
-    if X.ndim != 2 or X.shape[0] != np.shape(y)[0]:
-        raise InputError(
-            f"X must be 2-D with one row per target value; got X of shape "
-            f"{X.shape} and {np.shape(y)[0]} targets")
-    if task == "auto":
-        task = infer_task(y)
-    y = _check_target(y, task, cv)
-    n_classes = np.unique(y).size if task == "classification" else None
-    if task == "classification":
-        splitter = StratifiedKFold(cv, shuffle=True, random_state=random_state)
-    else:
-        splitter = KFold(cv, shuffle=True, random_state=random_state)
-
+    X, y, task, cv, n_classes, splitter = _check_compare_input(X, y, task, cv, random_state)
     start = time.perf_counter()
     rows = []
     with _torch_threads(torch_threads):
         for name, model in _models(task, n_classes, random_state, max_iter):
             if progress is not None:
                 progress(name)
-            if name in _RAW_INPUT:
-                if categorical_features:
-                    # the columns named by the caller, as for the other models
-                    model.set_params(**{_param(model, "categorical_features"):
-                                        sorted(set(categorical_features))})
-                pipe = Pipeline([("model", model)])
-            else:
-                pipe = Pipeline([("preprocess", _preprocessor(X, categorical_features)),
-                                 ("model", model)])
+            pipe = _model_pipeline(name, model, X, categorical_features)
             rows.append({"model": name, **_cross_validate(pipe, X, y, splitter)})
     return Comparison(
         rows=rows, task=task, metric="accuracy" if task == "classification" else "R^2",
