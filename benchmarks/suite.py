@@ -296,7 +296,7 @@ nyc_weather                  clf  test  26115   12+0     nycflights13/weather: o
                                                          weather: which of 3 New York airports'
                                                          stations from its readings; subtle,
                                                          nonlinear; missing gusts and pressure.
-rwm_outwork                  clf  dev   19609   11+0     COUNT/rwm5yr: outwork; German health panel
+rwm_outwork                  clf  dev   19609   11+0     COUNT/rwm5yr: outwork; GSOEP health panel
                                                          1984-88: out of work from doctor and
                                                          hospital visits, age, income, family;
                                                          person id and education dummies dropped.
@@ -872,7 +872,7 @@ DATASETS = {
                           "its readings; subtle, nonlinear; missing gusts and pressure",
                           drop=("time_hour",)),
     "rwm_outwork": _large("clf", "COUNT", "rwm5yr", "outwork",
-                          "German health panel 1984-88: out of work from doctor and hospital "
+                          "GSOEP health panel 1984-88: out of work from doctor and hospital "
                           "visits, age, income, family; person id and education dummies "
                           "dropped",
                           drop=("id", "edlevel1", "edlevel2", "edlevel3", "edlevel4")),
