@@ -579,12 +579,20 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
                 None, data, trainer=trainer, epochs=1 if incremental else self.max_iter,
                 monitor=not incremental, callbacks=callbacks,
                 host=EpochCallbackHost(self, trainer) if callbacks else None)
-        self.n_threads_ = n_threads
-        self._trainer = trainer
-        self.n_iter_ = int(result.n_iter[0])
+        self._record_fit(trainer, result.n_iter[0], n_threads)
         if not incremental:
             self._warn_convergence(result)
         return self
+
+    def _record_fit(self, trainer, n_iter, n_threads):
+        """The fitted state a trained ``trainer`` gives (a plain fit's, or a search's fold model's).
+
+        ``n_iter`` epochs of this fit, ``n_threads`` intra-op threads its
+        training used.
+        """
+        self.n_threads_ = n_threads
+        self._trainer = trainer
+        self.n_iter_ = int(n_iter)
 
     def _warn_convergence(self, result):
         """scikit-learn's ConvergenceWarning of a fit that did not converge."""

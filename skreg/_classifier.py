@@ -325,6 +325,33 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
             return np.hstack([1 - activated, activated])
         return activated / activated.sum(axis=1, keepdims=True)
 
+    #: the output a weighted average of classifiers averages (see :meth:`_averaged`)
+    _averaged_output = "predict_proba"
+
+    def _averaged(self, probas, weights):
+        """The outputs of the weighted average of several classifiers of these classes.
+
+        ``probas`` are their ``predict_proba`` arrays ``p_k`` and
+        ``weights`` their weights ``w_k`` (summing to 1): the average's
+        probabilities are ``p = sum_k w_k p_k``, and its logits those ``p``
+        has, ``log p`` for a softmax and the log-odds
+        ``log p - log(1 - p)`` for logistic units, which the output links
+        turn into labels (the most probable class; the labels with
+        ``p > 1/2``) and a decision function. Returns the dict of
+        :meth:`_scoring_outputs`, with ``predict_log_proba`` (``log p``).
+        """
+        proba = np.tensordot(np.asarray(weights, dtype=np.float64), np.stack(probas), axes=1)
+        with np.errstate(divide="ignore"):
+            log = np.log(proba)
+            if getattr(self, "_multilabel", False):
+                logits = log - np.log1p(-proba)
+            elif proba.shape[1] == 2:
+                logits = log[:, 1:] - log[:, :1]
+            else:
+                logits = log
+        return {"predict": self._labels(logits), "predict_proba": proba,
+                "decision_function": self._decision(logits), "predict_log_proba": log}
+
     def _scoring_outputs(self, raw):
         logits = raw.cpu().numpy()
         activated = self._make_loss().predict(raw).cpu().numpy().astype(np.float64)

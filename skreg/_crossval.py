@@ -8,14 +8,20 @@ specifies every (configuration, fold) fit with :func:`skreg._spec.fit_spec`,
 groups the specs into stacks (:func:`skreg._spec.stacks`), trains them
 (the stacks of one race side by side, see :mod:`skreg._racing`), and scores
 each fold model through the engine's ``outputs`` and the plain estimator's
-output links. :class:`Refit` fits the chosen configuration on all the
-data, early when racing knows it.
+output links, keeping the finalists' fold models (:class:`FoldModel`) and,
+for ensemble selection, their outputs on the test rows. A fold model
+becomes the plain estimator fitted on its fold's training rows
+(:meth:`Folds.fitted`) from the weights the stack trained, without training
+again. :class:`Refit` fits a chosen configuration on all the data, early
+when racing knows it.
 """
 
 import copy
 import threading
 import time
 import warnings
+from dataclasses import dataclass
+from typing import Any, Optional
 
 import numpy as np
 import torch
@@ -23,10 +29,11 @@ from sklearn import config_context, get_config
 from sklearn.exceptions import ConvergenceWarning
 
 from ._base import check_lbfgs
-from ._engine import Trainer, TrainingData, fit, networks, outputs
+from ._engine import Trainer, TrainingData, fit, networks, outputs, trained
 from ._inputs import as_tensor
 from ._racing import Board, Race, Rungs
-from ._spec import auto_alpha_rows, fit_spec, member_seeds, stack_config, stacks
+from ._spec import (FitSpec, auto_alpha_rows, fit_spec, member_seeds, stack_config,
+                    stacks)
 from ._threads import step_work, torch_thread_budget, training_threads
 from .exceptions import DivergenceError
 
@@ -185,16 +192,51 @@ class Folds:
         out = outputs(model, rows[0] if model.n_members == 1 else rows)
         return out if model.n_members > 1 else out.unsqueeze(0)
 
-    def score(self, raw, f):
-        """The score of a fit's raw outputs (padded test rows) on fold ``f``'s test rows."""
+    def outputs(self, raw, f):
+        """What a scorer reads of a fit's raw outputs (padded test rows) on fold ``f``."""
+        return self.estimators[f]._scoring_outputs(raw[:len(self.splits[f][1])])
+
+    def score(self, fitted, f):
+        """The score of a fit's :meth:`outputs` on fold ``f``'s test rows."""
         test = self.splits[f][1]
-        fitted = self.estimators[f]._scoring_outputs(raw[:len(test)])
         return self.search._score(fitted, self.X[test], self.y[test], self.scorer)
 
     def scores(self, model, folds):
         """Each member's score on its fold's test rows (the members are single fits)."""
         out = self.raw_outputs(model, folds)
-        return np.array([self.score(out[j], f) for j, f in enumerate(folds)])
+        return np.array([self.score(self.outputs(out[j], f), f) for j, f in enumerate(folds)])
+
+    # ---------------------------------------------------------- fold models
+    def fitted(self, f, estimator, model):
+        """``estimator`` fitted on fold ``f``'s training rows: the fit ``model`` holds.
+
+        ``estimator`` is a configuration's plain estimator, unfitted; it
+        gets the fitted state of the plain fit on the fold's rows from the
+        steps that prepared the fold (encoder, label encoding, input and
+        target scaling: :meth:`_prepare`), the search's validation of X
+        (``n_features_in_``, ``feature_names_in_``), the fold's numeric
+        embedding, the fit's resolved ``alpha_``, and the trainer of the
+        fold model's weights (:func:`skreg._engine.trained`), or the fit's own
+        trainer where it trained as a stack of its own. Nothing is trained.
+        """
+        params = estimator.get_params(deep=False)
+        state = {name: value for name, value in vars(self.estimators[f]).items()
+                 if name not in params}
+        state.update({name: getattr(self.search, name) for name in
+                      ("n_features_in_", "feature_names_in_") if hasattr(self.search, name)})
+        for name, value in copy.deepcopy(state).items():
+            setattr(estimator, name, value)
+        estimator._embedding, estimator._plr = copy.deepcopy(self.numeric_inputs(f, estimator))
+        estimator.alpha_ = model.spec.alpha
+        trainer = model.trainer
+        if trainer is None:
+            # the plain fit's settings: one fit on its one row group
+            config = stack_config([model.spec], groups={model.spec.group: 0})
+            trainer = trained(config, model.coef, model.intercept,
+                              n_epochs=model.n_iter, history=model.history,
+                              n_steps=model.n_iter * model.spec.n_steps)
+        estimator._record_fit(trainer, model.n_iter, model.n_threads)
+        return estimator
 
 
 class Refit:
@@ -254,6 +296,32 @@ class StackJob:
 
     specs = owners = config = data = race = trainer = result = error = None
     seconds = 0.0
+    n_threads = 1
+
+
+@dataclass
+class FoldModel:
+    """A finalist's fit on one fold, as its stack's training left it.
+
+    ``spec`` is the fit's specification, ``config`` its stack's settings,
+    ``coef`` and ``intercept`` its members' rows of the stack's result,
+    ``n_iter`` its epochs and ``history`` its history rows
+    (:attr:`skreg._engine.Members.history`); ``trainer`` is the fit's own
+    trainer where the fit was a stack of its own (its history, optimizer
+    and batch norm statistics included), else None. ``diverged``: its
+    training diverged (it is no model). ``n_threads``: the intra-op
+    threads of its stack's training.
+    """
+
+    spec: FitSpec
+    config: Any
+    coef: np.ndarray
+    intercept: np.ndarray
+    n_iter: int
+    history: Optional[list]
+    trainer: Any
+    diverged: bool
+    n_threads: int
 
 
 class SearchFit:
@@ -261,11 +329,18 @@ class SearchFit:
 
     ``specs[i]`` is the fit of configuration ``owners[i][0]`` on fold
     ``owners[i][1]``, configurations in grid order, folds within each.
+    ``refit`` is the search's :class:`Refit`, or None (no refit). The
+    finalists' fold models are kept in ``fold_models`` (``(config, fold)
+    -> FoldModel``); with ``keep_outputs``, their outputs on their folds'
+    test rows too, in ``test_outputs`` (what a scorer reads, see
+    :meth:`Folds.outputs`).
     """
 
-    def __init__(self, search, grid, estimators, folds, refit):
+    def __init__(self, search, grid, estimators, folds, refit, keep_outputs=False):
         self.search, self.grid, self.folds = search, grid, folds
         self.refit = refit
+        self.keep_outputs = keep_outputs
+        self.test_outputs = {}
         n_configs, n_splits = len(grid), folds.n_splits
         self.scores = np.full((n_configs, n_splits), np.nan)
         self.n_iters = np.zeros((n_configs, n_splits))
@@ -362,18 +437,18 @@ class SearchFit:
         board = None
         if rungs.epochs:
             on_winner = None
-            if last and len(self.brackets) == 1:
+            if last and len(self.brackets) == 1 and self.refit is not None:
                 on_winner = lambda i: self.refit.start(i, self.grid[i])  # noqa: E731
             board = Board(rungs, len(jobs), self.folds.n_splits, on_winner)
             for job in jobs:
                 job.race = Race(board, [c for c, _ in job.owners], [f for _, f in job.owners],
                                 self.folds, job.config)
         self._train_jobs(jobs)
-        self.refit.join()
+        if self.refit is not None:
+            self.refit.join()
         for job in jobs:
             t0 = time.perf_counter()
-            self._score_stack(job.config, job.trainer, job.result, job.specs, job.owners,
-                              rungs, job.race)
+            self._score_stack(job, rungs)
             self._record_times(job.owners, job.seconds, time.perf_counter() - t0, job.race)
             if self.log is not None:
                 folds = len(set(f for _, f in job.owners))
@@ -409,7 +484,8 @@ class SearchFit:
         """Train one stack; the race learns when it has finished, whatever happens."""
         t0 = time.perf_counter()
         try:
-            job.trainer, job.result = self._train(job.config, job.data, job.race)
+            job.trainer, job.result, job.n_threads = self._train(job.config, job.data,
+                                                                 job.race)
         except BaseException as exc:  # re-raised in the main thread
             job.error = exc
         finally:
@@ -418,19 +494,21 @@ class SearchFit:
             job.seconds = time.perf_counter() - t0
 
     def _train(self, config, data, race):
-        """``(trainer, result)`` of a stack; a diverged fit of its own: result None."""
+        """``(trainer, result, n_threads)`` of a stack; a diverged fit of its own: result None."""
         work = step_work(config.layer_sizes, config.batch_size, n_networks=len(config.seeds))
-        with training_threads(config.device, work):
+        with training_threads(config.device, work) as n_threads:
             trainer = Trainer(config)
             try:
-                return fit(None, data, trainer=trainer, prune=race)
+                return (*fit(None, data, trainer=trainer, prune=race), n_threads)
             except DivergenceError:
                 # a fit trained as a model of its own (an ensemble, batch
                 # norm, L-BFGS) raises as the plain estimator does: it scores nan
-                return trainer, None
+                return trainer, None, n_threads
 
-    def _score_stack(self, config, trainer, result, specs, owners, rungs, race):
-        """Each fit's fold scores, epochs and (if it may be the best) weights."""
+    def _score_stack(self, job, rungs):
+        """Each fit's fold scores, epochs and (if it may be the best) fold model."""
+        config, trainer, result, specs, owners, race = (
+            job.config, job.trainer, job.result, job.specs, job.owners, job.race)
         n_members = [spec.n_members for spec in specs]
         starts = np.concatenate([[0], np.cumsum(n_members)[:-1]]).astype(int)
         if result is None:
@@ -447,14 +525,19 @@ class SearchFit:
         for j, (c, f) in enumerate(owners):
             span = slice(starts[j], starts[j] + n_members[j])
             self.n_iters[c, f] = result.n_iter[starts[j]]
+            diverged = bool(result.diverged[span].any())
             if race is not None and rungs.iter[c] >= 0:
                 self.scores[c, f] = rungs.fold_scores[c][f]
             else:
-                # a finalist may be the best: its fold models are kept
-                self.fold_models[(c, f)] = (config, result.coef[span],
-                                            result.intercept[span])
+                # a finalist may be chosen: its fold models are kept
+                self.fold_models[(c, f)] = FoldModel(
+                    spec=specs[j], config=config, coef=result.coef[span],
+                    intercept=result.intercept[span], n_iter=int(result.n_iter[starts[j]]),
+                    history=None if result.history is None else result.history[starts[j]],
+                    trainer=trainer if len(owners) == 1 else None, diverged=diverged,
+                    n_threads=job.n_threads)
             # a diverged fold model scores nan (its configuration ranks last)
-            if result.diverged[span].any():
+            if diverged:
                 self.scores[c, f] = np.nan
 
     def _final_scores(self, config, trainer, result, owners, alive, starts, n_members):
@@ -478,7 +561,10 @@ class SearchFit:
                 position += n_members[j]
                 raw = raw[0] if n_members[j] == 1 else config.loss.average(raw)
                 c, f = owners[j]
-                self.scores[c, f] = self.folds.score(raw, f)
+                fitted = self.folds.outputs(raw, f)
+                self.scores[c, f] = self.folds.score(fitted, f)
+                if self.keep_outputs:
+                    self.test_outputs[(c, f)] = fitted
 
     def _record_times(self, owners, fit_time, score_time, race):
         """Each configuration's share of the stack's time (racing: its epochs; else its fits)."""
@@ -510,12 +596,49 @@ class SearchFit:
                 coefs.append(None)
                 intercepts.append(None)
                 continue
-            config, coef, intercept = self.fold_models[(index, f)]
+            fold = self.fold_models[(index, f)]
+            coef = fold.coef
             # the plain estimator's coefs_ and intercepts_ of these members
-            model = networks(config, coef, intercept)
+            model = networks(fold.config, coef, fold.intercept)
             coefs.append([W.detach().cpu().numpy().copy() for W in model.layer_weights()])
             intercepts.append([b.detach().cpu().numpy().reshape(len(coef), -1).copy()
                                if b.dim() == 3 else b.detach().cpu().numpy().copy()
                                for b in model.intercept_views()])
         return {"coefs": coefs, "intercepts": intercepts,
                 "n_iter": self.n_iters[index].astype(int).tolist()}
+
+    def fold_estimators(self, index, params):
+        """Configuration ``index``'s fold models as fitted plain estimators (one per fold).
+
+        The estimator of fold ``f`` is the plain estimator with ``params``
+        as fitted on the fold's training rows (:meth:`Folds.fitted`); None
+        for a fold whose fit diverged.
+        """
+        estimators = []
+        for f in range(self.folds.n_splits):
+            model = self.fold_models.get((index, f))
+            estimators.append(None if model is None or model.diverged else
+                              self.folds.fitted(f, self.search._plain(params), model))
+        return estimators
+
+    def ensemble_score(self, counts):
+        """The mean fold score of the average of configurations ``counts`` ({config: weight}).
+
+        On each fold's test rows, the weighted average (the plain
+        estimator's ``_averaged``) of the configurations' fold models'
+        outputs there (``test_outputs``), scored as a fold model is; one
+        configuration's is its own outputs, so its score is its
+        ``mean_test_score``.
+        """
+        configs = [c for c, count in counts.items() if count]
+        weights = np.asarray([counts[c] for c in configs], dtype=np.float64)
+        scores = []
+        for f, fold in enumerate(self.folds.estimators):
+            if len(configs) == 1:
+                fitted = self.test_outputs[(configs[0], f)]
+            else:
+                name = fold._averaged_output
+                fitted = fold._averaged([self.test_outputs[(c, f)][name] for c in configs],
+                                        weights / weights.sum())
+            scores.append(self.folds.score(fitted, f))
+        return float(np.mean(scores))

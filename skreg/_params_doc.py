@@ -568,6 +568,43 @@ SEARCH_GRID_DOC = """
         ``min_resources='exhaust'`` makes its iterations end at its largest
         resource. 12 configurations and ``max_iter=200`` race at epochs 7,
         21, 63 and 189 (12, 4, 2, then 1 configuration left).
+
+    refit : bool, default=False
+        What the fitted search predicts with. False (bagging): the average
+        of the chosen configuration's fold models, each the plain estimator
+        with ``best_params_`` fitted on its fold's training rows (its own
+        scaling statistics, ``alpha_``, ``n_iter_``, ``loss_curve_``), made
+        from the weights the search trained, without training again; a
+        classifier averages their ``predict_proba``, a regressor their
+        ``predict`` (in the units of y). Every row then trains
+        ``n_splits - 1`` of the ``n_splits`` networks, and no refit is run.
+        True: the chosen configuration refitted on all the data
+        (``best_estimator_``), as :class:`~sklearn.model_selection.GridSearchCV`
+        does. With ``ensemble_selection``, each configuration picked is
+        averaged (False: its fold models, sharing its weight) or refitted
+        (True). ``estimators_`` and ``weights_`` hold what the search
+        predicts with in both cases.
+
+    ensemble_selection : int >= 0, default=0
+        Rounds of greedy ensemble selection over the configurations (Caruana
+        et al., 2004, "Ensemble selection from libraries of models"). 0:
+        the best configuration alone. ``k > 0``: starting from the empty
+        ensemble, each of ``k`` rounds adds (with replacement) the finalist
+        (see ``racing``; every configuration without racing) whose addition
+        gives the best out-of-fold score of the ensemble, ties to the first
+        in the grid. The out-of-fold score is the mean over the folds of
+        ``scoring`` (accuracy, R^2 by default) of the ensemble's averaged
+        outputs on the fold's test rows (its configurations' fold models',
+        each weighted by the times it was picked: the mean of the
+        probabilities for a classifier, of the predictions for a
+        regressor), so that a configuration alone scores its
+        ``mean_test_score``. The ensemble of the round with the best score
+        (the earliest among equal ones) is kept: the first round picks
+        ``best_index_``, so ``ensemble_score_ >= best_score_``. Its
+        configurations weigh as often as they were picked
+        (``ensemble_weights_``). Finalists with a diverged fold model are
+        not candidates. With racing, few configurations are finalists;
+        ``racing=False`` gives the selection every configuration.
 """
 
 
@@ -601,13 +638,13 @@ SEARCH_PARAM_ENTRIES = {
         Seeds the folds' networks (each fold model gets the seed a plain fit
         with this ``random_state`` gets: with an int, a fold model is the
         plain estimator fitted on the fold's training rows), shuffling and
-        dropout, the early-stopping splits and the refit.
+        dropout, the early-stopping splits and the refit (``refit=True``).
 """,
     "verbose": """\
     verbose : bool or int, default=False
         Print one line per batched model and per rung of the race (the
-        configurations that go on); the refit prints as the plain
-        estimator does.
+        configurations that go on); the refit (``refit=True``) prints as
+        the plain estimator does.
 """,
     "input_scaling": """\
     input_scaling : {'robust'} or None, default='robust'
@@ -625,18 +662,20 @@ default="from_dtype"
         once on all of X, and every fold model trains on that encoding (its
         categories and imputation medians then include the fold's test
         rows, as a category list given by hand would; the scaling
-        statistics stay per fold); the refit encodes X itself, with the
-        same result. None: X must be numeric.
+        statistics stay per fold); the fold models of ``estimators_`` keep
+        that encoder, and the refit (``refit=True``) encodes X itself, with
+        the same result. None: X must be numeric.
 """,
     "callbacks": """\
     callbacks : list of skorch callbacks or None, default=None
-        The refit's callbacks (see the plain estimators); the fold models
-        train without them.
+        The refit's callbacks (``refit=True``; see the plain estimators);
+        the fold models train without them.
 """,
     "warm_start": """\
     warm_start : bool, default=False
-        The refit's (see the plain estimators): every ``fit`` of the search
-        makes a new refit, and the fold models always start anew.
+        The refit's (``refit=True``; see the plain estimators): every
+        ``fit`` of the search makes a new refit, and the fold models always
+        start anew.
 """,
     "class_weight": """\
     class_weight : dict, 'balanced' or None, default=None
@@ -676,8 +715,53 @@ SEARCH_ATTRIBUTES = """
         HalvingGridSearchCV chooses among its last iteration's candidates).
 
     best_estimator_ : estimator
-        The plain estimator with ``best_params_``, fitted on all the data;
-        ``predict`` and the other methods delegate to it.
+        With ``refit=True`` only (as GridSearchCV's): the plain estimator
+        with ``best_params_``, fitted on all the data; ``estimators_[0]``.
+
+    estimators_ : list of estimators
+        What the search predicts with: fitted plain estimators, whose
+        average weighted by ``weights_`` is the model (the mean of their
+        ``predict_proba`` for a classifier, of their ``predict`` for a
+        regressor; one estimator's own outputs when there is one). With
+        ``refit=False``, the fold models of the chosen configurations, the
+        best one's first: each the plain estimator with its configuration
+        (and the search's other parameters) as fitted on the fold's training
+        rows, with that fit's fitted attributes (``classes_``, ``encoder_``,
+        ``input_center_``, ``alpha_``, ``n_iter_``, ``loss_curve_``,
+        ``history_``, ``coefs_``, ...), made from the weights the search
+        trained. Its network is the one that plain fit trains, bit for bit,
+        where the fold model trained in a batched model of its own (folds of
+        different batch sizes, and the fits the engine trains alone, see
+        Notes) or with ``shuffle=False`` and no noise regularizer; in a
+        batched model with other folds it saw other shuffles and noise
+        draws, of the same distribution. What else differs from that fit:
+        the encoder (``encoder_``, see ``categorical_features``) and the
+        label encoding (``classes_``) are the search's, made from all the
+        data (the plain fit's where the fold's training rows hold every
+        category and class); the fold models trained without ``callbacks``;
+        their optimizer state and random generators start anew, which only a
+        later ``partial_fit`` sees. A fold model whose training diverged is
+        left out, with a warning. With ``refit=True``, the chosen
+        configurations refitted on all the data, ``[best_estimator_]``
+        without ensemble selection.
+
+    weights_ : ndarray of shape (len(estimators_),)
+        The weights of ``estimators_`` in the average, summing to 1: a
+        configuration's ensemble weight (``ensemble_weights_``), shared
+        equally by its fold models with ``refit=False``.
+
+    ensemble_weights_ : ndarray of shape (n_configurations,)
+        Each configuration's weight in the model, in ``cv_results_``'s
+        order, summing to 1: the times ensemble selection picked it over
+        the picks of the kept ensemble (see ``ensemble_selection``), 0 for
+        the others; without ensemble selection, 1 for ``best_index_``.
+
+    ensemble_score_ : float
+        The out-of-fold score of the configurations of
+        ``ensemble_weights_``: the mean over the folds of the score of
+        their averaged outputs on the fold's test rows (see
+        ``ensemble_selection``); ``best_score_`` without ensemble
+        selection.
 
     cv_results_ : dict of ndarrays
         In :class:`~sklearn.model_selection.GridSearchCV`'s format:
@@ -707,7 +791,8 @@ SEARCH_ATTRIBUTES = """
         diverged), with the weights of the end of their training; ``n_iter``,
         the epochs of each. A fold model is the network the
         plain estimator with ``best_params_`` trains on the fold's training
-        rows.
+        rows (with ``refit=False``, the networks of the best configuration's
+        ``estimators_``).
 
     n_resources_ : list of int
         The epochs of the rungs, then ``max_iter``: the epoch budget of each
@@ -722,13 +807,18 @@ SEARCH_ATTRIBUTES = """
         Number of cross-validation splits.
 
     refit_time_ : float
-        Seconds spent refitting the best configuration on all the data. With
-        racing, the refit starts as soon as one configuration is left and
-        runs in a thread of its own while that configuration's fold models
-        finish, so this time overlaps the training's.
+        Seconds spent making ``estimators_`` once the search was done: with
+        ``refit=True``, refitting the chosen configurations on all the data
+        (with racing, the best one's refit starts as soon as one
+        configuration is left and runs in a thread of its own while that
+        configuration's fold models finish, so this time overlaps the
+        training's); with ``refit=False``, making the fold models' plain
+        estimators from their trained weights (no training).
 
     n_iter_ : int
-        Epochs run by the refit (``best_estimator_.n_iter_``).
+        Epochs run by the refit (``best_estimator_.n_iter_``) with
+        ``refit=True``; with ``refit=False``, the most epochs any of
+        ``estimators_`` ran.
 
     n_features_in_ : int
         Number of features seen during ``fit``.
@@ -739,8 +829,9 @@ SEARCH_ATTRIBUTES = """
 
     encoder_ : TabularEncoder or None
         The encoder the fold models' inputs came from (see
-        ``categorical_features``); None when X needed no encoding. The refit
-        has its own, equal one (``best_estimator_.encoder_``).
+        ``categorical_features``); None when X needed no encoding. The fold
+        models of ``estimators_`` hold copies of it; a refit has its own,
+        equal one (``best_estimator_.encoder_``).
 """
 
 

@@ -167,6 +167,18 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
         """One output's predictions as a 1-d array, as scikit-learn's regressors."""
         return predictions[:, 0] if predictions.shape[1] == 1 else predictions
 
+    #: the output a weighted average of regressors averages (see :meth:`_averaged`)
+    _averaged_output = "predict"
+
+    def _averaged(self, predictions, weights):
+        """The outputs of the weighted average of several regressors' ``predictions``.
+
+        ``sum_k w_k y_k`` over their ``predict`` arrays ``y_k`` (in the
+        units of y), as the dict of :meth:`_scoring_outputs`.
+        """
+        return {"predict": np.tensordot(np.asarray(weights, dtype=np.float64),
+                                        np.stack(predictions), axes=1)}
+
     def _scoring_outputs(self, raw):
         activated = self._make_loss().predict(raw).cpu().numpy()
         return {"predict": self._squeeze(self._unscale(activated))}

@@ -7,19 +7,25 @@ fitted on the fold's training rows would be (:func:`skreg._spec.fit_spec`),
 and the fits whose shared settings agree train together as one stack of the
 one engine, each with its own rows, penalty, dropout, label smoothing,
 optimizer state and stopping rule (:mod:`skreg._crossval`). Racing
-(:mod:`skreg._racing`) stops losing configurations early; the best
-configuration is then refitted on all the data with the plain estimator.
+(:mod:`skreg._racing`) stops losing configurations early. The fitted search
+then predicts with the average of the best configuration's fold models,
+each the plain estimator fitted on its fold's training rows (made from the
+trained weights, without training again), or with the best configuration
+refitted on all the data (``refit=True``); greedy ensemble selection
+(:mod:`skreg._selection`) can average several configurations instead.
 
 This module holds the estimators: their parameters (every parameter of the
 plain estimator, the signature derived from the plain estimator's, with the
 grid axes ``alphas``, ``l1_ratios``, ``dropouts``, ``label_smoothings``,
 ``hidden_layer_sizes``, ``numeric_embeddings`` and ``param_grid`` for any
 searchable strength or rate), the grid, the validation of the data, the
-results in GridSearchCV's format, and prediction through the refit.
+results in GridSearchCV's format, and prediction through the fitted
+estimators' weighted average.
 """
 
 import inspect
 import itertools
+import time
 import warnings
 from numbers import Integral, Real
 
@@ -41,6 +47,7 @@ from ._inputs import dense, encode_table, resolve_device
 from ._params_doc import (SEARCH_ATTRIBUTES, search_grid_doc, search_notes,
                           search_shared_doc)
 from ._regressor import RegularizedMLPRegressor
+from ._selection import greedy_selection
 from ._spec import warn_batch_size
 from ._tabular import _is_dataframe, _to_pandas
 
@@ -178,6 +185,8 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
         "racing": ["boolean"],
         "race_factor": [Interval(Real, 1, None, closed="neither")],
         "race_min_epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "refit": ["boolean"],
+        "ensemble_selection": [Interval(Integral, 0, None, closed="left")],
     }
     #: the search's own parameters: (name, default, keyword-only)
     _own_params = (
@@ -185,6 +194,7 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
         ("hidden_layer_sizes", None, False), ("numeric_embeddings", None, True),
         ("param_grid", None, True), ("cv", 5, True), ("scoring", None, True),
         ("racing", True, True), ("race_factor", 3, True), ("race_min_epochs", "auto", True),
+        ("refit", False, True), ("ensemble_selection", 0, True),
     )
     _estimator_class = None
 
@@ -356,7 +366,11 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
         """A search's own conditions on the encoded targets (a classifier's classes)."""
 
     def _fit(self, X, y, sample_weight=None, groups=None):
-        """Cross-validate the grid's configurations, then refit the best on all the data."""
+        """Cross-validate the grid's configurations, then make the fitted model.
+
+        The fold models of the chosen configurations as fitted plain
+        estimators (``refit=False``), or their refits on all the data.
+        """
         template = self._plain()
         grid = self._grid()
         estimators = self._configurations(template, grid)
@@ -374,8 +388,9 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
                       scorer)
         for f in range(len(splits)):
             warn_batch_size(template, len(folds.fit_rows[f]), stacklevel=4)
-        refit = Refit(self, X_raw, y, sample_weight)
-        search = SearchFit(self, grid, estimators, folds, refit)
+        refit = Refit(self, X_raw, y, sample_weight) if self.refit else None
+        search = SearchFit(self, grid, estimators, folds, refit,
+                           keep_outputs=self.ensemble_selection > 0)
         search.run()
         self._warn_outcome(search, len(grid))
         self._store_results(grid, search.scores, search.n_iters, search.fit_times,
@@ -385,9 +400,77 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
         for name, value in best.items():
             setattr(self, f"{name}_", value)
         self.fold_models_ = search.best_fold_models(self.best_index_)
-        self.best_estimator_, self.refit_time_ = refit.result(self.best_index_, best)
-        self.n_iter_ = self.best_estimator_.n_iter_
+        self.ensemble_weights_, self.ensemble_score_ = self._select_ensemble(search)
+        # the best configuration first, then the others picked, in grid order
+        picked = [self.best_index_, *(c for c in np.flatnonzero(self.ensemble_weights_)
+                                      if c != self.best_index_)]
+        if self.refit:
+            self._refit_estimators(refit, grid, picked)
+        else:
+            self._fold_estimators(search, grid, picked)
         return self
+
+    def _select_ensemble(self, search):
+        """``(ensemble_weights_, ensemble_score_)``: each configuration's weight, and their score.
+
+        Without ``ensemble_selection``, the best configuration alone (its
+        ``best_score_``); with it, the greedy ensemble
+        (:func:`~skreg._selection.greedy_selection`) over the finalists whose
+        every fold model has a score, by their out-of-fold outputs.
+        """
+        results = self.cv_results_
+        weights = np.zeros(len(results["params"]))
+        finalists = np.flatnonzero((results["iter"] == len(self.n_resources_) - 1)
+                                   & np.isfinite(results["mean_test_score"]))
+        if not self.ensemble_selection or not len(finalists):
+            weights[self.best_index_] = 1.0
+            return weights, self.best_score_
+        counts, score = greedy_selection(finalists.tolist(), self.ensemble_selection,
+                                         search.ensemble_score)
+        for c, count in counts.items():
+            weights[c] = count
+        return weights / weights.sum(), score
+
+    def _refit_estimators(self, refit, grid, picked):
+        """``estimators_``: the configurations ``picked`` refitted on all the data."""
+        estimators, self.refit_time_ = [], 0.0
+        for c in picked:
+            estimator, seconds = refit.result(c, grid[c])
+            estimators.append(estimator)
+            self.refit_time_ += seconds
+        self.best_estimator_ = estimators[0]
+        self.estimators_ = estimators
+        self.weights_ = self.ensemble_weights_[picked]
+        self.n_iter_ = self.best_estimator_.n_iter_
+
+    def _fold_estimators(self, search, grid, picked):
+        """``estimators_``: the fold models of the configurations ``picked``, as plain estimators.
+
+        Each configuration's weight is shared by its fold models; those
+        whose fit diverged are left out, with a warning.
+        """
+        t0 = time.perf_counter()
+        estimators, weights = [], []
+        for c in picked:
+            fold_estimators = search.fold_estimators(c, grid[c])
+            kept = [estimator for estimator in fold_estimators if estimator is not None]
+            if len(kept) < len(fold_estimators):
+                warnings.warn(
+                    f"{len(fold_estimators) - len(kept)} of the {len(fold_estimators)} fold "
+                    f"models of configuration {c} ({grid[c]}) diverged; the model averages "
+                    "the others.", UserWarning, stacklevel=5)
+            estimators += kept
+            weights += [self.ensemble_weights_[c] / max(len(kept), 1)] * len(kept)
+        if not estimators:
+            raise ValueError(
+                f"Every fold model of the chosen configuration {grid[picked[0]]} diverged: "
+                "there is no model to average. Try a smaller learning_rate_init, scale the "
+                "input features, or set refit=True.")
+        self.__dict__.pop("best_estimator_", None)  # a refit=True fit's, before this one
+        self.estimators_ = estimators
+        self.weights_ = np.asarray(weights) / np.sum(weights)
+        self.n_iter_ = max(estimator.n_iter_ for estimator in estimators)
+        self.refit_time_ = time.perf_counter() - t0
 
     def _warn_outcome(self, search, n_configs):
         """Errors and warnings of diverged and unconverged fold models."""
@@ -458,8 +541,23 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
         self.best_score_ = float(mean[self.best_index_])
 
     # ---------------------------------------------------------------- predict
+    def _averaged(self, X, method):
+        """``method``'s output of the fitted model: the weighted average of ``estimators_``.
+
+        One estimator's own output when there is one (``weights_ == [1]``);
+        else the average of their ``predict_proba`` (classifiers) or
+        ``predict`` (regressors), through the plain estimator's ``_averaged``.
+        """
+        self._check_input(X)
+        estimators = self.estimators_
+        if len(estimators) == 1:
+            return getattr(estimators[0], method)(X)
+        name = estimators[0]._averaged_output
+        outputs = [getattr(estimator, name)(X) for estimator in estimators]
+        return estimators[0]._averaged(outputs, self.weights_)[method]
+
     def predict(self, X):
-        """Predict with the refitted best estimator.
+        """Predict with the weighted average of ``estimators_``.
 
         Parameters
         ----------
@@ -469,15 +567,19 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
         Returns
         -------
         ndarray
-            ``best_estimator_.predict(X)``.
+            A classifier's labels of highest averaged probability (see
+            :meth:`predict_proba`; multilabel: the labels whose averaged
+            probability exceeds 1/2); a regressor's ``sum_k weights_[k] *
+            estimators_[k].predict(X)``. With one estimator (``refit=True``
+            without ensemble selection: ``best_estimator_``), its
+            ``predict(X)``.
         """
-        self._check_input(X)
-        return self.best_estimator_.predict(X)
+        return self._averaged(X, "predict")
 
     def _check_input(self, X):
         """Fitted, and ``X`` has the features seen in ``fit`` (named after this class)."""
         check_is_fitted(self)
-        # no conversion kept: the refitted estimator validates X itself
+        # no conversion kept: the fitted estimators validate X themselves
         if getattr(self, "encoder_", None) is not None:
             X = _to_pandas(X)
             if _is_dataframe(X):
@@ -487,7 +589,7 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
                       ensure_all_finite=False)
 
     def __sklearn_is_fitted__(self):
-        return hasattr(self, "best_estimator_")
+        return hasattr(self, "estimators_")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -532,11 +634,16 @@ class RegularizedMLPClassifierCV(ClassifierMixin, _BaseRegularizedMLPCV):
     axes of ``param_grid``) is trained on every fold, racing (successive
     halving: the losing configurations stop early, see ``racing``); the
     configuration with the best mean test score among those left at the end
-    is refitted on all the data as a :class:`~skreg.RegularizedMLPClassifier`
-    with the search's other parameters, which are the plain classifier's
-    (same names, meanings and defaults, but ``penalty='elasticnet'``). Each
-    fold model is the plain classifier with its configuration fitted on the
-    fold's training rows. The fold models that share their settings train
+    is chosen. Each fold model is the plain
+    :class:`~skreg.RegularizedMLPClassifier` with its configuration and the
+    search's other parameters, which are the plain classifier's (same
+    names, meanings and defaults, but ``penalty='elasticnet'``), fitted on
+    the fold's training rows. The fitted search predicts with the average of
+    the chosen configuration's fold models (their mean ``predict_proba``,
+    bagging; ``refit=False``, the default), or with the chosen configuration
+    refitted on all the data (``refit=True``); ``ensemble_selection``
+    averages several configurations, picked greedily by their out-of-fold
+    predictions. The fold models that share their settings train
     together as one batched network, each with its own penalty, dropout,
     label smoothing, optimizer state and stopping rule, which is much
     faster than fitting them one by one
@@ -573,6 +680,8 @@ class RegularizedMLPClassifierCV(ClassifierMixin, _BaseRegularizedMLPCV):
     6
     >>> cv.best_score_ > 0.95
     True
+    >>> len(cv.estimators_)  # the best configuration's 5 fold models, averaged
+    5
     """)
 
     _own_params = _CLASSIFIER_OWN
@@ -603,7 +712,7 @@ class RegularizedMLPClassifierCV(ClassifierMixin, _BaseRegularizedMLPCV):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, groups=None):
-        """Cross-validate the grid, then refit the best configuration on all the data.
+        """Cross-validate the grid, then average the chosen fold models (or refit).
 
         Parameters
         ----------
@@ -614,7 +723,7 @@ class RegularizedMLPClassifierCV(ClassifierMixin, _BaseRegularizedMLPCV):
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights of the training objective (as in the plain
             estimator), used in every fold and in the refit; the fold scores
-            are unweighted, as in GridSearchCV.
+            (and ensemble selection's) are unweighted, as in GridSearchCV.
         groups : array-like of shape (n_samples,), default=None
             Group labels for a group-aware ``cv`` splitter.
 
@@ -626,7 +735,7 @@ class RegularizedMLPClassifierCV(ClassifierMixin, _BaseRegularizedMLPCV):
         return self._fit(X, y, sample_weight=sample_weight, groups=groups)
 
     def predict_proba(self, X):
-        """Class probabilities from the refitted best estimator.
+        """Class probabilities: the weighted average of those of ``estimators_``.
 
         Parameters
         ----------
@@ -636,9 +745,10 @@ class RegularizedMLPClassifierCV(ClassifierMixin, _BaseRegularizedMLPCV):
         Returns
         -------
         ndarray of shape (n_samples, n_classes)
+            ``sum_k weights_[k] * estimators_[k].predict_proba(X)``; rows
+            sum to 1 (but for multilabel targets).
         """
-        self._check_input(X)
-        return self.best_estimator_.predict_proba(X)
+        return self._averaged(X, "predict_proba")
 
     def predict_log_proba(self, X):
         """Log of :meth:`predict_proba`.
@@ -651,12 +761,14 @@ class RegularizedMLPClassifierCV(ClassifierMixin, _BaseRegularizedMLPCV):
         Returns
         -------
         ndarray of shape (n_samples, n_classes)
+            ``log(predict_proba(X))`` (``-inf`` where an averaged
+            probability is 0); with one estimator, its own
+            ``predict_log_proba(X)``, computed from its logits.
         """
-        self._check_input(X)
-        return self.best_estimator_.predict_log_proba(X)
+        return self._averaged(X, "predict_log_proba")
 
     def decision_function(self, X):
-        """Logits from the refitted best estimator.
+        """The logits of :meth:`predict_proba`.
 
         Parameters
         ----------
@@ -666,9 +778,13 @@ class RegularizedMLPClassifierCV(ClassifierMixin, _BaseRegularizedMLPCV):
         Returns
         -------
         ndarray of shape (n_samples,) or (n_samples, n_classes)
+            For two classes (and per label for multilabel targets) the
+            log-odds ``log p_1 - log p_0`` of the averaged probabilities
+            (positive favours ``classes_[1]``), for more classes ``log p``
+            (the softmax's logits, up to a constant per row); with one
+            estimator, its own ``decision_function(X)``.
         """
-        self._check_input(X)
-        return self.best_estimator_.decision_function(X)
+        return self._averaged(X, "decision_function")
 
 
 class RegularizedMLPRegressorCV(RegressorMixin, _BaseRegularizedMLPCV):
@@ -680,11 +796,16 @@ class RegularizedMLPRegressorCV(RegressorMixin, _BaseRegularizedMLPCV):
     ``param_grid``) is trained on every fold, racing (successive halving:
     the losing configurations stop early, see ``racing``); the
     configuration with the best mean test score among those left at the end
-    is refitted on all the data as a :class:`~skreg.RegularizedMLPRegressor`
-    with the search's other parameters, which are the plain regressor's
-    (same names, meanings and defaults, but ``penalty='elasticnet'``). Each
-    fold model is the plain regressor with its configuration fitted on the
-    fold's training rows. The fold models that share their settings train
+    is chosen. Each fold model is the plain
+    :class:`~skreg.RegularizedMLPRegressor` with its configuration and the
+    search's other parameters, which are the plain regressor's (same names,
+    meanings and defaults, but ``penalty='elasticnet'``), fitted on the
+    fold's training rows. The fitted search predicts with the average of the
+    chosen configuration's fold models (their mean prediction, bagging;
+    ``refit=False``, the default), or with the chosen configuration refitted
+    on all the data (``refit=True``); ``ensemble_selection`` averages
+    several configurations, picked greedily by their out-of-fold
+    predictions. The fold models that share their settings train
     together as one batched network, each with its own penalty, dropout,
     optimizer state and stopping rule, which is much faster than fitting
     them one by one (:class:`~sklearn.model_selection.GridSearchCV`).
@@ -726,7 +847,7 @@ class RegularizedMLPRegressorCV(RegressorMixin, _BaseRegularizedMLPCV):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, groups=None):
-        """Cross-validate the grid, then refit the best configuration on all the data.
+        """Cross-validate the grid, then average the chosen fold models (or refit).
 
         Parameters
         ----------

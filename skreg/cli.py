@@ -80,7 +80,8 @@ class Comparison:
         One dict per model with keys ``model``, ``test_mean``, ``test_std``,
         ``train_mean``, ``fit_time`` (mean seconds per fit), ``n_weights``,
         ``n_nonzero``, ``n_active`` (means over folds; ``n_active`` counts
-        ``|w| > 1e-3``), ``test_scores`` and ``train_scores`` (per fold,
+        ``|w| > 1e-3``; a model that averages networks counts every one of
+        them), ``test_scores`` and ``train_scores`` (per fold,
         ndarray) and ``warnings`` (dict ``message -> count``).
     task : {'classification', 'regression'}
         The task the models were fitted for.
@@ -253,11 +254,14 @@ def _param(model, name):
 def _weights(fitted_pipeline):
     """The weight matrices of a fitted pipeline's model (no intercepts), or None.
 
-    None for a model without weights (gradient boosting).
+    A cross-validated estimator's are those of every network it averages
+    (its ``estimators_``: the fold models, or the refit). None for a model
+    without weights (gradient boosting).
     """
     model = fitted_pipeline[-1]
     model = getattr(model, "regressor_", model)
-    model = getattr(model, "best_estimator_", model)
+    if hasattr(model, "estimators_") and hasattr(model, "weights_"):
+        return [W for estimator in model.estimators_ for W in estimator.coefs_]
     if hasattr(model, "coefs_"):
         return model.coefs_
     if hasattr(model, "coef_"):

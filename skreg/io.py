@@ -21,7 +21,8 @@ without the round trip. A cross-validated estimator
 (:class:`~skreg.RegularizedMLPClassifierCV`,
 :class:`~skreg.RegularizedMLPRegressorCV`) is stored as its attributes:
 ``cv_results_`` (numpy and masked arrays, lists of parameter dicts) and the
-refitted ``best_estimator_``, itself stored as above.
+fitted plain estimators it predicts with (``estimators_``: its fold models,
+or the refitted ``best_estimator_``), each stored as above.
 
 The file is the same as the one :func:`skops.io.dump` writes: the only
 skreg types in it are the estimators and the trainer, listed in

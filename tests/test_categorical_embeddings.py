@@ -204,13 +204,14 @@ def test_cv_estimator_trains_tables_in_its_folds():
     for max_onehot in (16, None):
         search = RegularizedMLPClassifierCV(alphas=[1e-4, 1.0], dropouts=[0.0], cv=2,
                                             hidden_layer_sizes=[(16,)], max_iter=30,
-                                            random_state=0,
+                                            random_state=0, refit=True,
                                             max_onehot_categories=max_onehot)
         search.fit(X, y > 0)
         scores[max_onehot] = search.best_score_
         assert search.feature_names_in_.tolist() == ["shop", "x"]
         assert search.score(X, y > 0) > 0.8
-    assert search.best_estimator_.embedding_sizes_ == {}
+        sizes = {} if max_onehot is None else {"shop": 8}
+        assert all(e.embedding_sizes_ == sizes for e in search.estimators_)
     assert scores[16] > scores[None] + 0.05
     assert scores[16] > 0.65
 
@@ -273,8 +274,8 @@ def test_plr_with_tables_ensembles_and_binary_columns():
 
 def test_cv_estimator_searches_the_plr_embedding():
     """numeric_embeddings=[None, 'plr'] is a grid axis raced in two brackets:
-    on the periodic boundary the PLR configurations win, the refit has the
-    embedding, and each bracket keeps a finalist."""
+    on the periodic boundary the PLR configurations win, the fitted fold models
+    have the embedding, and each bracket keeps a finalist."""
     X, y = _checkerboard(n=1500)
     search = RegularizedMLPClassifierCV(numeric_embeddings=[None, "plr"],
                                         alphas=[1e-4, 0.3], dropouts=[0.0], cv=3,
@@ -282,7 +283,7 @@ def test_cv_estimator_searches_the_plr_embedding():
     results = search.cv_results_
     plr = np.asarray([p == "plr" for p in results["param_numeric_embedding"]])
     assert search.best_params_["numeric_embedding"] == "plr"
-    assert search.best_estimator_.numeric_embedding == "plr"
+    assert all(e.numeric_embedding == "plr" and e._plr for e in search.estimators_)
     assert results["mean_test_score"][plr].max() > results["mean_test_score"][~plr].max() + 0.1
     finalists = results["iter"] == results["iter"].max()
     assert finalists[plr].any() and finalists[~plr].any()

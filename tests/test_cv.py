@@ -93,9 +93,14 @@ def test_refit_is_the_plain_estimator_with_best_params(clf_data):
     X, y = clf_data
     search = RegularizedMLPClassifierCV(alphas=[1e-3, 1e-1], label_smoothings=[0.0, 0.1],
                                         hidden_layer_sizes=(16,), max_iter=30, cv=3,
-                                        learning_rate_init=0.01, random_state=0).fit(X, y)
+                                        learning_rate_init=0.01, random_state=0,
+                                        refit=True).fit(X, y)
     best = search.best_estimator_
     assert isinstance(best, RegularizedMLPClassifier)
+    assert search.estimators_ == [best] and search.weights_.tolist() == [1.0]
+    # the refit is the plain estimator with best_params_ fitted on all the rows
+    plain = search._plain(search.best_params_).fit(X, y)
+    np.testing.assert_array_equal(plain.predict_proba(X), best.predict_proba(X))
     for name, value in search.best_params_.items():
         assert best.get_params()[name] == value
     assert best.get_params()["penalty"] == "elasticnet"
@@ -122,7 +127,7 @@ def test_several_architectures(reg_data):
     X, y = reg_data
     search = RegularizedMLPRegressorCV(alphas=[1e-3], hidden_layer_sizes=[(2,), (32, 16)],
                                        max_iter=60, learning_rate_init=0.01, cv=3,
-                                       random_state=0).fit(X, y)
+                                       random_state=0, refit=True).fit(X, y)
     scores = search.cv_results_["mean_test_score"]
     assert [p["hidden_layer_sizes"] for p in search.cv_results_["params"]] == [(2,), (32, 16)]
     assert scores[1] > scores[0]
@@ -134,7 +139,7 @@ def test_in_pipeline_with_class_weight():
     X, y = make_classification(n_samples=600, n_features=10, weights=[0.9, 0.1],
                                class_sep=0.5, random_state=0)
     kw = dict(alphas=[1e-3], hidden_layer_sizes=(16,), max_iter=30, cv=3,
-              learning_rate_init=0.01, random_state=0)
+              learning_rate_init=0.01, random_state=0, refit=True)
     plain = make_pipeline(StandardScaler(), RegularizedMLPClassifierCV(**kw)).fit(X, y)
     balanced = make_pipeline(StandardScaler(), RegularizedMLPClassifierCV(
         class_weight="balanced", **kw)).fit(X, y)
@@ -236,7 +241,7 @@ def test_racing_stops_the_losers_and_marks_them(clf_data):
     search = RegularizedMLPClassifierCV(
         alphas=[1e-3, 0.1, 1.0, 300.0, 1000.0, 3000.0], dropouts=[0.0, 0.5],
         hidden_layer_sizes=(16,), max_iter=30, learning_rate_init=0.01, tol=0.0,
-        n_iter_no_change=100, cv=3, random_state=0).fit(X, y)
+        n_iter_no_change=100, cv=3, random_state=0, refit=True).fit(X, y)
     r = search.cv_results_
     # 12 configurations, factor 3: rungs after epochs 1, 3, 9 and 27
     assert search.n_resources_ == [1, 3, 9, 27, 30]
@@ -279,7 +284,7 @@ def test_racing_keeps_the_scores_at_elimination(clf_data):
 def test_racing_picks_what_exhaustive_search_picks_when_clear_cut(reg_data):
     X, y = reg_data
     kw = dict(alphas=[1e-3, 30.0, 300.0], dropouts=[0.0, 0.6], hidden_layer_sizes=(32,),
-              max_iter=60, learning_rate_init=0.01, cv=3, random_state=0)
+              max_iter=60, learning_rate_init=0.01, cv=3, random_state=0, refit=True)
     raced = RegularizedMLPRegressorCV(**kw).fit(X, y)
     exhaustive = RegularizedMLPRegressorCV(racing=False, **kw).fit(X, y)
     assert raced.best_params_ == exhaustive.best_params_
@@ -455,7 +460,7 @@ def test_racing_search_inside_gridsearch_and_pipeline(clf_data):
     X, y = clf_data
     inner = RegularizedMLPClassifierCV(alphas=[1e-3, 1.0, 100.0], hidden_layer_sizes=(8,),
                                        max_iter=9, learning_rate_init=0.01, cv=2,
-                                       random_state=0)
+                                       random_state=0, refit=True)
     outer = GridSearchCV(make_pipeline(StandardScaler(), inner),
                          {"regularizedmlpclassifiercv__race_factor": [2, 3]}, cv=2).fit(X, y)
     assert outer.best_score_ > 0.5
@@ -558,6 +563,15 @@ def _assert_fold_models_equal_plain_fits(search, plain, X, y, splits, rtol):
             np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol * 1e-3)
         np.testing.assert_allclose(search.cv_results_[f"split{f}_test_score"][0],
                                    fit.score(X[test], y[test]), rtol=1e-6)
+        # the fitted search's fold estimator is that plain fit, made from the
+        # fold model's weights
+        estimator = search.estimators_[f]
+        assert type(estimator) is type(fit) and estimator.get_params() == fit.get_params()
+        method = "predict_proba" if hasattr(fit, "predict_proba") else "predict"
+        np.testing.assert_allclose(getattr(estimator, method)(X), getattr(fit, method)(X),
+                                   rtol=rtol, atol=rtol * 1e-3)
+        assert (estimator.n_iter_, estimator.alpha_) == (fit.n_iter_, fit.alpha_)
+        np.testing.assert_allclose(estimator.loss_curve_, fit.loss_curve_, rtol=max(rtol, 1e-9))
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
@@ -658,7 +672,7 @@ def test_search_takes_fixed_plain_parameters(clf_data):
     search = RegularizedMLPClassifierCV(
         alphas=[1e-3, 0.1], hidden_layer_sizes=(16,), max_iter=20, learning_rate_init=0.01,
         cv=3, random_state=0, max_norm=3.0, solver="adamw", scale_layer=True,
-        learning_rate="coslog4", group_alpha=1e-3).fit(X, y)
+        learning_rate="coslog4", group_alpha=1e-3, refit=True).fit(X, y)
     best = search.best_estimator_
     assert (best.max_norm, best.solver, best.scale_layer, best.learning_rate,
             best.group_alpha) == (3.0, "adamw", True, "coslog4", 1e-3)
@@ -674,7 +688,7 @@ def test_param_grid_searches_regularizer_strengths(clf_data):
               cv=3, random_state=0)
     search = RegularizedMLPClassifierCV(
         param_grid={"group_alpha": [0.0, 30.0], "input_noise": [0.0, 0.1]}, racing=False,
-        **kw).fit(X, y)
+        refit=True, **kw).fit(X, y)
     params = search.cv_results_["params"]
     assert len(params) == 4
     assert {(p["group_alpha"], p["input_noise"]) for p in params} == {

@@ -40,11 +40,14 @@ def _estimators():
     # above scale both)
     estimators += [RegularizedMLPClassifier(**common, input_scaling=None),
                    RegularizedMLPRegressor(**common, input_scaling=None, target_scaling=None)]
-    # the cross-validated estimators, over a grid that mixes penalties and dropout
+    # the cross-validated estimators, over a grid that mixes penalties and dropout:
+    # bagged fold models (the default), greedy ensembles of them, and refits
     search = dict(alphas=[1e-3, 1e-1], l1_ratios=[0.0, 0.5], dropouts=[0.0, 0.1],
                   hidden_layer_sizes=(16,), max_iter=50, learning_rate_init=0.01, cv=3)
     return estimators + [RegularizedMLPClassifierCV(**search),
-                         RegularizedMLPRegressorCV(**search)]
+                         RegularizedMLPRegressorCV(**search),
+                         RegularizedMLPClassifierCV(**search, racing=False, ensemble_selection=3),
+                         RegularizedMLPRegressorCV(**search, refit=True, ensemble_selection=2)]
 
 
 # No expected failures. Skips, each with its reason:

@@ -117,17 +117,22 @@ def _assert_same_fitted(model, est, X, name):
                                           err_msg=f"{name}: {method}")
     assert model.get_params().keys() == est.get_params().keys(), name
     assert model.n_iter_ == est.n_iter_, name
-    net, ref = getattr(model, "best_estimator_", model), getattr(est, "best_estimator_", est)
-    assert net.loss_curve_ == ref.loss_curve_, name
-    # the history, but the epochs' durations (those of the epochs trained after
-    # the round trip differ)
-    timeless = lambda history: [{k: v for k, v in row.items() if k != "dur"}  # noqa: E731
-                                for row in history]
-    _assert_same(timeless(net.history_), timeless(ref.history_), name)
-    for a, b in zip(net.coefs_ + net.intercepts_, ref.coefs_ + ref.intercepts_):
-        np.testing.assert_array_equal(a, b, err_msg=name)
-    for key, value in ref.module_.state_dict().items():
-        assert torch.equal(net.module_.state_dict()[key], value), (name, key)
+    # a search's fitted plain estimators (its fold models, or refits)
+    nets, refs = getattr(model, "estimators_", [model]), getattr(est, "estimators_", [est])
+    assert len(nets) == len(refs), name
+    np.testing.assert_array_equal(getattr(model, "weights_", 1.0), getattr(est, "weights_", 1.0))
+    for net, ref in zip(nets, refs):
+        assert type(net) is type(ref), name
+        assert net.loss_curve_ == ref.loss_curve_, name
+        # the history, but the epochs' durations (those of the epochs trained
+        # after the round trip differ)
+        timeless = lambda history: [{k: v for k, v in row.items() if k != "dur"}  # noqa: E731
+                                    for row in history]
+        _assert_same(timeless(net.history_), timeless(ref.history_), name)
+        for a, b in zip(net.coefs_ + net.intercepts_, ref.coefs_ + ref.intercepts_):
+            np.testing.assert_array_equal(a, b, err_msg=name)
+        for key, value in ref.module_.state_dict().items():
+            assert torch.equal(net.module_.state_dict()[key], value), (name, key)
 
 
 def _train_on(model, X, y):
@@ -193,9 +198,13 @@ def test_every_regularizer_round_trips_with_identical_predictions_and_training(
         _assert_same_fitted(model, est, X, name)
 
 
+@pytest.mark.parametrize("refit", [False, True], ids=["bagged", "refit"])
 @pytest.mark.parametrize("early_stopping", [False, True], ids=["plain", "early_stopping"])
 @pytest.mark.parametrize("Est", [RegularizedMLPClassifierCV, RegularizedMLPRegressorCV])
-def test_cross_validated_estimators_round_trip(Est, early_stopping, data, tmp_path):
+def test_cross_validated_estimators_round_trip(Est, early_stopping, refit, data, tmp_path):
+    """A fitted search, bagged (its fold models as plain estimators) or refitted,
+    round-trips through every format: its estimators predict and train on
+    bitwise as the original's."""
     X, labels = data
     X, labels = X[:60], labels[:60]
     y = _targets(Est, X, labels)
@@ -204,7 +213,8 @@ def test_cross_validated_estimators_round_trip(Est, early_stopping, data, tmp_pa
     if Est is RegularizedMLPClassifierCV:
         grid["label_smoothings"] = (0.0, 0.1)
     search = Est(**grid, cv=2, max_iter=3, learning_rate_init=0.01, random_state=0,
-                 early_stopping=early_stopping, validation_fraction=0.25).fit(X, y)
+                 early_stopping=early_stopping, validation_fraction=0.25,
+                 refit=refit).fit(X, y)
     path = tmp_path / "search.skops"
     skreg.io.dump(search, path)
     assert skreg.io.get_untrusted_types(file=path) == []
@@ -216,7 +226,7 @@ def test_cross_validated_estimators_round_trip(Est, early_stopping, data, tmp_pa
               "skreg.io file": skreg.io.load(path)}
     for name, model in loaded.items():
         _assert_same_fitted(model, search, X, name)
-        assert type(model.best_estimator_) is type(search.best_estimator_), name
+        assert hasattr(model, "best_estimator_") == refit, name
         if Est is RegularizedMLPClassifierCV:
             np.testing.assert_array_equal(model.classes_, search.classes_)
         assert model.get_params() == search.get_params(), name
@@ -236,9 +246,10 @@ def test_cross_validated_estimators_round_trip(Est, early_stopping, data, tmp_pa
                 np.testing.assert_array_equal(got, value)
             else:
                 assert got == value, (name, key)
-    # the refitted estimator keeps training as the original does
+    # the fitted estimators keep training as the original's do
     for model in (search, *loaded.values()):
-        _train_on(model.best_estimator_, X, y)
+        for estimator in model.estimators_:
+            _train_on(estimator, X, y)
     for name, model in loaded.items():
         _assert_same_fitted(model, search, X, name)
     unfitted = Est(alphas=(0.5,), cv=3)

@@ -127,8 +127,11 @@ def test_search_with_scaling_is_invariant_to_units(reg_data):
     b = RegularizedMLPRegressorCV(**kw).fit(X * 1e3 - 7, 50 * y + 1e4)
     np.testing.assert_allclose(a.cv_results_["mean_test_score"],
                                b.cv_results_["mean_test_score"], atol=1e-4)
-    assert a.best_estimator_.input_scaling == "robust"
-    assert a.best_estimator_.target_scaling == "standard"
+    for estimator in a.estimators_:
+        assert (estimator.input_scaling, estimator.target_scaling) == ("robust", "standard")
+    # the fold models' averaged predictions too, in the units of y
+    np.testing.assert_allclose((b.predict(X * 1e3 - 7) - 1e4) / 50, a.predict(X),
+                               atol=1e-3 * y.std())
 
 
 def test_classifier_search_with_robust_scaling(clf_data):

@@ -153,7 +153,8 @@ def test_fold_model_equals_the_refit_on_the_fold(activation, clf_data):
     kw = dict(hidden_layer_sizes=(8,), activation=activation, max_iter=5,
               learning_rate_init=0.01, random_state=3, input_scaling=None, tol=0.0,
               n_iter_no_change=100)
-    search = RegularizedMLPClassifierCV(alphas=[0.5], cv=[(train, test)], **kw).fit(X, y)
+    search = RegularizedMLPClassifierCV(alphas=[0.5], cv=[(train, test)], refit=True,
+                                        **kw).fit(X, y)
     plain = RegularizedMLPClassifier(alpha=0.5, penalty="elasticnet", l1_ratio=0.0,
                                      **kw).fit(X[train], y[train])
     np.testing.assert_allclose(search.cv_results_["split0_test_score"][0],

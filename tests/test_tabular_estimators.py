@@ -349,7 +349,8 @@ def test_polars_frames_train_and_predict(titanic):
 
 def test_cv_estimators_on_raw_frames(credit, chile):
     """The searches take the raw frames: the fold models train on the encoding
-    the refit makes, and the frames are left as they are."""
+    a plain fit on all the rows makes (and keep it), and the frames are left as
+    they are."""
     from skreg import RegularizedMLPClassifierCV, RegularizedMLPRegressorCV
 
     for Search, (X, y), metric in ((RegularizedMLPClassifierCV, credit, 0.7),
@@ -361,7 +362,8 @@ def test_cv_estimators_on_raw_frames(credit, chile):
         search.fit(X_train, y_train)
         pd.testing.assert_frame_equal(X_train, before)
         assert search.encoder_ is not None
-        assert search.best_estimator_.encoder_.get_feature_names_out().tolist() == \
-            search.encoder_.get_feature_names_out().tolist()
+        for estimator in search.estimators_:
+            assert estimator.encoder_.get_feature_names_out().tolist() == \
+                search.encoder_.get_feature_names_out().tolist()
         assert np.isfinite(search.cv_results_["mean_test_score"]).all()
         assert search.score(X_test, y_test) > metric

@@ -12,12 +12,13 @@ of :mod:`.losses`, the regularizers of :mod:`.regularizers`, the noise of
 member's parameters. The engine never sees pandas frames or string labels.
 
 The estimators use these names only: :func:`fit` (train from settings),
+:func:`trained` (a fit from parameters a stack trained),
 :func:`predict` / :func:`predict_mc` / :func:`outputs` (predictions), the
 embeddings' fitting and the regularizers' declared parameters; a trainer's
 state is its pickled form (:mod:`.state`).
 """
 
-from .api import fit, networks, outputs, predict, predict_mc
+from .api import fit, networks, outputs, predict, predict_mc, trained
 from .embeddings import (EMBEDDINGS, LEARNED_EMBEDDINGS, PLR_SIGMA, NumericEmbedding,
                          fit_embedding, varied_columns)
 from .losses import LOSSES
@@ -31,5 +32,5 @@ from .regularizers import ElasticNet, GroupLasso, LpPenalty, MaxNorm, soft_thres
 __all__ = ["ACTIVATIONS", "EMBEDDINGS", "LEARNED_EMBEDDINGS", "LOSSES", "PLR_SIGMA",
            "DropoutMasks", "Members", "NumericEmbedding", "Param", "StackedMLP", "Trainer",
            "TrainingConfig", "TrainingData", "fit", "fit_embedding", "networks", "outputs",
-           "predict", "predict_mc", "regularizer_params", "varied_columns",
+           "predict", "predict_mc", "regularizer_params", "trained", "varied_columns",
            "ElasticNet", "GroupLasso", "LpPenalty", "MaxNorm", "soft_threshold_"]

@@ -10,7 +10,10 @@ masks drawn by a generator of its own call, so that concurrent calls
 (threads) neither share random state nor switch the shared module into
 training mode. :func:`outputs` runs any stack, e.g. the one a search's
 ``prune`` rule is handed, and :func:`networks` makes the stack of some
-members of a training result (a search's fold models), to score them.
+members of a training result (a search's fold models), to score them;
+:func:`trained` makes the trainer a fit of one member's settings would have
+left, from the parameters a stack trained for it (a search's fold model
+becomes a plain estimator's fit without training again).
 A trainer's state (pickle, joblib, skops) is :mod:`skreg._engine.state`'s,
 through ``Trainer.__getstate__``.
 """
@@ -19,6 +22,7 @@ import warnings
 
 import numpy as np
 import torch
+from skorch.history import History
 
 from .loop import Trainer
 from .model import StackedMLP
@@ -82,6 +86,33 @@ def networks(config, coef, intercept):
         model.coef.copy_(torch.as_tensor(coef))
         model.intercept.copy_(torch.as_tensor(intercept))
     return model.eval()
+
+
+def trained(config, coef, intercept, *, n_epochs, history=(), n_steps=0):
+    """The trainer :func:`fit` leaves for ``config`` had it trained these parameters.
+
+    ``config`` is one fit's :class:`TrainingConfig` (a plain fit's: one
+    network, or a joint ensemble), ``coef`` and ``intercept`` its members'
+    rows of a :class:`Members` result (a search's fold model, trained as
+    members of a larger stack). The trainer holds them in a network in
+    evaluation mode, ready for :func:`predict`, with ``n_epochs`` epochs
+    trained, the ``history`` rows (:attr:`Members.history`) and, where the
+    network counts them (gradient noise), ``n_steps`` optimizer steps. Its
+    optimizer and random generators are new, as a trainer loaded from a
+    state without them would be: a later ``train`` makes a new optimizer.
+    Batch norm is not supported (its statistics are not in a result).
+    """
+    trainer = Trainer(config)
+    model = trainer.model
+    with torch.no_grad():
+        model.coef.copy_(torch.as_tensor(coef))
+        model.intercept.copy_(torch.as_tensor(intercept))
+        if hasattr(model, "n_steps"):
+            model.n_steps.fill_(int(n_steps))
+    trainer.history = History([dict(row) for row in history])
+    trainer.n_epochs = int(n_epochs)
+    model.eval()
+    return trainer
 
 
 @torch.no_grad()

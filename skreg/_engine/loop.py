@@ -84,7 +84,11 @@ class Members:
     ``max_fun_reached`` is True when L-BFGS stopped on its budget of
     objective evaluations (``max_fun``); ``divergence`` describes a
     diverged epoch of a single network after which early stopping went on
-    with its best epoch's weights instead of raising.
+    with its best epoch's weights instead of raising. ``history`` holds,
+    for a stack of fits of their own (a search's), each member's history
+    rows: one dict per epoch it trained, with the keys a single network's
+    history records (the trainer's ``history``, which a stack has not);
+    None for a single network or a joint ensemble.
     """
 
     coef: np.ndarray
@@ -95,6 +99,7 @@ class Members:
     pruned: Optional[np.ndarray] = None
     max_fun_reached: bool = False
     divergence: Optional[str] = None
+    history: Optional[list] = None
 
 
 def _embed(X, embeddings):
@@ -213,7 +218,8 @@ class Trainer:
         One dict per epoch for a single network or a joint ensemble (see
         the estimators' ``history_``; an ensemble records the mean over its
         members of the training loss and penalty, and the validation
-        score of its averaged prediction); None for a search's stack.
+        score of its averaged prediction); None for a search's stack, whose
+        members' rows :meth:`train` returns (:class:`Members`).
     n_epochs : int
         Epochs trained since initialisation.
     """
@@ -537,7 +543,8 @@ class Trainer:
                 coef=np.zeros((C,) + tuple(model.coef.shape[1:])),
                 intercept=np.zeros((C,) + tuple(model.intercept.shape[1:])),
                 n_iter=np.zeros(C, dtype=int), converged=np.zeros(C, dtype=bool),
-                diverged=np.zeros(C, dtype=bool), pruned=np.zeros(C, dtype=bool)))
+                diverged=np.zeros(C, dtype=bool), pruned=np.zeros(C, dtype=bool),
+                history=None if unit else [[] for _ in range(C)]))
         self.active = run.active
         if callbacks:
             # callbacks (learning-rate schedulers) expect a torch.optim optimizer
@@ -594,6 +601,7 @@ class Trainer:
         if run.unit:
             self.history.record("dur", time.perf_counter() - t0)
             return not (stop.all() or interrupted)
+        self._record_members(run, epoch, figures, time.perf_counter() - t0)
         return self._leave(run, stop)
 
     def _module_tensors(self):
@@ -695,7 +703,8 @@ class Trainer:
         with torch.no_grad():
             penalty = sum((r.value(model) for r in self.regularizers),
                           model.coef.new_zeros(model.n_members))
-            stats = self._weight_statistics(epoch) if run.unit else None
+            stats = (self._weight_statistics(epoch) if run.unit
+                     else self._member_weight_statistics(epoch))
         groups = c.groups[run.active]
         train_loss = (loss_sum.cpu().numpy() * c.loss.report_factor
                       / run.group_weight[groups])
@@ -761,6 +770,32 @@ class Trainer:
             print(f"Iteration {epoch}, loss = {figures.objective[0]:.8f}")
             if run.valid is not None:
                 print(f"Validation score: {figures.valid_score[0]:f}")
+
+    def _record_members(self, run, epoch, figures, seconds):
+        """Each member's history row of the epoch, in a search's stack (see :class:`Members`).
+
+        The keys and values of a single network's row (:meth:`_begin_epoch`,
+        :meth:`_record_epoch`, :meth:`_stopping`), each member's own but the
+        learning rate, the regularizers' entries and the epoch's duration,
+        which the stack shares.
+        """
+        lr = float(self.optimizer.param_groups[0]["lr"])
+        entries = {key: value for r in self.regularizers
+                   for key, value in r.history_entries().items()}
+        for j, member in enumerate(run.active):
+            # skorch's new epoch row starts with its (empty) list of batches
+            row = {"batches": [], "epoch": epoch, "lr": lr,
+                   "train_loss": float(figures.train_loss[j]),
+                   "penalty": float(figures.penalty[j]), "loss": float(figures.objective[j])}
+            if run.valid is not None:
+                row["valid_loss"] = float(figures.valid_loss[j])
+                row["valid_score"] = float(figures.valid_score[j])
+            row.update((key, values[j]) for key, values in figures.stats.items())
+            row.update(entries)
+            if run.rule is not None:
+                row["best_epoch"] = int(run.rule.best_epoch[member])
+            row["dur"] = seconds
+            run.result.history[member].append(row)
 
     def _stopping(self, run, epoch, figures):
         """Which members stop after this epoch: stopping rule, L-BFGS's budget, divergence.
@@ -931,6 +966,21 @@ class Trainer:
         k = self.config.snapshot_every
         if k and epoch % k == 0:
             stats["coef_snapshot"] = w[0].to("cpu", torch.float64).numpy().copy()
+        return stats
+
+    def _member_weight_statistics(self, epoch):
+        """:meth:`_weight_statistics` of each member in the stack: lists, one entry per member."""
+        w = self.model.coef.detach()
+        a = w.abs()
+        l1, l2, near, zero = torch.stack([
+            a.sum(1), torch.linalg.vector_norm(w, dim=1), (a < NEAR_ZERO).sum(1),
+            (a == 0).sum(1)]).double().tolist()
+        n = max(w.shape[1], 1)
+        stats = {"l1_norm": l1, "l2_norm": l2, "frac_near_zero": [v / n for v in near],
+                 "frac_zero": [v / n for v in zero]}
+        k = self.config.snapshot_every
+        if k and epoch % k == 0:
+            stats["coef_snapshot"] = [row.copy() for row in w.to("cpu", torch.float64).numpy()]
         return stats
 
     def _finish(self, result, active, done, best):
