@@ -137,7 +137,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
                  beta_2, epsilon, n_iter_no_change, device, l1_method, p, group_alpha,
                  max_norm, input_noise, hidden_noise, mixup, batch_norm, learning_rate,
                  power_t, snapshot_every, input_scaling, callbacks, max_fun=15000,
-                 ensemble_size=1, numeric_embedding=None, embedding_size=8,
+                 ensemble_size=1, numeric_embedding="plr", embedding_size=8,
                  categorical_features="from_dtype", max_onehot_categories=16,
                  scale_layer=False, weight_noise=0.0, gradient_noise=0.0,
                  gradient_noise_decay=0.55, l0_alpha=0.0, l0_gates="features"):

@@ -50,10 +50,12 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
     except ``alpha``, whose default 'auto' scales the L2 strength with the
     number of training rows (``penalty='l2'`` with ``alpha=0.0001`` is
     ``MLPClassifier``'s). By default the inputs are also scaled robustly
-    (``input_scaling='robust'``). Both defaults were chosen on the
-    development half of the accuracy benchmark (the documentation's
-    "Defaults" page); ``input_scaling=None, alpha=0.0001,
-    categorical_features=None`` trains on X as ``MLPClassifier`` does. X
+    (``input_scaling='robust'``) and each numeric feature is embedded by
+    the learned PLR embedding (``numeric_embedding='plr'``). These
+    defaults were chosen on the development half of the accuracy
+    benchmark (the documentation's "Defaults" page); ``input_scaling=None,
+    alpha=0.0001, numeric_embedding=None, categorical_features=None``
+    trains on X as ``MLPClassifier`` does. X
     may also be a pandas (or polars) DataFrame with categorical, string and
     bool columns and missing values, encoded by ``encoder_`` (see
     ``categorical_features``).
@@ -132,7 +134,7 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
                  input_noise=0.0, hidden_noise=0.0, mixup=0.0, batch_norm=False,
                  learning_rate="constant", power_t=0.5, snapshot_every=None,
                  input_scaling="robust", callbacks=None, max_fun=15000,
-                 ensemble_size=1, numeric_embedding=None, embedding_size=8,
+                 ensemble_size=1, numeric_embedding="plr", embedding_size=8,
                  categorical_features="from_dtype", max_onehot_categories=16,
                  scale_layer=False, weight_noise=0.0, gradient_noise=0.0,
                  gradient_noise_decay=0.55, l0_alpha=0.0, l0_gates="features"):

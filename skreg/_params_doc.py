@@ -225,7 +225,7 @@ default='constant'
         best epoch. ``history_`` records the members' mean training loss
         and penalty. 1 is a single network.
 
-    numeric_embedding : {'piecewise_linear', 'periodic', 'plr'} or None, default=None
+    numeric_embedding : {'plr', 'piecewise_linear', 'periodic'} or None, default='plr'
         Embedding of each (scaled) input feature into several network
         inputs, learnt in ``fit`` (see :mod:`skreg._engine.embeddings`).
         'plr' (Gorishniy et al., 2022): trained with the network; each
@@ -245,7 +245,8 @@ default='constant'
         per feature, drawn from ``random_state``. Features with fewer than
         three distinct quantiles (binary, one-hot, constant) pass through
         unchanged. The embedding runs on each batch, so the embedded X is
-        never stored. None feeds the scaled features as they are.
+        never stored. None feeds the scaled features as they are (as
+        scikit-learn's MLP does; about 2x to 3x faster to fit).
 
     embedding_size : int, default=8
         Bins per feature of ``numeric_embedding='piecewise_linear'``;

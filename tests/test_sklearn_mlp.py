@@ -3,7 +3,7 @@
 This is scikit-learn 1.9's ``sklearn/neural_network/tests/test_mlp.py``
 with ``MLPClassifier`` and ``MLPRegressor`` replaced by thin subclasses of
 skreg's estimators whose defaults train as scikit-learn's MLP does
-(``input_scaling=None, alpha=0.0001``, and ``target_scaling=None`` for the
+(``input_scaling=None, alpha=0.0001, numeric_embedding=None``, and ``target_scaling=None`` for the
 regressor).
 Tests that cannot pass, or that read scikit-learn's private attributes, are
 marked or rewritten next to them, with the reason.
@@ -64,12 +64,11 @@ def _drop_in(base, name, **defaults):
     return type(name, (base,), {"__init__": __init__, "__module__": __name__})
 
 
-# skreg in its scikit-learn-like mode: no input or target scaling
+# skreg in its scikit-learn-like mode: no input or target scaling, no embedding
 MLPClassifier = _drop_in(RegularizedMLPClassifier, "MLPClassifier", input_scaling=None,
-                         alpha=0.0001)
+                         alpha=0.0001, numeric_embedding=None)
 MLPRegressor = _drop_in(RegularizedMLPRegressor, "MLPRegressor", input_scaling=None,
-                        alpha=0.0001,
-                        target_scaling=None)
+                        alpha=0.0001, numeric_embedding=None, target_scaling=None)
 
 
 @pytest.fixture
