@@ -435,8 +435,10 @@ def config_matches(old, new):
     (without ``max_rows_large``) matches any large-tier cap: it holds no
     large-tier result.
     """
-    old = dict(old or {})
-    old.setdefault("max_rows_large", new.get("max_rows_large"))
+    old, new = dict(old or {}), dict(new or {})
+    if "max_rows_large" not in old or "max_rows_large" not in new:
+        old.pop("max_rows_large", None)
+        new.pop("max_rows_large", None)
     return old == new
 
 
