@@ -6,11 +6,14 @@ either by the hand-written pass (``backward='manual'``, what every fit
 without batch norm or L-BFGS uses) or by autograd over the same stacked
 module and flat parameters (``backward='autograd'``), for one network (a
 plain fit) and for a stack of 12 (a search's configurations on one fold),
-on the settings of ``bench_fit.py`` (float32, ReLU, 3 classes). Each case
-is run ``--repeats`` times, interleaved; the best time counts.
+on the settings of ``bench_fit.py`` (float32, ReLU, 3 classes), and on S3,
+whose 10 numeric inputs go through the learned PLR embedding
+(``numeric_embedding='plr'``, 4 frequencies and 4 outputs per input: the
+hand-written pass includes its backward). Each case is run ``--repeats``
+times, interleaved; the best time counts.
 
 Usage
-  python benchmarks/bench_backward.py            # ~1-2 min on 2 CPUs
+  python benchmarks/bench_backward.py            # ~2-3 min on 2 CPUs
   python benchmarks/bench_backward.py --quick    # smoke test
   python benchmarks/bench_backward.py --json out.json
 """
@@ -24,7 +27,7 @@ import numpy as np
 import torch
 from sklearn.datasets import make_classification
 
-from skreg._engine import LOSSES, Trainer, TrainingConfig, TrainingData
+from skreg._engine import LOSSES, PLR_SIGMA, Trainer, TrainingConfig, TrainingData
 from skreg._threads import step_work, training_threads
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -33,19 +36,25 @@ from _common import environment, print_header, save_json  # noqa: E402
 SETTINGS = {
     "S1": dict(n=16000, d=50, hidden=(256, 256), batch=256),
     "S2": dict(n=4000, d=50, hidden=(64, 64), batch=32),
+    # (k, d) of the PLR embedding of every input
+    "S3": dict(n=20000, d=10, hidden=(100,), batch=200, plr=(4, 4)),
 }
 
 
 def fit_time(X, y, setting, members, backward, epochs, regularized):
     C = members
+    n_inputs, plr = setting["d"], ()
+    if "plr" in setting:
+        k, d = setting["plr"]
+        n_inputs, plr = n_inputs * (1 + d), (tuple(range(n_inputs)), k, d, PLR_SIGMA)
     config = TrainingConfig(
-        layer_sizes=(setting["d"], *setting["hidden"], 3), activation="relu",
+        layer_sizes=(n_inputs, *setting["hidden"], 3), activation="relu",
         loss=LOSSES["log_loss"](3), batch_size=setting["batch"], seeds=np.zeros(C),
         alpha=np.linspace(1e-4, 1e-2, C) if regularized else 0.0,
         l1_ratio=0.5 if regularized else 0.0, dropout=0.1 if regularized else 0.0,
         label_smoothing=0.0,
         regularization={"penalty": "elasticnet" if regularized else None},
-        max_iter=epochs, tol=0.0, n_iter_no_change=10 ** 6, backward=backward)
+        max_iter=epochs, tol=0.0, n_iter_no_change=10 ** 6, backward=backward, plr=plr)
     data = TrainingData(X=torch.as_tensor(X), y=torch.as_tensor(y))
     work = step_work(config.layer_sizes, setting["batch"], C)
     t0 = time.perf_counter()
@@ -67,8 +76,8 @@ def main():
     results = []
     for name, setting in SETTINGS.items():
         n = 2000 if args.quick else setting["n"]
-        X, y = make_classification(n, setting["d"], n_informative=20, n_classes=3,
-                                   random_state=0)
+        X, y = make_classification(n, setting["d"], n_informative=min(20, setting["d"] - 2),
+                                   n_classes=3, random_state=0)
         X = X.astype(np.float32)
         for members in (1, 12):
             for regularized in (False, True):

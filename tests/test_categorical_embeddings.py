@@ -8,6 +8,7 @@ category-level effect no numeric column carries, survives pickling, and is
 inspectable (``embedding_sizes_``).
 """
 
+import math
 import pickle
 
 import numpy as np
@@ -19,6 +20,7 @@ from skreg import (RegularizedMLPClassifier, RegularizedMLPClassifierCV,
                    RegularizedMLPRegressor)
 from skreg._engine import LOSSES, StackedMLP
 from skreg._engine.backward import manual_step
+from skreg._engine.model import plr_forward
 from skreg._engine.regularizers import ElasticNet
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -257,6 +259,101 @@ def test_plr_embedding_learns_a_sharp_boundary():
     assert plr.feature_importances_.shape == (2,)
     again = pickle.loads(pickle.dumps(plr))
     np.testing.assert_array_equal(again.predict_proba(X_test), plr.predict_proba(X_test))
+
+
+@pytest.mark.parametrize("C,shared", [(1, True), (3, True), (3, False)])
+@pytest.mark.parametrize("columns", [(0, 1, 2), (2, 0)])
+@pytest.mark.parametrize("tables", [(), TABLES])
+@pytest.mark.parametrize("scale_layer", [False, True])
+@pytest.mark.parametrize("dropout", [None, "masks", "folded"])
+def test_plr_gradients_are_autograds(C, shared, columns, tables, scale_layer, dropout,
+                                     monkeypatch):
+    """The hand-written PLR backward (frequencies, maps, biases) gives the
+    gradients autograd gives through :func:`plr_forward`, for one network and
+    a stack (shared or own rows), with consecutive or scattered PLR columns,
+    embedding tables beside it, the learned input scale and dropout (per-unit
+    masks, or the factor folded into a product), without autograd in the
+    step."""
+    gen = torch.Generator().manual_seed(1)
+    n, n_dense, hidden, n_out, (k, d) = 11, 3, (6, 4), 2, (3, 2)
+    plr = (columns, k, d, 0.7)
+    sizes = (n_dense + len(columns) * d + sum(w for _, w in tables), *hidden, n_out)
+    model = StackedMLP(sizes, "relu", n_members=C, tables=tables, plr=plr,
+                       scale_layer=scale_layer).double()
+    model.reset_parameters(list(range(C)))
+    if scale_layer:
+        with torch.no_grad():
+            u = model.coef[:, model.scale_slice]
+            u.copy_(0.1 * torch.randn(u.shape, generator=gen, dtype=torch.float64))
+    reference = StackedMLP(sizes, "relu", n_members=C, tables=tables, plr=plr,
+                           scale_layer=scale_layer).double()
+    reference.load_state_dict(model.state_dict())
+    shape = (n,) if shared else (C, n)
+    X = torch.cat([2 * torch.randn(*shape, n_dense, generator=gen, dtype=torch.float64)]
+                  + [torch.randint(0, m, (*shape, 1), generator=gen).double()
+                     for m, _ in tables], -1)
+    loss = LOSSES["squared_error"](n_out)
+    target = torch.randn(n, n_out, generator=gen, dtype=torch.float64)
+    w = torch.rand(C, n, generator=gen, dtype=torch.float64) + 0.5
+    scale = (1.0 / w.sum(1)).view(-1, 1, 1)
+    if C == 1:
+        w, scale = w[0], 1.0 / float(w[0].sum())
+    masks, factors = [None, None], None
+    if dropout:
+        lead = (n,) if C == 1 else (C, n)
+        masks = [(torch.rand(*lead, h, generator=gen, dtype=torch.float64) > 0.3).double()
+                 / 0.7 for h in hidden]
+        factors = [1 / 0.7, 1 / 0.7] if dropout == "folded" else None
+    model.coef.grad = torch.zeros_like(model.coef)
+    model.intercept.grad = torch.zeros_like(model.intercept)
+
+    def no_autograd(*args, **kwargs):
+        raise AssertionError("autograd ran inside the hand-written step")
+
+    step = manual_step(model, loss, [], lambda: None, (lambda xb: masks) if dropout else None,
+                       0.0, None, dropout_factors=factors)
+    with monkeypatch.context() as patch, torch.no_grad():
+        patch.setattr(torch.autograd, "backward", no_autograd)
+        step(X, target, w, scale, torch.zeros(C, dtype=torch.float64))
+
+    out = reference(X, keep_masks=masks if dropout else None)
+    weighted = (loss.value(out, target) * w).sum(-1)
+    (weighted * torch.as_tensor(scale, dtype=torch.float64).reshape(-1)).sum().backward()
+    block = model.plr_slice
+    # frequencies, maps and biases all have gradients (a few ReLU units may be off)
+    assert all(g.abs().max() > 0 for g in reference.plr_views(reference.coef.grad))
+    assert (reference.coef.grad[:, block] != 0).double().mean() > 0.7
+    torch.testing.assert_close(model.coef.grad[:, block], reference.coef.grad[:, block],
+                               rtol=1e-10, atol=1e-13)
+    torch.testing.assert_close(model.coef.grad, reference.coef.grad, rtol=1e-10, atol=1e-13)
+    torch.testing.assert_close(model.intercept.grad, reference.intercept.grad,
+                               rtol=1e-10, atol=1e-13)
+
+
+def test_plr_forward_layout_and_cache():
+    """plr_forward computes ``ReLU(W_j^T [sin(2 pi c_j x_j), cos(2 pi c_j x_j)] + b_j)``
+    per input and row, and its cache holds what the backward pass reads."""
+    gen = torch.Generator().manual_seed(0)
+    n, F, k, d = 5, 3, 2, 4
+    x = torch.randn(n, F, generator=gen, dtype=torch.float64)
+    c = torch.randn(F, k, generator=gen, dtype=torch.float64)
+    W = torch.randn(F, 2 * k, d, generator=gen, dtype=torch.float64)
+    b = torch.randn(F, d, generator=gen, dtype=torch.float64)
+    cache = {}
+    e = plr_forward(x, c, W, b, cache=cache)
+    assert e.shape == (n, F * d)
+    for i in range(n):
+        for j in range(F):
+            p = 2 * math.pi * c[j] * x[i, j]
+            expected = torch.relu(torch.cat([torch.sin(p), torch.cos(p)]) @ W[j] + b[j])
+            torch.testing.assert_close(e[i, j * d:(j + 1) * d], expected, rtol=1e-12, atol=0)
+    torch.testing.assert_close(cache["u"], 2 * math.pi * x.T, rtol=0, atol=0)
+    torch.testing.assert_close(cache["e"].transpose(0, 1), e, rtol=0, atol=0)
+    torch.testing.assert_close(cache["z"][:, :k], cache["sin"], rtol=0, atol=0)
+    # a stack: the members' parameters side by side, the rows shared
+    stacked = plr_forward(x, *(torch.stack([t, 2 * t]) for t in (c, W, b)))
+    torch.testing.assert_close(stacked[0], e, rtol=0, atol=0)
+    torch.testing.assert_close(stacked[1], plr_forward(x, 2 * c, 2 * W, 2 * b), rtol=0, atol=0)
 
 
 def test_plr_with_tables_ensembles_and_binary_columns():

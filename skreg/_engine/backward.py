@@ -31,6 +31,22 @@ input scale, the first layer applies ``W_1' = diag(s) W_1``, ``s = 1 + c u``:
 (:func:`_input_grads`). The regularizers add their smooth gradient to
 ``dW``, then the optimizer steps.
 
+The PLR embedding has its backward written out too (:class:`PLRStep`). For
+embedded input ``j`` (frequencies ``c_j``, ``k``; map ``W_j``, ``2k x d``;
+bias ``b_j``, ``d``) and row ``i``, the forward pass
+(:func:`~skreg._engine.model.plr_forward`) computes ``p_ij = (2 pi x_ij)
+c_j``, ``z_ij = [sin p_ij, cos p_ij]``, ``a_ij = W_j^T z_ij + b_j`` and puts
+``e_ij = ReLU(a_ij)`` in ``a_0``. From ``G_ij = dJ/de_ij`` (those columns of
+``delta_1 W_1'^T``) and ``g_ij = dJ/da_ij = G_ij * [a_ij > 0]``:
+``dJ/db_j = sum_i g_ij``, ``dJ/dW_j = sum_i z_ij g_ij^T``,
+``dJ/dz_ij = W_j g_ij = [dsin_ij, dcos_ij]`` (sines, then cosines),
+``dJ/dp_ij = dsin_ij * cos p_ij - dcos_ij * sin p_ij`` and
+``dJ/dc_j = sum_i 2 pi x_ij dJ/dp_ij``. The forward pass keeps ``2 pi x``,
+``sin p``, ``cos p``, ``z`` and ``e`` for it, so no sine or cosine is
+computed twice, and every product is one batched product over the inputs
+(and the members of a stack), with the rows as the long last axis: no
+loop over the inputs, and no autograd in the step.
+
 With ReLU, the mask is applied to the activation in place, so relu's
 backward kernel, which reads only where its output is positive, already
 zeroes the dropped units; where every member has the same rate ``p`` on a
@@ -44,11 +60,15 @@ batch), which adds it inside the update kernel instead of in one more pass
 over the weights.
 """
 
+from functools import partial
+
 import torch
 
-from .model import ACTIVATIONS, SCALE_LAYER_RATE, affine, plr_forward
+from .model import ACTIVATIONS, SCALE_LAYER_RATE, affine, batched, plr_forward
 from .optim import FusedAdam
 from .regularizers import step_hooks, training_weights
+
+aten = torch.ops.aten
 
 
 def _matmul_t_out(a, b, out):
@@ -116,6 +136,10 @@ def manual_step(model, loss, regularizers, optimizer_step, next_masks, hidden_no
     coefs_t = [_t(W) for W in coefs]
     has_plr = bool(model.plr)
     embedded = bool(model.tables) or has_plr
+    plr = PLRStep(model, model.plr_views(coef), model.plr_views(coef_grad)) if has_plr else None
+    # the first matrix's rows after the numeric inputs (a view, made once):
+    # they take dJ/dh back to the PLR outputs and the table rows
+    rest = coefs[0][..., model.n_dense:, :] if embedded else None
     # gradients beyond the first layer's: tables, PLR, input scale
     beyond_first = bool(g_tables) or has_plr or scale_block is not None
 
@@ -128,8 +152,7 @@ def manual_step(model, loss, regularizers, optimizer_step, next_masks, hidden_no
             # the learned input scale folded into the first layer: W_1' = diag(s) W_1
             s = model.input_scale(coef)
             layers = [coefs[0] * s, *coefs[1:]]
-        plr = _plr_forward(model, coef, xb) if has_plr else None
-        h = model.embed_codes(xb, None if plr is None else plr[0].detach()) if embedded else xb
+        h = model.embed_codes(xb, plr.forward(xb) if has_plr else None) if embedded else xb
         out, inputs, outputs, pre = _forward(h, layers, intercepts, activation, keeps,
                                              hidden_noise, generator, mask_in_place)
         losses, delta = loss.value_and_grad(out, tb)
@@ -155,7 +178,8 @@ def manual_step(model, loss, regularizers, optimizer_step, next_masks, hidden_no
                 if backward is not None:
                     delta = backward(delta, outputs[k - 1], pre[k - 1])
             elif beyond_first:
-                _input_grads(model, layers, delta, xb, g_tables, plr, s)
+                _input_grads(model, layers, delta, xb, rest if layers[0] is coefs[0] else None,
+                             g_tables, plr, s)
         for hook in reversed(hooks):
             hook.after(coef_grad)  # restores coef, maps the gradient to it
         flat_scale = scale.view(-1, 1) if isinstance(scale, torch.Tensor) else scale
@@ -194,35 +218,28 @@ def _forward(h, layers, intercepts, activation, keeps, hidden_noise, generator,
     return affine(h, layers[n_hidden], intercepts[n_hidden]), inputs, outputs, pre
 
 
-def _plr_forward(model, coef, xb):
-    """The PLR embedding of a batch and the leaf of its parameters, ``(out, leaf)``.
-
-    The embedding is a small per-column network: its backward is autograd's,
-    from the first layer's input gradient (:func:`_input_grads`).
-    """
-    with torch.enable_grad():
-        leaf = coef[:, model.plr_slice].clone().requires_grad_(True)
-        return plr_forward(model.plr_inputs(xb), *model.plr_views(leaf)), leaf
-
-
-def _input_grads(model, layers, delta, xb, g_tables, plr, s):
+def _input_grads(model, layers, delta, xb, rest, g_tables, plr, s):
     """The gradients that flow on from the first layer's ``delta``.
 
-    Into the embedding tables (:func:`_table_grads`), the PLR parameters
-    (``plr`` from :func:`_plr_forward`, or None) and the learned input scale
-    (``s``, or None): ``model.coef.grad``'s first matrix holds
-    ``dJ/dW_1'`` and becomes ``dJ/dW_1``.
+    Into the PLR parameters (:meth:`PLRStep.backward`; ``plr`` None without
+    PLR), the embedding tables (:func:`_table_grads`) and the learned input
+    scale (``s``, or None): ``model.coef.grad``'s first matrix holds
+    ``dJ/dW_1'`` and becomes ``dJ/dW_1``. ``rest`` is the first matrix's
+    rows after the numeric inputs (PLR outputs, table entries), or None to
+    take them from ``layers[0]``.
     """
     coef_grad = model.coef.grad
-    if g_tables:
-        _table_grads(model, layers[0], delta, xb, g_tables)
-    if plr is not None:
-        out, leaf = plr
-        width = out.shape[-1]
-        W_p = layers[0][..., model.n_dense:model.n_dense + width, :]
-        with torch.enable_grad():
-            out.backward(_matmul_bt(delta, W_p))
-        coef_grad[:, model.plr_slice] = leaf.grad
+    if plr is not None or g_tables:
+        if rest is None:
+            rest = layers[0][..., model.n_dense:, :]
+        # (dJ/dh)^T of the inputs after the numeric columns, (..., width, n)
+        d_inputs = _matmul_nt(rest, delta)
+        width = 0
+        if plr is not None:
+            width = plr.width
+            plr.backward(d_inputs[..., :width, :] if g_tables else d_inputs)
+        if g_tables:
+            _table_grads(model, d_inputs[..., width:, :].transpose(-1, -2), xb, g_tables)
     if s is not None:
         # with W_1' = (1 + c u) W_1:
         # dJ/du_j = c sum_k (dJ/dW_1')_jk (W_1)_jk, dJ/dW_1 = s dJ/dW_1'
@@ -232,16 +249,62 @@ def _input_grads(model, layers, delta, xb, g_tables, plr, s):
         g_W1.mul_(s)
 
 
-def _table_grads(model, W1, delta, xb, g_tables):
-    """The embedding tables' gradients from the first layer's ``delta``.
+def _matmul_nt(A, B):
+    """``A B^T`` for one network (2-D) or a stack (3-D)."""
+    return torch.mm(A, B.t()) if A.dim() == 2 else torch.bmm(A, B.transpose(1, 2))
 
-    A table row ``e`` enters the first layer as inputs ``x_j = e_j``, so
+
+class PLRStep:
+    """The PLR embedding in the hand-written step: its forward pass, kept for its backward.
+
+    ``params`` and ``grads`` are the ``(c, W, b)`` views of the parameters
+    and of their gradients' blocks (:meth:`StackedMLP.plr_views`); the
+    backward pass writes into the latter.
+    """
+
+    def __init__(self, model, params, grads):
+        self.model, self.params = model, params
+        c, W, _ = params
+        self.k, self.d = c.shape[-1], W.shape[-1]
+        self.width = len(model.plr[0]) * self.d
+        self.W = W
+        self.g_c, self.g_W, self.g_b = grads
+        self.cache = None
+
+    def forward(self, xb):
+        """The embedding of the batch ``xb``, ``(..., n, F d)`` (:func:`plr_forward`)."""
+        self.cache = {}
+        return plr_forward(self.model.plr_inputs(xb), *self.params, cache=self.cache)
+
+    def backward(self, d_e):
+        """The parameters' gradients from ``d_e = (dJ/de)^T``, ``(..., F d, n)``.
+
+        The module docstring's formulas, per input ``j`` with the rows as
+        columns (:func:`plr_forward`'s layout, ``(..., F, ., n)``): with
+        ``g_j = dJ/da_j = d_e * [e > 0]`` (``d x n``), ``dJ/db_j = g_j 1``,
+        ``dJ/dW_j = z_j g_j^T``, ``dJ/dz_j = W_j g_j = [dsin_j; dcos_j]``,
+        ``dJ/dp_j = dsin_j * cos p_j - dcos_j * sin p_j`` and
+        ``dJ/dc_j = (dJ/dp_j) u_j`` with ``u_j = 2 pi x_j``.
+        """
+        cache, k = self.cache, self.k
+        bmm = partial(batched, torch.bmm) if self.W.dim() == 4 else torch.bmm
+        g = aten.threshold_backward(d_e, cache["e"], 0).unflatten(-2, (-1, self.d))
+        torch.sum(g, -1, out=self.g_b)                               # (..., F, d, n)
+        bmm(cache["z"], g.transpose(-1, -2), out=self.g_W)
+        d_z = bmm(self.W, g)                                         # (..., F, 2k, n)
+        d_p = d_z[..., :k, :] * cache["cos"]
+        d_p.addcmul_(d_z[..., k:, :], cache["sin"], value=-1.0)      # (..., F, k, n)
+        torch.linalg.vecdot(d_p, cache["u"].unsqueeze(-2), out=self.g_c)
+        self.cache = None
+
+
+def _table_grads(model, d_inputs, xb, g_tables):
+    """The embedding tables' gradients from ``d_inputs``, ``dJ/dh`` of the tables' inputs.
+
+    A table row ``e`` enters the first layer as inputs ``h_j = e_j``, so
     ``dJ/de = sum over the rows i with that code of (delta_1 W_1^T)_i``
     restricted to the table's inputs: a scatter-add of those rows by code.
     """
-    n_before = W1.shape[-2] - sum(g.shape[-1] for g in g_tables)
-    W_e = W1[..., n_before:, :]
-    d_inputs = _matmul_bt(delta, W_e)
     codes = xb[..., model.n_dense:].long()
     start = 0
     for t, g in enumerate(g_tables):
