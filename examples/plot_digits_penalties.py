@@ -87,6 +87,7 @@ def main(path=None):
     for net, hidden in NETS.items():
         for name, params in PENALTIES.items():
             model = RegularizedMLPClassifier(
+                numeric_embedding=None,  # the published plain network
                 hidden_layer_sizes=hidden, learning_rate_init=2e-3, batch_size=64,
                 max_iter=10 if FAST else 150, tol=0.0, n_iter_no_change=10**6,
                 random_state=0, input_scaling=None,  # the post's setup: pixels as they are

@@ -54,8 +54,10 @@ def main(path=None):
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
     X, y = make_classification(1000 if FAST else 3000, 20, n_informative=5,
                                weights=[0.95, 0.05], flip_y=0.01, random_state=0)
-    mlp = dict(hidden_layer_sizes=(32,), alpha=1.0, max_iter=30 if FAST else 100,
-               random_state=0)
+    mlp = dict(
+        numeric_embedding=None,  # the published plain network
+        hidden_layer_sizes=(32,), alpha=1.0, max_iter=30 if FAST else 100,
+        random_state=0)
     models = {
         "no rebalancing": make_pipeline(StandardScaler(), RegularizedMLPClassifier(**mlp)),
         "SMOTE pipeline": make_imb_pipeline(StandardScaler(), SMOTE(random_state=0),

@@ -69,6 +69,7 @@ def main(path=None):
     results, models = {}, {}
     for eps in epsilons:
         model = RegularizedMLPClassifier(
+            numeric_embedding=None,  # the published plain network
             hidden_layer_sizes=(128,), activation="tanh", solver="sgd",
             learning_rate_init=0.1, momentum=0.9, batch_size=32,
             max_iter=20 if FAST else 250, penalty=None, label_smoothing=eps, tol=0.0,

@@ -71,8 +71,10 @@ def main(path=None):
     X_train, y_train, X_val, y_val = X[:200], y[:200], X[200:], y[200:]
     scale = 0.1 if FAST else 1.0
     # the post's setup trains on the data as they are: no input or target scaling
-    common = dict(hidden_layer_sizes=(25, 25), learning_rate_init=0.01, batch_size=200,
-                  penalty=None, random_state=0, input_scaling=None, target_scaling=None)
+    common = dict(
+        numeric_embedding=None,  # the published plain network
+        hidden_layer_sizes=(25, 25), learning_rate_init=0.01, batch_size=200,
+        penalty=None, random_state=0, input_scaling=None, target_scaling=None)
     models = {
         "MLP": (RegularizedMLPRegressor(**common), 1000),
         "MLP + weight decay": (RegularizedMLPRegressor(**{**common, "penalty": "l2",

@@ -46,10 +46,12 @@ def main(path=None):
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
     X, y = make_noisy_moons(300, flip_fraction=0.0, noise=0.3, random_state=0)
     X_test, y_test = make_noisy_moons(2000, flip_fraction=0.0, noise=0.3, random_state=1)
-    common = dict(hidden_layer_sizes=(32, 32) if FAST else (96, 96), activation="tanh",
-                  learning_rate_init=0.01, batch_size=32, max_iter=30 if FAST else 400,
-                  tol=0.0, n_iter_no_change=10**6, random_state=0,
-                  input_scaling=None)  # the post's setup: inputs as they are
+    common = dict(
+        numeric_embedding=None,  # the published plain network
+        hidden_layer_sizes=(32, 32) if FAST else (96, 96), activation="tanh",
+        learning_rate_init=0.01, batch_size=32, max_iter=30 if FAST else 400,
+        tol=0.0, n_iter_no_change=10**6, random_state=0,
+        input_scaling=None)  # the post's setup: inputs as they are
     models = {"no dropout": RegularizedMLPClassifier(penalty=None, **common),
               "dropout 0.4": RegularizedMLPClassifier(penalty=None, dropout=0.4, **common)}
     print(f"{'model':<12} {'train acc':>9} {'test acc':>9}")

@@ -51,6 +51,7 @@ L1_ALPHAS = [0.001, 0.003, 0.01]
 
 def make_model(penalty, alpha):
     return RegularizedMLPClassifier(
+        numeric_embedding=None,  # the published plain network
         hidden_layer_sizes=(32, 32) if FAST else (64, 64), activation="tanh",
         solver="adamw" if penalty == "l2" else "adam", penalty=penalty, alpha=alpha,
         learning_rate_init=0.02, batch_size=32, max_iter=30 if FAST else 500, tol=0.0,

@@ -34,8 +34,10 @@ def main():
     X = (X / 16).astype(np.float32)
     X_train, X_val, y_train, y_val = train_test_split(X, y, test_size=0.25, random_state=0)
     # pixels in [0, 1] as they are (input_scaling=None), as in the post
-    common = dict(hidden_layer_sizes=(64,) if FAST else (256,), alpha=1.0,
-                  max_iter=10 if FAST else 60, random_state=0, input_scaling=None)
+    common = dict(
+        numeric_embedding=None,  # the published plain network
+        hidden_layer_sizes=(64,) if FAST else (256,), alpha=1.0,
+        max_iter=10 if FAST else 60, random_state=0, input_scaling=None)
     models = {
         "L2": RegularizedMLPClassifier(penalty="l2", **common),
         "L1 (subgradient)": RegularizedMLPClassifier(penalty="l1", l1_method="subgradient",

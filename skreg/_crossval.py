@@ -356,9 +356,11 @@ class SearchFit:
         # learn slower in their first epochs, and would lose every early rung
         # to those without one; the brackets' finalists meet in the final ranking
         embeddings = search._embeddings()
+        # each configuration's embedding: its grid value, or the plain default
+        self.embedding = [estimator.numeric_embedding for estimator in estimators]
         epochs = search._rung_epochs(n_configs // len(embeddings)) if self._raceable() else []
         self.brackets = {emb: Rungs(epochs, search.race_factor, n_configs, self.log, configs=[
-            i for i, g in enumerate(grid) if g.get("numeric_embedding") == emb])
+            i for i in range(n_configs) if self.embedding[i] == emb])
             for emb in embeddings}
 
     def _specify(self, estimators):
@@ -433,7 +435,7 @@ class SearchFit:
         """Train the stacks of one race (racing their configurations), then score them."""
         jobs = [self._job(self.plan[s]) for s in group]
         configs = list(dict.fromkeys(c for job in jobs for c, _ in job.owners))
-        rungs = self.brackets[self.grid[configs[0]].get("numeric_embedding")]
+        rungs = self.brackets[self.embedding[configs[0]]]
         board = None
         if rungs.epochs:
             on_winner = None

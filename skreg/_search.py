@@ -57,7 +57,7 @@ from ._tabular import _is_dataframe, _to_pandas
 DEFAULT_GRID = {
     "alphas": (1e-4, 0.3, 1.0, 3.0),
     "dropouts": (0.0, 0.2, 0.5),
-    "numeric_embeddings": (None,),
+    "numeric_embeddings": ("plr",),
     "hidden_layer_sizes": ((100,),),
 }
 
@@ -280,7 +280,10 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
             **self._extra_axes(),
             **self._param_grid_axes(),
         }
-        if self._embeddings() != [None]:
+        # a single value equal to the plain estimators' default is no axis
+        # (results and best_params_ then read as without embeddings searched)
+        plain_default = self._estimator_class().numeric_embedding
+        if self._embeddings() != [plain_default]:
             axes["numeric_embedding"] = self._embeddings()
         names = sorted(axes)
         return [dict(zip(names, values))

@@ -121,7 +121,9 @@ def _shops(n=1500, n_shops=60, seed=0):
 
 def test_high_cardinality_column_gets_a_learned_table():
     X, y = _shops()
-    reg = RegularizedMLPRegressor(hidden_layer_sizes=(32,), max_iter=60, random_state=0)
+    # no numeric embedding: the first layer's rows are x and the table's entries
+    reg = RegularizedMLPRegressor(hidden_layer_sizes=(32,), max_iter=60, random_state=0,
+                                  numeric_embedding=None)
     reg.fit(X, y)
     assert reg.encoder_.output_kinds_.tolist() == ["numeric", "embedding"]
     assert reg.embedding_sizes_ == {"shop": 8}
@@ -132,7 +134,8 @@ def test_high_cardinality_column_gets_a_learned_table():
     assert reg.score(X, y) > 0.85
     # the same frame, every category one-hot: the same kind of fit
     onehot = RegularizedMLPRegressor(hidden_layer_sizes=(32,), max_iter=60, random_state=0,
-                                     max_onehot_categories=None).fit(X, y)
+                                     max_onehot_categories=None,
+                                     numeric_embedding=None).fit(X, y)
     assert onehot.coefs_[0].shape[0] == 1 + 60
     assert reg.score(X, y) > onehot.score(X, y) - 0.05
 
@@ -246,7 +249,8 @@ def test_plr_embedding_learns_a_sharp_boundary():
     moved from their initial values."""
     X, y = _checkerboard()
     X_test, y_test = _checkerboard(seed=1)
-    plain = RegularizedMLPClassifier(max_iter=150, random_state=0).fit(X, y)
+    plain = RegularizedMLPClassifier(max_iter=150, random_state=0,
+                                     numeric_embedding=None).fit(X, y)
     plr = RegularizedMLPClassifier(max_iter=150, random_state=0,
                                    numeric_embedding="plr").fit(X, y)
     assert plr.score(X_test, y_test) > plain.score(X_test, y_test) + 0.15

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_iris
 
+from skreg import RegularizedMLPClassifier
 from skreg.cli import InputError, compare, infer_task, main
 
 CLASSIFIERS = ["LogRegCV L2", "LogRegCV ElasticNet", "HistGradientBoosting", "sklearn MLP",
@@ -307,7 +308,12 @@ def test_skreg_rows_train_on_the_raw_frame(mixed_csv):
     X, y, _, categorical, _ = _load_csv(str(mixed_csv), "label")
     result = compare(X, y, categorical_features=categorical, cv=2, max_iter=5)
     rows = {r["model"]: r for r in result.rows}
-    assert rows["skreg MLP"]["n_weights"] == 7 * 100 + 100 * 1
+    # the first layer reads the 7 encoded inputs and the PLR outputs of the
+    # numeric ones (the default numeric embedding)
+    plain = RegularizedMLPClassifier(max_iter=5, random_state=0,
+                                     categorical_features=categorical).fit(X, y)
+    assert plain.encoder_.transform(X).shape[1] == 7
+    assert rows["skreg MLP"]["n_weights"] == plain.coefs_[0].shape[0] * 100 + 100 * 1
     assert rows["sklearn MLP"]["n_weights"] == 6 * 100 + 100 * 1
     assert np.isfinite(rows["skreg MLP CV"]["test_mean"])
     assert X.isna().any().any()  # the caller's frame keeps its missing values

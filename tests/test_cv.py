@@ -303,7 +303,7 @@ def test_racing_off_is_the_exhaustive_search(clf_data):
     search = RegularizedMLPClassifierCV(alphas=[1e-3, 1.0], dropouts=[0.0, 0.3],
                                         hidden_layer_sizes=(8,), max_iter=10,
                                         learning_rate_init=0.01, cv=3, random_state=3,
-                                        racing=False).fit(X, y)
+                                        racing=False, numeric_embeddings=[None]).fit(X, y)
     r = search.cv_results_
     correct = [[round(r[f"split{k}_test_score"][i] * 200) for k in range(3)]
                for i in range(4)]
@@ -315,7 +315,8 @@ def test_racing_off_is_the_exhaustive_search(clf_data):
     assert search.best_index_ == int(np.argmax(r["mean_test_score"]))
     # a grid of one configuration does not race
     one = RegularizedMLPClassifierCV(alphas=[1e-3], hidden_layer_sizes=(8,), max_iter=10,
-                                     learning_rate_init=0.01, cv=3, random_state=3).fit(X, y)
+                                     learning_rate_init=0.01, cv=3, random_state=3,
+                                     numeric_embeddings=[None]).fit(X, y)
     assert one.n_resources_ == [10]
     assert one.cv_results_["split0_test_score"][0] == r["split0_test_score"][0]
 
@@ -736,7 +737,7 @@ def test_folds_of_different_batch_sizes_race_in_stacks_side_by_side():
     X, y, splits = _fold_data([90, 100, 110])
     kw = dict(alphas=[1e-3, 0.3, 1.0, 30.0, 100.0, 300.0], hidden_layer_sizes=(8,),
               learning_rate_init=0.01, tol=0.0, n_iter_no_change=100, random_state=0,
-              cv=splits)
+              cv=splits, numeric_embeddings=[None])
     search = RegularizedMLPClassifierCV(max_iter=9, race_min_epochs=2, **kw).fit(X, y)
     r = search.cv_results_
     assert search.n_resources_ == [2, 6, 9] and search.n_candidates_ == [6, 2, 1]

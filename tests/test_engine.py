@@ -73,7 +73,8 @@ def test_manual_gradient_matches_autograd(activation, Est):
               momentum=0.0, learning_rate_init=1.0, batch_size=30, shuffle=False,
               penalty="elasticnet", alpha=0.3, l1_ratio=0.4, random_state=0,
               l1_method="subgradient", input_scaling=None)
-    est = Est(**kw, **({"label_smoothing": 0.1} if classifier else {"target_scaling": None}))
+    est = Est(numeric_embedding=None,
+              **kw, **({"label_smoothing": 0.1} if classifier else {"target_scaling": None}))
     est.partial_fit(X, y, sample_weight=w, **({"classes": [0, 1, 2]} if classifier else {}))
     after = [p.detach().clone() for p in est.module_.parameters()]
     # rebuild the initial network and differentiate the objective with autograd
@@ -215,7 +216,7 @@ def test_manual_gradient_with_dropout_matches_autograd(activation, drawn):
     rng = np.random.default_rng(1)
     X = rng.normal(size=(30, 4))
     y = rng.normal(size=30)
-    est = RegularizedMLPRegressor(
+    est = RegularizedMLPRegressor(numeric_embedding=None,
         hidden_layer_sizes=(6, 5, 4), activation=activation, dropout=0.25,
         solver="sgd", momentum=0.0, learning_rate_init=0.5, batch_size=12,
         shuffle=False, penalty=None, random_state=0, input_scaling=None,
@@ -315,7 +316,7 @@ def test_fast_fit_equals_a_plain_autograd_loop(drawn, weighted):
     X = rng.normal(size=(n, 5))
     y = rng.integers(0, 3, size=n)
     w = rng.uniform(0.2, 3.0, size=n) if weighted else np.ones(n)
-    est = RegularizedMLPClassifier(
+    est = RegularizedMLPClassifier(numeric_embedding=None,
         hidden_layer_sizes=(8, 6), dropout=0.25, penalty="elasticnet", alpha=alpha,
         l1_ratio=l1_ratio, label_smoothing=eps_ls, learning_rate_init=lr,
         batch_size=batch, max_iter=epochs, tol=0.0, n_iter_no_change=epochs + 1,

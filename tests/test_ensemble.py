@@ -44,7 +44,8 @@ def _member_probabilities(est, X):
 
 def test_an_ensemble_predicts_the_mean_of_its_members_probabilities(clf_data):
     X, y = clf_data
-    est = RegularizedMLPClassifier(hidden_layer_sizes=(8,), max_iter=10, ensemble_size=3,
+    est = RegularizedMLPClassifier(numeric_embedding=None,
+                                   hidden_layer_sizes=(8,), max_iter=10, ensemble_size=3,
                                    random_state=0).fit(X, y)
     assert est.coefs_[0].shape == (3, 6, 8)
     members = _member_probabilities(est, X)
@@ -68,7 +69,8 @@ def test_member_zero_is_the_single_network_of_the_same_seed(clf_data):
 def test_the_ensemble_log_loss_is_at_most_its_members_mean(clf_data):
     X, y = clf_data
     X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
-    est = RegularizedMLPClassifier(hidden_layer_sizes=(16,), max_iter=30, ensemble_size=4,
+    est = RegularizedMLPClassifier(numeric_embedding=None,
+                                   hidden_layer_sizes=(16,), max_iter=30, ensemble_size=4,
                                    random_state=0).fit(X_train, y_train)
     members = _member_probabilities(est, X_test)
     ensemble = log_loss(y_test, est.predict_proba(X_test))

@@ -54,7 +54,7 @@ def test_binary_uses_one_logistic_unit(clf_data):
 
 def test_fitted_attributes_follow_sklearn(clf_data):
     X, y = clf_data
-    clf = RegularizedMLPClassifier(hidden_layer_sizes=(16, 8), max_iter=7,
+    clf = RegularizedMLPClassifier(numeric_embedding=None, hidden_layer_sizes=(16, 8), max_iter=7,
                                    random_state=0).fit(X, y)
     assert clf.n_layers_ == 4 and clf.n_features_in_ == 8 and clf.n_iter_ == 7
     assert [W.shape for W in clf.coefs_] == [(8, 16), (16, 8), (8, 3)]

@@ -25,7 +25,7 @@ def data():
 def test_norms_and_zero_fractions_match_the_final_weights(data):
     X, y = data
     reg = RegularizedMLPRegressor((16,), penalty="l1", alpha=5.0, max_iter=15,
-                                  random_state=0).fit(X, y)
+                                  random_state=0, numeric_embedding=None).fit(X, y)
     w = np.concatenate([W.ravel() for W in reg.coefs_])
     last = reg.history_[-1]
     assert last["l1_norm"] == pytest.approx(np.abs(w).sum(), rel=1e-5)
@@ -65,7 +65,7 @@ def test_learning_rate_and_best_epoch_are_recorded(data):
 def test_snapshots_every_k_epochs_have_the_weights_shape(data):
     X, y = data
     reg = RegularizedMLPRegressor((6, 4), snapshot_every=3, max_iter=10,
-                                  random_state=0).fit(X, y)
+                                  random_state=0, numeric_embedding=None).fit(X, y)
     rows = [r for r in reg.history_ if "coef_snapshot" in r]
     assert [r["epoch"] for r in rows] == [3, 6, 9]
     n_weights = 10 * 6 + 6 * 4 + 4 * 1
@@ -73,7 +73,8 @@ def test_snapshots_every_k_epochs_have_the_weights_shape(data):
     assert rows[-1]["coef_snapshot"].dtype == np.float64
     # the snapshot is a copy, not a view of the live weights
     assert not np.allclose(rows[0]["coef_snapshot"], rows[-1]["coef_snapshot"])
-    no_snapshots = RegularizedMLPRegressor((6,), max_iter=4, random_state=0).fit(X, y)
+    no_snapshots = RegularizedMLPRegressor((6,), max_iter=4, random_state=0,
+                                           numeric_embedding=None).fit(X, y)
     assert not any("coef_snapshot" in r for r in no_snapshots.history_)
 
 

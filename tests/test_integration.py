@@ -456,7 +456,7 @@ def test_l1_mlp_and_lasso_on_linear_problem():
     informative = coef != 0
     cv = KFold(4, shuffle=True, random_state=SEED)
     lasso = make_pipeline(StandardScaler(), Lasso(alpha=0.01))
-    mlp = make_pipeline(StandardScaler(), _reg(penalty="l1", alpha=1.0))
+    mlp = make_pipeline(StandardScaler(), _reg(penalty="l1", alpha=1.0, numeric_embedding=None))
     lasso_r2 = _cv_r2(lasso, X, y, cv)
     mlp_r2 = _cv_r2(mlp, X, y, cv)
     assert (lasso_r2 > 0).all() and lasso_r2.mean() > 0.9, lasso_r2

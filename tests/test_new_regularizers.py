@@ -173,7 +173,8 @@ def test_everything_is_off_by_default():
 def test_l0_feature_gates_select_the_informative_features():
     X, y = make_classification(600, 20, n_informative=5, n_redundant=0, n_repeated=0,
                                shuffle=False, random_state=0)
-    model = RegularizedMLPClassifier(hidden_layer_sizes=(32,), max_iter=30, batch_size=64,
+    model = RegularizedMLPClassifier(numeric_embedding=None,
+                                     hidden_layer_sizes=(32,), max_iter=30, batch_size=64,
                                      learning_rate_init=0.01, random_state=0,
                                      l0_alpha=1.0).fit(X, y)
     importances = model.feature_importances_
@@ -191,7 +192,8 @@ def test_l0_feature_gates_select_the_informative_features():
 def test_l0_weight_gates_give_exact_zeros_that_predictions_use():
     X, y = make_regression(400, 8, n_informative=3, noise=0.5, random_state=0)
     y = (y - y.mean()) / y.std()  # X and y on the scale the estimator would give them
-    model = RegularizedMLPRegressor(hidden_layer_sizes=(16,), max_iter=40, batch_size=64,
+    model = RegularizedMLPRegressor(numeric_embedding=None,
+                                    hidden_layer_sizes=(16,), max_iter=40, batch_size=64,
                                     learning_rate_init=0.01, random_state=0, l0_alpha=0.5,
                                     l0_gates="weights", input_scaling=None,
                                     target_scaling=None).fit(X, y)
@@ -234,8 +236,8 @@ def test_weight_noise_changes_training_not_prediction():
     X, y = make_regression(200, 5, noise=0.5, random_state=0)
     params = dict(hidden_layer_sizes=(8,), max_iter=5, batch_size=50, random_state=0,
                   input_scaling=None, target_scaling=None)
-    plain = RegularizedMLPRegressor(**params).fit(X, y)
-    noisy = RegularizedMLPRegressor(weight_noise=0.1, **params).fit(X, y)
+    plain = RegularizedMLPRegressor(numeric_embedding=None, **params).fit(X, y)
+    noisy = RegularizedMLPRegressor(numeric_embedding=None, weight_noise=0.1, **params).fit(X, y)
     assert np.abs(plain.coefs_[0] - noisy.coefs_[0]).max() > 1e-3
     first = noisy.predict(X)
     np.testing.assert_array_equal(first, noisy.predict(X))

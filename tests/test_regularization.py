@@ -45,7 +45,8 @@ def test_larger_alpha_gives_smaller_weight_norm(digits):
 
 def test_l1_leaves_many_more_near_zero_weights_than_l2(digits):
     X, y = digits
-    kw = dict(hidden_layer_sizes=(64,), alpha=1.0, max_iter=30, random_state=0)
+    kw = dict(hidden_layer_sizes=(64,), alpha=1.0, max_iter=30, random_state=0,
+              numeric_embedding=None)
     l1 = RegularizedMLPClassifier(penalty="l1", **kw).fit(X, y)
     l2 = RegularizedMLPClassifier(penalty="l2", **kw).fit(X, y)
     frac_l1 = np.mean(np.abs(weights(l1)) < 1e-3)
@@ -111,7 +112,7 @@ def test_l2_matches_sklearn_alpha_scaling():
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(40, 3)), rng.normal(size=40)
     kw = dict(hidden_layer_sizes=(4,), solver="sgd", momentum=0.0, batch_size=40,
-              shuffle=False, learning_rate_init=0.1, random_state=0)
+              shuffle=False, learning_rate_init=0.1, random_state=0, numeric_embedding=None)
     base = RegularizedMLPRegressor(alpha=0.0, **kw).partial_fit(X, y)
     pen = RegularizedMLPRegressor(alpha=8.0, **kw).partial_fit(X, y)
     # the initial weights both fits started from (same random_state)
@@ -158,7 +159,8 @@ def _gap(est, X, y, X_val, y_val):
 
 # the network of Tom Kite's noisy linear comparison: [50, 25, 25, 1], full-batch Adam at lr 0.01
 SEED000 = dict(hidden_layer_sizes=(25, 25), penalty=None, learning_rate_init=0.01,
-               batch_size=200, random_state=0, n_iter_no_change=10_000)
+               batch_size=200, random_state=0, n_iter_no_change=10_000,
+               numeric_embedding=None)
 
 
 @pytest.mark.parametrize("extra", [{"dropout": 0.1},

@@ -105,7 +105,8 @@ def _one_more_epoch(model, X, y):
 
 def test_a_diverging_warm_start_keeps_the_epochs_that_stayed_finite(reg_data):
     X, y = reg_data
-    reg = RegularizedMLPRegressor(hidden_layer_sizes=(16,), solver="sgd", max_iter=3,
+    reg = RegularizedMLPRegressor(numeric_embedding=None,
+                                  hidden_layer_sizes=(16,), solver="sgd", max_iter=3,
                                   warm_start=True, random_state=0,
                                   input_scaling=None, target_scaling=None).fit(X, y)
     assert reg.n_iter_ == 3
@@ -121,7 +122,8 @@ def test_a_diverging_warm_start_keeps_the_epochs_that_stayed_finite(reg_data):
 
 def test_the_objective_of_every_kept_epoch_is_finite(reg_data):
     X, y = reg_data
-    reg = RegularizedMLPRegressor(hidden_layer_sizes=(16,), solver="sgd", max_iter=3,
+    reg = RegularizedMLPRegressor(numeric_embedding=None,
+                                  hidden_layer_sizes=(16,), solver="sgd", max_iter=3,
                                   warm_start=True, random_state=0,
                                   input_scaling=None, target_scaling=None).fit(X, y)
     reg.set_params(max_iter=50)

@@ -32,13 +32,15 @@ def _signal_and_noise(n=800, n_noise=6, seed=0):
 
 def test_default_has_no_scale_and_trains_as_before():
     X, y = _signal_and_noise(300)
-    plain = RegularizedMLPRegressor(max_iter=20, random_state=0).fit(X, y)
+    plain = RegularizedMLPRegressor(numeric_embedding=None, max_iter=20, random_state=0).fit(X, y)
     np.testing.assert_array_equal(plain.input_scales_, np.ones(X.shape[1]))
     # the scale starts at 1: with a zero learning rate nothing moves, and
     # the network is the plain one
-    frozen = RegularizedMLPRegressor(max_iter=2, random_state=0, learning_rate_init=1e-12,
+    frozen = RegularizedMLPRegressor(numeric_embedding=None,
+                                     max_iter=2, random_state=0, learning_rate_init=1e-12,
                                      scale_layer=True).fit(X, y)
-    still = RegularizedMLPRegressor(max_iter=2, random_state=0, learning_rate_init=1e-12).fit(
+    still = RegularizedMLPRegressor(numeric_embedding=None,
+                                    max_iter=2, random_state=0, learning_rate_init=1e-12).fit(
         X, y)
     np.testing.assert_allclose(frozen.input_scales_, 1.0, atol=1e-9)
     np.testing.assert_allclose(frozen.predict(X), still.predict(X), rtol=1e-6, atol=1e-8)
@@ -46,7 +48,8 @@ def test_default_has_no_scale_and_trains_as_before():
 
 def test_scale_is_folded_into_the_first_layer():
     X, y = _signal_and_noise(400)
-    model = RegularizedMLPRegressor(hidden_layer_sizes=(16,), max_iter=30, random_state=0,
+    model = RegularizedMLPRegressor(numeric_embedding=None,
+                                    hidden_layer_sizes=(16,), max_iter=30, random_state=0,
                                     scale_layer=True, input_scaling=None,
                                     target_scaling=None).fit(X, y)
     s = model.input_scales_
@@ -62,7 +65,8 @@ def test_scale_is_folded_into_the_first_layer():
 
 def test_scale_learns_to_favour_the_informative_inputs():
     X, y = _signal_and_noise(1500)
-    model = RegularizedMLPRegressor(max_iter=100, random_state=0, scale_layer=True).fit(X, y)
+    model = RegularizedMLPRegressor(numeric_embedding=None,
+                                    max_iter=100, random_state=0, scale_layer=True).fit(X, y)
     s = np.abs(model.input_scales_)
     assert min(s[:2]) > max(s[2:])
     assert model.score(X, y) > 0.9
@@ -70,12 +74,13 @@ def test_scale_learns_to_favour_the_informative_inputs():
 
 def test_penalty_acts_on_the_scale_deviation():
     X, y = make_regression(400, 6, noise=1.0, random_state=0)
-    free = RegularizedMLPRegressor(alpha=0.0, max_iter=40, random_state=0,
+    free = RegularizedMLPRegressor(numeric_embedding=None, alpha=0.0, max_iter=40, random_state=0,
                                    scale_layer=True).fit(X, y)
     assert np.all(free.input_scales_ != 1.0)
     # u = (s - 1) / c is penalised with the weights: L1's proximal step sets
     # a deviation to exactly 0, which is a scale of exactly 1
-    sparse = RegularizedMLPRegressor(penalty="l1", alpha=100.0, max_iter=40, random_state=0,
+    sparse = RegularizedMLPRegressor(numeric_embedding=None,
+                                     penalty="l1", alpha=100.0, max_iter=40, random_state=0,
                                      scale_layer=True).fit(X, y)
     np.testing.assert_array_equal(sparse.input_scales_, 1.0)
     u = (free.input_scales_ - 1) / SCALE_LAYER_RATE
@@ -88,7 +93,8 @@ def test_scale_with_ensembles_pickling_and_clone():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(300, 5))
     y = (X[:, 0] + X[:, 1] ** 2 > 1).astype(int)
-    model = RegularizedMLPClassifier(max_iter=20, random_state=0, scale_layer=True,
+    model = RegularizedMLPClassifier(numeric_embedding=None,
+                                     max_iter=20, random_state=0, scale_layer=True,
                                      ensemble_size=3).fit(X, y)
     assert model.input_scales_.shape == (3, 5)
     # the members learn scales of their own
@@ -98,12 +104,13 @@ def test_scale_with_ensembles_pickling_and_clone():
     np.testing.assert_array_equal(again.input_scales_, model.input_scales_)
     assert clone(model).get_params()["scale_layer"] is True
     with pytest.raises(ValueError, match="scale_layer"):
-        RegularizedMLPClassifier(scale_layer="yes").fit(X, y)
+        RegularizedMLPClassifier(numeric_embedding=None, scale_layer="yes").fit(X, y)
 
 
 def test_scale_and_l0_feature_gates_fold_into_the_first_layer():
     X, y = _signal_and_noise(400)
-    model = RegularizedMLPRegressor(hidden_layer_sizes=(16,), max_iter=30, batch_size=50,
+    model = RegularizedMLPRegressor(numeric_embedding=None,
+                                    hidden_layer_sizes=(16,), max_iter=30, batch_size=50,
                                     random_state=0, learning_rate_init=0.01, scale_layer=True,
                                     l0_alpha=1.0, input_scaling=None,
                                     target_scaling=None).fit(X, y)

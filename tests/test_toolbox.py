@@ -66,7 +66,9 @@ def _sgd_start_and_grad(X, y, **kw):
 
 
 # one full-batch step on a tiny regression problem, float64 throughout
-ONE_STEP = dict(hidden_layer_sizes=(4,), batch_size=40, shuffle=False, random_state=0)
+# the one-step formulas below read the first layer's rows as the input features
+ONE_STEP = dict(hidden_layer_sizes=(4,), batch_size=40, shuffle=False, random_state=0,
+                numeric_embedding=None)
 
 
 @pytest.fixture(scope="module")
@@ -191,7 +193,7 @@ def sparse_nonlinear():
 # the group lasso's strength is tuned to the raw feature scale of the data
 GROUP = dict(hidden_layer_sizes=(32,), group_alpha=20.0, learning_rate_init=0.01,
              max_iter=100, n_iter_no_change=10_000, random_state=0, input_scaling=None,
-             target_scaling=None, alpha=0.0001)
+             target_scaling=None, alpha=0.0001, numeric_embedding=None)
 
 
 @pytest.fixture(scope="module")
@@ -209,11 +211,19 @@ def test_group_alpha_defaults_to_zero():
 def test_feature_importances_are_input_row_norms(cls, tiny):
     X, y = tiny
     y = y > 0 if cls is RegularizedMLPClassifier else y
-    est = cls(hidden_layer_sizes=(5,), max_iter=3, random_state=0).fit(X, y)
+    est = cls(hidden_layer_sizes=(5,), max_iter=3, random_state=0,
+              numeric_embedding=None).fit(X, y)
     assert est.feature_importances_.shape == (3,)
     np.testing.assert_allclose(est.feature_importances_,
                                np.linalg.norm(est.coefs_[0], axis=1), rtol=1e-6)
     assert np.all(est.feature_importances_ > 0)  # no group penalty: nothing removed
+    # with the PLR embedding (the default) a feature feeds its own row and its
+    # PLR outputs' rows: their squared norms add up, one importance per feature
+    plr = cls(hidden_layer_sizes=(5,), max_iter=3, random_state=0).fit(X, y)
+    assert plr.coefs_[0].shape[0] > 3
+    assert plr.feature_importances_.shape == (3,)
+    np.testing.assert_allclose((plr.feature_importances_ ** 2).sum(),
+                               (plr.coefs_[0] ** 2).sum(), rtol=1e-6)
 
 
 def test_group_lasso_zeroes_whole_rows_of_noise_features(group_fit):

@@ -488,7 +488,10 @@ group_alpha : float, default=0.0
     ``W_1[j, :] <- W_1[j, :] * max(0, 1 - eta_j * group_alpha / (S_B ||W_1[j, :]||))``
     (``eta_j`` the harmonic mean of the row's step sizes): uninformative
     features lose all their weights and leave the model; see
-    ``feature_importances_``.""", searchable=True),
+    ``feature_importances_``. The groups are the rows of ``W_1``: with a
+    numeric embedding (``numeric_embedding='plr'``, the default) each of a
+    feature's embedded inputs is a group of its own, so to select features
+    set ``numeric_embedding=None``.""", searchable=True),
     )
 
     def __init__(self, group_alpha):
