@@ -159,9 +159,11 @@ def _fitted(est, X, y, pipeline):
 def fit_skreg(task, X, y, hidden, batch_size, epochs, seed, regularized=False,
               pipeline=False):
     # the same network on the same inputs as the other implementations: the
-    # input and target scaling of skreg's defaults are off (their accuracy is
-    # measured by bench_defaults.py; their cost by --with-scaling)
+    # input and target scaling and the numeric embedding of skreg's defaults
+    # are off (their accuracy is measured by bench_defaults.py; the scalings'
+    # cost by --with-scaling)
     common = dict(hidden_layer_sizes=hidden, batch_size=batch_size, max_iter=epochs,
+                  numeric_embedding=None,
                   learning_rate_init=LR, solver="adam", tol=0.0,
                   n_iter_no_change=epochs + 1, shuffle=True, random_state=seed,
                   input_scaling=SCALING["input_scaling"])

@@ -122,7 +122,7 @@ def make_estimator(args, scaling, max_iter=None, batch_size=None):
         hidden_layer_sizes=(256, 256), max_iter=max_iter,
         batch_size=batch_size or args.batch_size, penalty=None, tol=0.0,
         n_iter_no_change=max_iter + 1, random_state=0, device=args.device,
-        input_scaling=scaling)
+        input_scaling=scaling, numeric_embedding=None)
 
 
 def measure(args, n_samples, scaling_name):

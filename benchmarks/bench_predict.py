@@ -48,7 +48,7 @@ def fit_models(n_train, n_features, epochs, seed):
             # input_scaling=None: the same network on the same inputs (the
             # robust scaling of skreg's default is timed separately below)
             "skreg": RegularizedMLPClassifier(penalty=None, input_scaling=None,
-                                              **common).fit(X, y),
+                                              numeric_embedding=None, **common).fit(X, y),
             "sklearn": MLPClassifier(alpha=0.0, **common).fit(X, y),
         }
     return X, y, models

@@ -25,13 +25,30 @@ import bench_defaults  # noqa: E402
 from _common import save_json  # noqa: E402
 
 
+def _read(path):
+    """A results file, or the payload of a run's ``.jsonl`` journal (a run cut short)."""
+    if not path.endswith(".jsonl"):
+        with open(path) as f:
+            return json.load(f)
+    runs, records = bench_defaults.read_journal(path)
+    if not runs:
+        raise SystemExit(f"{path}: no run header in this journal")
+    # the labels of the last run (a resumed run keeps its own labels' records)
+    models = runs[-1]["models"]
+    records = [r for r in records if r.get("model") in models]
+    return {"benchmark": "bench_defaults", "config": runs[-1]["config"], "models": models,
+            "datasets": {}, "results": records,
+            "notes": [f"{path}: the journal of a run cut short"]}
+
+
 def combine(paths, keep=None):
     """The payload of several runs' results files, merged in order.
 
     Parameters
     ----------
     paths : sequence of str
-        ``bench_defaults.py --json`` files; later files' labels replace earlier ones'.
+        ``bench_defaults.py --json`` files, or the ``.jsonl`` journal of a run
+        cut short; later files' labels replace earlier ones'.
     keep : sequence of str or None, default=None
         Labels to keep (all when None), in this order in the tables.
 
@@ -42,8 +59,7 @@ def combine(paths, keep=None):
     """
     payload = None
     for path in paths:
-        with open(path) as f:
-            run = json.load(f)
+        run = _read(path)
         if payload is None:
             payload = run
             continue
