@@ -18,12 +18,12 @@ A trainer's state (pickle, joblib, skops) is :mod:`skreg._engine.state`'s,
 through ``Trainer.__getstate__``.
 """
 
-import warnings
 
 import numpy as np
 import torch
 from skorch.history import History
 
+from .._inputs import as_tensor
 from .loop import Trainer
 from .model import StackedMLP
 from .noise import DropoutMasks
@@ -167,7 +167,7 @@ def predict(trainer, X, *, embedding=None, activate=True, chunk_rows=PREDICT_CHU
     model.eval()  # idempotent: predictions never switch the module to training
     parts = []
     for start in range(0, X.shape[0], chunk_rows):
-        chunk = _as_tensor(X[start:start + chunk_rows], config.device)
+        chunk = as_tensor(X[start:start + chunk_rows], config.device)
         if embedding is not None:
             chunk = embedding(chunk)
         out = _combined(trainer, model(chunk))
@@ -204,7 +204,7 @@ def predict_mc(trainer, X, n_samples, *, embedding=None):
     """
     config, model = trainer.config, trainer.model
     model.eval()
-    X = _as_tensor(X, config.device)
+    X = as_tensor(X, config.device)
     if embedding is not None:
         X = embedding(X)
     masks = DropoutMasks(config.layer_sizes[1:-1], config.dropout, config.seeds)
@@ -215,13 +215,3 @@ def predict_mc(trainer, X, n_samples, *, embedding=None):
         out = _combined(trainer, model(X, keep_masks=keep))
         samples.append(config.loss.predict(out).cpu().numpy())
     return np.stack(samples)
-
-
-def _as_tensor(array, device):
-    """``array`` as a tensor on ``device``; no copy for a CPU array of the right layout."""
-    if isinstance(array, np.ndarray) and not array.flags.writeable:
-        with warnings.catch_warnings():
-            # read-only arrays (memmaps) are shared, never written to
-            warnings.simplefilter("ignore", UserWarning)
-            return torch.as_tensor(array, device=device)
-    return torch.as_tensor(array, device=device)
