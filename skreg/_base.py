@@ -9,8 +9,10 @@ cross-validated estimators (:mod:`skreg._search`) prepare each fold with
 the same steps. Prediction and the fitted attributes read the trainer.
 """
 
+import copy
 import warnings
 from abc import ABCMeta, abstractmethod
+from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
@@ -31,10 +33,11 @@ from ._inputs import (MIN_CATEGORY_FREQUENCY, as_tensor, check_finite_outputs, d
                       embedding_tables, encode_table, encoded_scaling_stats,
                       non_numeric_column, resolve_device)
 from ._preprocessing import robust_scale, robust_scaling_stats
-from ._spec import (SOLVERS, FitRows, auto_alpha_rows, batch_size_for, fit_spec,
-                    stack_config, warn_batch_size)
+from ._spec import (SOLVERS, FitRows, auto_alpha_rows, fit_spec,
+                    stack_config, uses_early_stopping, warn_batch_size)
 from ._tabular import TabularEncoder, _is_dataframe, _to_pandas
 from ._threads import step_work, training_threads
+from .exceptions import DivergenceError
 from .skorch import EpochCallbackHost, initialized_callbacks
 
 
@@ -78,6 +81,57 @@ def check_lbfgs(estimator, trainer):
             "solver='lbfgs' minimises a smooth, deterministic full-batch objective "
             "and cannot be combined with " + ", ".join(offending) + ". Use "
             "solver='adam' for these, or penalty='l2' / penalty='lp' with 1 < p < inf.")
+
+
+#: the parameters that prepare the network's inputs at a first fit (a warm
+#: start or ``partial_fit`` cannot change them)
+_PREPARATION_PARAMS = ("input_scaling", "numeric_embedding", "embedding_size",
+                       "categorical_features", "max_onehot_categories")
+
+#: the parameters behind each architecture setting of the engine
+#: (:attr:`skreg._engine.Trainer.ARCHITECTURE`), for the error of a warm start
+_ARCHITECTURE_PARAMS = {
+    "layer_sizes": "hidden_layer_sizes", "activation": "activation",
+    "batch_norm": "batch_norm", "embedding_tables": "embedding_size",
+    "plr": "numeric_embedding or embedding_size", "scale_layer": "scale_layer",
+    "device": "device", "dtype": "the dtype of X (float32 or float64)",
+    "joint": "ensemble_size", "members": "ensemble_size",
+    "regularizers' parameters": "l0_alpha, l0_gates or gradient_noise",
+}
+
+
+@contextmanager
+def fit_transaction(estimator, continuing=False):
+    """Run a fit of ``estimator`` that leaves it as it was if the fit does not end.
+
+    Any exception, ``KeyboardInterrupt`` included, restores every attribute
+    the fit set or replaced: a fitted estimator keeps its model (its
+    predictions bitwise unchanged), an unfitted one stays unfitted. A fit
+    that replaces its trainer (a fit from scratch) needs no copy of the old
+    one; one that goes on training it (``continuing``: a warm start,
+    ``partial_fit``) works on the trainer in place, so a copy of it is kept
+    aside. The one exception is the documented outcome of a continued fit
+    that diverges: :class:`~skreg.DivergenceError` keeps the epochs that
+    stayed finite (see the reliability page).
+    """
+    saved = dict(estimator.__dict__)
+    if continuing:
+        saved["_trainer"] = copy.deepcopy(saved["_trainer"])
+    try:
+        yield
+    except DivergenceError:
+        if not continuing:
+            _restore(estimator, saved)
+        raise
+    except BaseException:
+        _restore(estimator, saved)
+        raise
+
+
+def _restore(estimator, saved):
+    """Put back the attributes ``saved`` (a copy of ``estimator.__dict__``)."""
+    estimator.__dict__.clear()
+    estimator.__dict__.update(saved)
 
 
 class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
@@ -380,13 +434,16 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         Class weights multiply the sample weights, and set ``alpha='auto'``'s
         row count (:func:`~skreg._spec.auto_alpha_rows`).
         """
-        sample_weight = self._sample_weights(X, sample_weight)
+        given = self._sample_weights(X, sample_weight)
         class_weights = self._class_weights(labels)
+        sample_weight = given
         if class_weights is not None:
-            sample_weight = (class_weights if sample_weight is None
-                             else class_weights * sample_weight)
+            sample_weight = class_weights if given is None else class_weights * given
         if sample_weight is not None and not sample_weight.sum() > 0:
-            raise ValueError("sample_weight must have a positive sum; got all zeros.")
+            what = ("sample_weight" if class_weights is None else "class_weight"
+                    if given is None else "sample_weight times class_weight")
+            raise ValueError(f"{what} must give the samples a positive total weight; "
+                             "got all zeros.")
         return sample_weight, class_weights
 
     def _learn_input_scaling(self, X, sample_weight=None, rows=None):
@@ -433,7 +490,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         ``train_rows`` and ``valid_rows`` are None without early stopping
         (every row trains).
         """
-        if not self.early_stopping or incremental:
+        if not uses_early_stopping(self) or incremental:
             n_train = n_samples
             train_rows = valid_rows = None
         else:
@@ -515,30 +572,51 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         check_lbfgs(self, trainer)
         return trainer
 
-    def _continued_trainer(self, n_train, incremental):
-        """Step 5 of a warm start or ``partial_fit``: the trainer, with new settings.
+    def _continued_trainer(self, X, targets, sample_weight, class_weights, train_rows,
+                           n_train, device, incremental):
+        """Step 5 of a warm start or ``partial_fit``: the trainer, with the current settings.
 
-        scikit-learn's MLP builds its optimizer anew on each fit: a warm
-        start keeps the weights, not the optimizer's state, and takes the
-        current hyperparameters into account; ``partial_fit`` goes on with
-        the optimizer it has.
+        As scikit-learn's MLP, a warm start keeps the weights and takes
+        every current hyperparameter into account (its optimizer is new);
+        ``partial_fit`` goes on with the optimizer it has and takes the
+        current regularization. The network's architecture cannot change:
+        a parameter that would change it raises a ``ValueError`` naming it.
         """
         trainer = self._trainer
-        batch_size = batch_size_for(self, n_train)
-        if incremental:
-            trainer.config.batch_size = batch_size
-        else:
-            trainer.restart_optimizer(
-                batch_size, learning_rate_init=self.learning_rate_init,
-                betas=(self.beta_1, self.beta_2), epsilon=self.epsilon,
-                momentum=self.momentum, nesterov=self.nesterovs_momentum,
-                power_t=self.power_t, max_iter=self.max_iter, tol=self.tol,
-                n_iter_no_change=self.n_iter_no_change, max_fun=self.max_fun,
-                verbose=int(self.verbose))
+        fitted = trainer.config
+        n_auto = auto_alpha_rows(sample_weight, class_weights,
+                                 None if train_rows is None else train_rows[0], n_train)
+        rows = FitRows(n_inputs=fitted.layer_sizes[0], n_outputs=self._n_outputs(targets),
+                       loss=self._make_loss(), n_train=n_train, n_auto=n_auto,
+                       tables=fitted.embedding_tables, plr=fitted.plr, device=device,
+                       dtype=fitted.dtype)
+        spec = fit_spec(self, rows)
+        config = stack_config([spec])
+        changed = [_ARCHITECTURE_PARAMS.get(name, name)
+                   for name, _, _ in trainer.architecture_changes(config)]
+        prepared = getattr(self, "_prepared_with", {})
+        changed += [name for name, value in prepared.items()
+                    if repr(getattr(self, name)) != repr(value)]
+        if changed:
+            what = ", ".join(dict.fromkeys(changed))
+            call = "partial_fit" if incremental else "fit with warm_start=True"
+            raise ValueError(
+                f"{call} continues the fitted network and cannot change its "
+                f"architecture; these parameters changed it: {what}. Restore the values "
+                "it was fitted with, or set warm_start=False to fit a new network.")
+        trainer.reconfigure(config, keep_optimizer=incremental)
+        check_lbfgs(self, trainer)
+        self.alpha_ = spec.alpha
         return trainer
 
     def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
-        """``fit`` and ``partial_fit``: prepare the data, specify the fit, train."""
+        """``fit`` and ``partial_fit``, as one transaction (see :func:`fit_transaction`)."""
+        continuing = hasattr(self, "_trainer") and (self.warm_start or incremental)
+        with fit_transaction(self, continuing):
+            return self._fit_steps(X, y, sample_weight, incremental, classes)
+
+    def _fit_steps(self, X, y, sample_weight, incremental, classes):
+        """The steps of a fit: prepare the data, specify the fit, train."""
         if incremental and self.early_stopping:
             # one epoch has no held-out rows to stop on (scikit-learn's error)
             raise ValueError("partial_fit does not support early_stopping=True")
@@ -547,6 +625,9 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         X, targets, labels, sample_weight, class_weights = self._validated(
             X, y, sample_weight, incremental, first_pass, classes)
         if first_pass:
+            # what prepared the network's inputs: fixed until a fit from scratch
+            self._prepared_with = {name: copy.deepcopy(getattr(self, name))
+                                   for name in _PREPARATION_PARAMS}
             self._learn_input_scaling(X, sample_weight)
         X = self._scale_inputs(X)
         if first_pass:
@@ -560,7 +641,8 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
             trainer = self._new_trainer(X, targets, sample_weight, class_weights,
                                         train_rows, n_train, device, dtype)
         else:
-            trainer = self._continued_trainer(n_train, incremental)
+            trainer = self._continued_trainer(X, targets, sample_weight, class_weights,
+                                              train_rows, n_train, device, incremental)
         device, dtype = trainer.config.device, trainer.config.dtype
         data = TrainingData(
             X=as_tensor(X, device), y=torch.as_tensor(targets, device=device),
@@ -572,13 +654,23 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
 
     def _train(self, trainer, data, incremental):
         """Step 6: train (the engine), then record the fit."""
-        callbacks = initialized_callbacks(self.callbacks)
+        callbacks = initialized_callbacks(self.callbacks, trainer.config.early_stopping)
         work = step_work(trainer.config.layer_sizes, trainer.config.batch_size)
         with training_threads(trainer.config.device, work) as n_threads:
-            trainer, result = fit(
-                None, data, trainer=trainer, epochs=1 if incremental else self.max_iter,
-                monitor=not incremental, callbacks=callbacks,
-                host=EpochCallbackHost(self, trainer) if callbacks else None)
+            try:
+                trainer, result = fit(
+                    None, data, trainer=trainer, epochs=1 if incremental else self.max_iter,
+                    monitor=not incremental, callbacks=callbacks,
+                    host=EpochCallbackHost(self, trainer) if callbacks else None)
+            except KeyError as exc:
+                # skorch's History: "Key 'valid_loss' was not found in history."
+                if not callbacks or "not found in history" not in str(exc):
+                    raise
+                raise ValueError(
+                    f"A callback read the training history and failed: {exc.args[0]} "
+                    "Entries valid_loss and valid_score are recorded only with "
+                    "early_stopping=True; see the estimator's history_ for the "
+                    "others.") from exc
         self._record_fit(trainer, result.n_iter[0], n_threads)
         if not incremental:
             self._warn_convergence(result)
@@ -836,7 +928,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
     @property
     def best_loss_(self):
         """float or None: lowest objective reached; None with early stopping."""
-        if self.early_stopping:
+        if self._trainer.config.early_stopping:
             return None
         losses = [loss for loss in self.loss_curve_ if not np.isnan(loss)]
         return float(min(losses)) if losses else float("nan")
@@ -844,7 +936,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
     @property
     def validation_scores_(self):
         """list of float or None: validation score per epoch (early stopping)."""
-        if not self.early_stopping:
+        if not self._trainer.config.early_stopping:
             return None
         return [h.get("valid_score") for h in self.history_ if "valid_score" in h]
 

@@ -5,9 +5,10 @@ labels, probabilities) that the plain estimator's methods and a search's
 fold scores share.
 """
 
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 import torch
 from sklearn.base import ClassifierMixin, _fit_context
@@ -31,6 +32,11 @@ def class_sample_weight(class_weight, encoder, labels):
     LabelEncoder whose ``classes_`` the dict's keys must come from.
     """
     if isinstance(class_weight, dict):
+        for label, weight in class_weight.items():
+            if not (isinstance(weight, Real) and np.isfinite(weight) and weight >= 0):
+                raise ValueError(
+                    "class_weight must map labels to finite, non-negative weights; got "
+                    f"{weight!r} for label {label!r}.")
         classes = encoder.classes_.tolist()
         unknown = set(class_weight) - set(classes)
         if unknown:
@@ -39,6 +45,38 @@ def class_sample_weight(class_weight, encoder, labels):
                 f"not in classes_ {classes}.")
         class_weight = {encoder.transform([k])[0]: v for k, v in class_weight.items()}
     return compute_sample_weight(class_weight, labels)
+
+
+def _label_kind(value):
+    """'string', 'bool', 'number' or the type's name: what kind of label a value is."""
+    if isinstance(value, (str, np.str_)):
+        return "string"
+    if isinstance(value, (bool, np.bool_)):
+        return "bool"
+    if isinstance(value, (Integral, Real)):
+        return "number"
+    return type(value).__name__
+
+
+def _check_object_labels(y):
+    """Labels of an object array: none missing, one kind, and sortable (classes_ is sorted)."""
+    missing = [i for i, v in enumerate(y) if v is None or v is pd.NA or (
+        isinstance(v, Real) and np.isnan(v))]
+    if missing:
+        raise ValueError(
+            f"y contains {len(missing)} missing label(s) (None or NaN), the first at "
+            f"position {missing[0]}; drop those samples or give them a label.")
+    kinds = sorted({_label_kind(v) for v in y})
+    if len(kinds) > 1:
+        raise ValueError(
+            f"y mixes labels of kinds {kinds}; RegularizedMLPClassifier needs labels of "
+            "one kind (all strings, all numbers or all bools).")
+    try:
+        np.unique(y)
+    except TypeError:
+        raise ValueError(
+            f"y holds labels of type {kinds[0]}, which cannot be sorted into classes_; "
+            "use strings or numbers as labels.") from None
 
 
 class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
@@ -170,12 +208,9 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
         if np.ndim(y) == 2 and type_of_target(y, input_name="y") == "multilabel-indicator":
             return self._validate_multilabel(y, incremental, first_pass, classes)
         y = column_or_1d(y, warn=True)
+        if y.dtype == object:
+            _check_object_labels(y)
         target_type = type_of_target(y, input_name="y")
-        kinds = {type(v).__name__ for v in y} if y.dtype == object else set()
-        if target_type == "unknown" and len(kinds) > 1:
-            raise ValueError(
-                f"y mixes labels of types {sorted(kinds)}; RegularizedMLPClassifier "
-                "needs labels of one type (all strings or all numbers).")
         if target_type not in ("binary", "multiclass"):
             raise ValueError(
                 f"Unknown label type: {target_type!r}. RegularizedMLPClassifier "

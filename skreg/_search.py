@@ -362,7 +362,8 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
         targets = template._float_targets(targets, X.dtype)
         sample_weight = template._sample_weights(X, sample_weight)
         if sample_weight is not None and not sample_weight.sum() > 0:
-            raise ValueError("sample_weight must have a positive sum; got all zeros.")
+            raise ValueError("sample_weight must give the samples a positive total weight; "
+                             "got all zeros.")
         return targets, labels, sample_weight
 
     def _check_targets(self, template):

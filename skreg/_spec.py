@@ -239,6 +239,16 @@ class FitSpec:
                     or shared["learning_rate"] == "adaptive")
 
 
+def uses_early_stopping(estimator):
+    """Whether a fit of ``estimator`` stops early on a validation split.
+
+    ``early_stopping=True`` with ``solver='lbfgs'`` does not: as in
+    scikit-learn's MLP, early stopping is a setting of the minibatch
+    solvers and is ignored by L-BFGS (no rows are held out).
+    """
+    return bool(estimator.early_stopping) and estimator.solver != "lbfgs"
+
+
 def fit_spec(estimator, rows, *, seeds=None, group=0):
     """The :class:`FitSpec` of a fit of ``estimator`` on ``rows``.
 
@@ -278,7 +288,7 @@ def fit_spec(estimator, rows, *, seeds=None, group=0):
         momentum=estimator.momentum, nesterov=estimator.nesterovs_momentum,
         max_iter=estimator.max_iter, tol=estimator.tol,
         n_iter_no_change=estimator.n_iter_no_change, max_fun=estimator.max_fun,
-        early_stopping=estimator.early_stopping, shuffle=estimator.shuffle,
+        early_stopping=uses_early_stopping(estimator), shuffle=estimator.shuffle,
         regularization=regularization, batch_norm=estimator.batch_norm,
         learning_rate=estimator.learning_rate, power_t=estimator.power_t,
         snapshot_every=estimator.snapshot_every, device=rows.device, dtype=rows.dtype,

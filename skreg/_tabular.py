@@ -82,8 +82,8 @@ def _value_kind(column):
 
 def _value_types(column):
     """The sorted type names of a column's non-missing values (for messages)."""
-    values = pd.unique(column.dropna().astype(object))
-    return ", ".join(sorted({type(v).__name__ for v in values}))
+    # a set of type names, not pd.unique: the values may be unhashable (dicts, lists)
+    return ", ".join(sorted({type(v).__name__ for v in column.dropna()}))
 
 
 def _example(column, mask):
@@ -514,7 +514,7 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
                     "in fit; drop it or fill it.")
             if is_string_dtype(column.dtype):
                 raise ValueError(
-                    f"Column {label} is categorical but mixes value types "
+                    f"Column {label} is categorical but holds values of types "
                     f"({_value_types(column)}); its values must be all strings, all "
                     "numbers or all bools.")
             raise ValueError(

@@ -38,6 +38,10 @@ estimators, numpy, scipy).
 This module needs the ``skops`` package (``pip install skreg[persist]``).
 """
 
+import os
+import zipfile
+from contextlib import contextmanager
+
 try:
     import skops.io as _skops_io
     from skops.io._audit import NODE_TYPE_MAPPING, Node
@@ -155,6 +159,53 @@ def dumps(obj, *, compression=None, compresslevel=None):
     return _skops_io.dumps(obj, compresslevel=compresslevel, **kwargs)
 
 
+def _head(data=None, file=None):
+    """The first bytes of ``data`` or ``file`` (a path or a seekable binary file), or b''."""
+    if data is not None:
+        return bytes(data[:8])
+    try:
+        if hasattr(file, "read"):
+            position = file.tell()
+            head = file.read(8)
+            file.seek(position)
+            return head
+        with open(file, "rb") as f:
+            return f.read(8)
+    except (OSError, ValueError):
+        return b""
+
+
+def _looks_like(head):
+    """What a file that is not a skops archive seems to be, from its first bytes."""
+    if head.startswith(b"PK"):
+        return "it is a zip archive, but not one that skops wrote (it has no schema.json)"
+    if head.startswith(b"\x80"):
+        return ("it looks like a pickle or joblib file: load it with joblib.load, and "
+                "only if you trust its source (unpickling can run any code)")
+    if head.startswith((b"\x1f\x8b", b"BZh", b"\xfd7zXZ", b"x\x9c", b"x\xda")):
+        return "it looks like a compressed file (a compressed joblib pickle?)"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        return "its content is not recognised"
+    return "it looks like a text file (a CSV?)" if head else "it is empty"
+
+
+@contextmanager
+def _skops_format(data=None, file=None):
+    """Turn skops's errors on a file that is not a skops archive into one ``ValueError``."""
+    try:
+        yield
+    except (zipfile.BadZipFile, KeyError) as exc:
+        if isinstance(exc, KeyError) and "schema.json" not in str(exc):
+            raise
+        what = "The data" if data is not None else f"The file {file!r}" if isinstance(
+            file, (str, os.PathLike)) else "The file"
+        raise ValueError(
+            f"{what} is not a skops archive written by skreg.io.dump (a zip file); "
+            f"{_looks_like(_head(data, file))}.") from None
+
+
 def load(file, trusted=None):
     """Load an object saved with :func:`dump`, refusing untrusted content.
 
@@ -186,9 +237,11 @@ def load(file, trusted=None):
     ValueError
         If a trainer's state is of another format version or names an
         unknown setting, loss or dtype, or the file was written in the
-        layout of an older skreg version.
+        layout of an older skreg version, or is not a skops file at all
+        (a pickle, a CSV: the message says which it looks like).
     """
-    return _skops_io.load(file, trusted=_trusted(trusted))
+    with _skops_format(file=file):
+        return _skops_io.load(file, trusted=_trusted(trusted))
 
 
 def loads(data, trusted=None):
@@ -206,7 +259,8 @@ def loads(data, trusted=None):
     object
         The loaded object.
     """
-    return _skops_io.loads(data, trusted=_trusted(trusted))
+    with _skops_format(data=data):
+        return _skops_io.loads(data, trusted=_trusted(trusted))
 
 
 def get_untrusted_types(*, data=None, file=None):
@@ -225,5 +279,6 @@ def get_untrusted_types(*, data=None, file=None):
         Fully qualified type names, sorted; empty when :func:`load` accepts
         the file as it is.
     """
-    untrusted = _skops_io.get_untrusted_types(data=data, file=file)
+    with _skops_format(data=data, file=file):
+        untrusted = _skops_io.get_untrusted_types(data=data, file=file)
     return sorted(set(untrusted) - set(TRUSTED_TYPES))

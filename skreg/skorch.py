@@ -705,11 +705,15 @@ class EpochCallbackHost:
             self._trainer.history = History.from_file(f_history)
 
 
-def initialized_callbacks(callbacks):
+def initialized_callbacks(callbacks, validation=True):
     """``callbacks`` (skorch callbacks or ``(name, callback)`` pairs) initialized for a fit.
 
     Each is cloned first, so the estimator's parameter is never modified
     and every fit starts from fresh callbacks, as skorch itself does.
+    Without a validation split (``validation=False``: no early stopping) a
+    callback that monitors a ``valid_*`` entry of the history is refused
+    with a ``ValueError``, before training, rather than failing in skorch
+    at the first epoch's end.
     """
     from sklearn.base import clone
     out = []
@@ -719,5 +723,12 @@ def initialized_callbacks(callbacks):
             raise ValueError(
                 "The 'callbacks' parameter must be a list of skorch callbacks (instances "
                 f"of skorch.callbacks.Callback) or (name, callback) pairs; got {cb!r}.")
+        monitor = getattr(cb, "monitor", None)
+        if not validation and isinstance(monitor, str) and monitor.startswith("valid_"):
+            raise ValueError(
+                f"The callback {type(cb).__name__} monitors {monitor!r}, which is recorded "
+                "only with a validation split: set early_stopping=True (it holds out "
+                "validation_fraction of the rows), or have the callback monitor "
+                f"{monitor.replace('valid_', 'train_', 1)!r}.")
         out.append(clone(cb).initialize())
     return out

@@ -418,7 +418,7 @@ def test_malformed_calls_raise_clear_errors(Est, bad, seed):
     est = Est(**TINY)
     outcome = fit_and_check(est, X, y, **kwargs)
     if bad == "y_mixed_str_int" and Est is RegularizedMLPClassifier:
-        with pytest.raises(ValueError, match=r"y mixes labels of types \['int', 'str'\]"):
+        with pytest.raises(ValueError, match=r"y mixes labels of kinds \['number', 'string'\]"):
             est.fit(X, y)
     # a 2-D 0/1 y is multilabel classification, as in scikit-learn's MLPClassifier
     allowed_fit = ({"y_mixed_str_int", "y_multilabel", "y_continuous"}

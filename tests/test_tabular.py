@@ -444,7 +444,7 @@ def test_error_non_numeric_values_in_numeric_column():
 
 def test_error_mixed_types_infinity_dates_and_float32_overflow():
     with pytest.raises(ValueError, match=re.escape(
-            "Column 'm' is categorical but mixes value types (int, str)")):
+            "Column 'm' is categorical but holds values of types (int, str)")):
         TabularEncoder().fit(pd.DataFrame({"m": np.array([1, "a", None], dtype=object)}))
     with pytest.raises(ValueError, match="Column 'x' contains infinity"):
         TabularEncoder().fit(pd.DataFrame({"x": [1.0, np.inf]}))

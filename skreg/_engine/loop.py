@@ -111,6 +111,15 @@ def _embed(X, embeddings):
     return torch.stack([e(X[g]) for g, e in enumerate(embeddings)])
 
 
+def _same(a, b):
+    """Whether two settings are equal (tuples, lists and arrays item by item)."""
+    if isinstance(a, (tuple, list, np.ndarray)) or isinstance(b, (tuple, list, np.ndarray)):
+        return (isinstance(a, (tuple, list, np.ndarray))
+                and isinstance(b, (tuple, list, np.ndarray))
+                and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b)))
+    return bool(a == b)
+
+
 class StoppingRule:
     """scikit-learn's MLP stopping rule, per member.
 
@@ -263,16 +272,48 @@ class Trainer:
         self.__dict__.update(trainer_from_state(state).__dict__)
 
     # ------------------------------------------------------------ optimizer
-    def restart_optimizer(self, batch_size, **settings):
-        """A new optimizer, as scikit-learn's MLP makes at every ``fit``.
+    #: the settings that shape the network's parameters: a later fit can
+    #: change every other setting, not these (see :meth:`reconfigure`)
+    ARCHITECTURE = ("layer_sizes", "activation", "batch_norm", "embedding_tables", "plr",
+                    "scale_layer", "device", "dtype", "joint")
 
-        ``settings`` update the config first (``learning_rate_init``,
-        ``betas``, ``epsilon``, ``momentum``, ``nesterov``, ``power_t``).
+    #: the optimizer's settings, which ``partial_fit`` keeps (its optimizer goes on)
+    OPTIMIZER = ("solver", "learning_rate_init", "betas", "epsilon", "momentum", "nesterov")
+
+    def architecture_changes(self, config):
+        """``[(name, fitted, requested)]`` of the architecture settings ``config`` changes."""
+        changes = [(name, getattr(self.config, name), getattr(config, name))
+                   for name in self.ARCHITECTURE
+                   if not _same(getattr(self.config, name), getattr(config, name))]
+        if len(config.seeds) != len(self.config.seeds):
+            changes.append(("members", len(self.config.seeds), len(config.seeds)))
+        if model_settings(config) != model_settings(self.config):
+            changes.append(("regularizers' parameters", model_settings(self.config),
+                            model_settings(config)))
+        return changes
+
+    def reconfigure(self, config, keep_optimizer=False):
+        """Go on training with the settings of ``config`` (a warm start, ``partial_fit``).
+
+        ``config`` must keep the architecture (:meth:`architecture_changes`
+        is empty); its members' seeds are replaced by the fitted ones. The
+        network, its history, epoch count and random generators are kept;
+        the regularizers, the dropout masks and (unless
+        ``keep_optimizer``, where the optimizer's settings are kept too)
+        the optimizer are made anew, as scikit-learn's MLP builds its
+        optimizer at every ``fit`` and reads ``alpha`` at every step.
         """
-        for key, value in settings.items():
-            setattr(self.config, key, value)
-        self.config.batch_size = batch_size
-        self.optimizer = self._build_optimizer()
+        config.seeds = self.config.seeds
+        if keep_optimizer:
+            for name in self.OPTIMIZER:
+                setattr(config, name, getattr(self.config, name))
+        dropout_changed = not _same(config.dropout, self.config.dropout)
+        self.config = config
+        self.regularizers = build_regularizers(config)
+        if dropout_changed:
+            self.masks = DropoutMasks(config.layer_sizes[1:-1], config.dropout, config.seeds)
+        if not keep_optimizer:
+            self.optimizer = self._build_optimizer()
 
     def _build_optimizer(self):
         c = self.config
