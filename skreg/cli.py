@@ -53,6 +53,9 @@ BUILTIN_DATASETS = {
 # an integer target with at most this many distinct values is a class label
 MAX_CLASSES_AUTO = 20
 
+#: the inner folds of the cross-validated models (their libraries' default ``cv=5``)
+INNER_FOLDS = 5
+
 # weights with |w| above this count as "active" in the table
 ACTIVE_THRESHOLD = 1e-3
 
@@ -313,13 +316,19 @@ def _check_target(y, task, cv):
                 raise InputError(
                     f"regression needs a numeric target, got values such as "
                     f"{example!r}") from None
+        if not np.isfinite(y).all():
+            row = int(np.flatnonzero(~np.isfinite(y))[0])
+            raise InputError(
+                f"the target has a missing or infinite value (row {row + 1}: {y[row]}); "
+                "replace it, or drop the row")
         return y
     classes, counts = np.unique(y, return_counts=True)
     if classes.size < 2:
         raise InputError(
             f"classification needs at least 2 classes, the target has {classes.size}")
     if counts.min() < cv:
-        rare = classes[counts.argmin()].item()
+        rare = classes[counts.argmin()]
+        rare = rare.item() if isinstance(rare, np.generic) else rare
         raise InputError(
             f"class {rare!r} has only {counts.min()} "
             f"{'sample' if counts.min() == 1 else 'samples'}, fewer than the "
@@ -393,12 +402,46 @@ def _check_compare_input(X, y, task, cv, random_state):
     if task == "auto":
         task = infer_task(y)
     y = _check_target(y, task, cv)
+    _check_finite_features(X)
     n_classes = np.unique(y).size if task == "classification" else None
     if task == "classification":
         splitter = StratifiedKFold(cv, shuffle=True, random_state=random_state)
+        _check_inner_folds(y, splitter)
     else:
         splitter = KFold(cv, shuffle=True, random_state=random_state)
+        n_train = len(y) - -(-len(y) // cv)  # the smallest training fold
+        if n_train < INNER_FOLDS:
+            raise InputError(
+                f"a training fold has {n_train} samples, fewer than the {INNER_FOLDS} "
+                "inner folds of the cross-validated models; use fewer folds (--cv) or "
+                "more data")
     return X, y, task, cv, n_classes, splitter
+
+
+def _check_finite_features(X):
+    """No infinite value in a numeric column (missing values are imputed, infinities not)."""
+    columns = X.items() if hasattr(X, "items") else enumerate(np.asarray(X).T)
+    for name, column in columns:
+        values = np.asarray(column)
+        if values.dtype.kind == "f" and np.isinf(values).any():
+            row = int(np.flatnonzero(np.isinf(values))[0])
+            raise InputError(
+                f"column {name!r} has an infinite value (row {row + 1}: {values[row]}); "
+                "replace it or leave the cell empty")
+
+
+def _check_inner_folds(y, splitter):
+    """Every class fills the inner folds of the cross-validated models in each training fold."""
+    classes = np.unique(y)
+    for train, _ in splitter.split(np.zeros((len(y), 1)), y):
+        counts = np.array([(y[train] == c).sum() for c in classes])
+        if counts.min() < INNER_FOLDS:
+            rare = classes[counts.argmin()]
+            rare = rare.item() if isinstance(rare, np.generic) else rare
+            raise InputError(
+                f"class {rare!r} has {counts.min()} sample(s) in a training fold, fewer "
+                f"than the {INNER_FOLDS} inner folds of the cross-validated models; use "
+                "fewer folds (--cv), more data or regression")
 
 
 def _model_pipeline(name, model, X, categorical_features):
@@ -775,7 +818,8 @@ def main(argv=None):
     -------
     int
         Exit status: 0 on success, 2 for bad arguments or unusable data
-        (with a one-line message on stderr), 1 when a model fails to fit.
+        (with a one-line message on stderr), 1 when a model fails to fit or
+        on an internal error (one line on stderr, never a traceback).
     """
     try:
         args = build_parser().parse_args(argv)
@@ -783,3 +827,9 @@ def main(argv=None):
     except SystemExit as exc:
         # argparse exits for --help (0) and for errors (2)
         return exc.code if isinstance(exc.code, int) else 1
+    except Exception as exc:  # a fault of skreg's own: one line, not a traceback
+        message = " ".join(str(exc).split()) or "no message"
+        print(f"skreg: internal error: {type(exc).__name__}: {message} (please report "
+              "it with `python -c \"import skreg; skreg.show_versions()\"`)",
+              file=sys.stderr)
+        return 1
