@@ -100,6 +100,11 @@ _ARCHITECTURE_PARAMS = {
 }
 
 
+def _shown(value):
+    """A parameter's value for a message: numbers as ``%g``, anything else as its repr."""
+    return f"{float(value):g}" if isinstance(value, Real) else repr(value)
+
+
 @contextmanager
 def fit_transaction(estimator, continuing=False):
     """Run a fit of ``estimator`` that leaves it as it was if the fit does not end.
@@ -674,7 +679,40 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         self._record_fit(trainer, result.n_iter[0], n_threads)
         if not incremental:
             self._warn_convergence(result)
+            if result.converged[0] and np.any(trainer.config.alpha > 0):
+                self._warn_constant(data)
         return self
+
+    def _warn_constant(self, data):
+        """Warn when a converged, penalised fit predicts the same for every training row.
+
+        The usual cause is a penalty too strong for the data; skreg's
+        ``alpha`` differs from scikit-learn's where the inputs are scaled or
+        embedded, which the message says.
+        """
+        out = predict(self._trainer, data.X, embedding=self._embedding, activate=False)
+        if not self._constant(out, data.y.cpu().numpy()):
+            return
+        differs = [f"{name}={getattr(self, name)!r}" for name in
+                   ("input_scaling", "numeric_embedding") if getattr(self, name) is not None]
+        note = "" if not differs else (
+            f" With {' and '.join(differs)}, alpha applies to scaled inputs and also "
+            "penalizes the embedding's weights, so a given alpha regularizes more "
+            "strongly than in scikit-learn's MLP; numeric_embedding=None and "
+            "input_scaling=None give scikit-learn's network.")
+        warnings.warn(
+            f"The fitted network predicts the same {self._constant_what} for every "
+            f"training sample: the penalty is likely too strong for this data "
+            f"(alpha={_shown(self.alpha)}, alpha_={self.alpha_:.4g}). Try a smaller alpha or "
+            f"alpha='auto'.{note}", UserWarning, stacklevel=5)
+
+    #: what a constant prediction is called in :meth:`_warn_constant`'s message
+    _constant_what = "value"
+
+    def _constant(self, raw, targets):
+        """Whether raw training outputs are one prediction while the targets vary."""
+        spread = np.ptp(raw, axis=0).max() if len(raw) > 1 else 0.0
+        return bool(np.ptp(targets) > 0 and spread <= 1e-6 * (1.0 + np.abs(raw).max()))
 
     def _record_fit(self, trainer, n_iter, n_threads):
         """The fitted state a trained ``trainer`` gives (a plain fit's, or a search's fold model's).
@@ -879,6 +917,44 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         """
         return [W.detach().cpu().numpy().copy() for W in self._trainer.model.layer_weights()]
 
+    @coefs_.setter
+    def coefs_(self, value):
+        self._assign_layers("coefs_", value)
+
+    def _assign_layers(self, name, value):
+        """Write ``value`` (one array per layer) into ``coefs_`` or ``intercepts_``.
+
+        As in scikit-learn's MLP, assigning the attribute sets the weights a
+        later ``predict``, ``partial_fit`` or warm start uses; each array
+        must have the shape of the one it replaces and be finite. Assign
+        the whole list: the arrays read from the attribute are copies.
+        """
+        check_is_fitted(self, msg=(
+            f"{name} can only be assigned on a fitted network (fit or partial_fit builds "
+            "it); this %(name)s instance is not fitted yet."))
+        model = self._trainer.model
+        if name == "coefs_" and (model.scale_layer or model.gates):
+            raise AttributeError(
+                "coefs_ cannot be assigned with scale_layer=True or l0_alpha > 0: the "
+                "matrices the layers apply are then products of several parameters.")
+        current = getattr(self, name)
+        value = list(value)
+        if len(value) != len(current):
+            raise ValueError(f"{name} must be a list of {len(current)} arrays, one per "
+                             f"layer; got {len(value)}.")
+        arrays = []
+        for i, (new, old) in enumerate(zip(value, current)):
+            new = np.asarray(new, dtype=np.float64)
+            if new.shape != old.shape:
+                raise ValueError(f"{name}[{i}] must have shape {old.shape}; got {new.shape}.")
+            if not np.isfinite(new).all():
+                raise ValueError(f"{name}[{i}] contains NaN or infinity.")
+            arrays.append(new)
+        views = model.coef_views() if name == "coefs_" else model.intercept_views()
+        with torch.no_grad():
+            for view, new in zip(views, arrays):
+                view.copy_(torch.as_tensor(new, dtype=view.dtype).reshape(view.shape))
+
     @property
     def input_scales_(self):
         """ndarray of shape (n_inputs,) (an ensemble: (ensemble_size, n_inputs)): the learned scale.
@@ -899,6 +975,10 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         return [b.detach().cpu().numpy().reshape(b.shape[0], -1).copy() if b.dim() == 3
                 else b.detach().cpu().numpy().copy()
                 for b in self._trainer.model.intercept_views()]
+
+    @intercepts_.setter
+    def intercepts_(self, value):
+        self._assign_layers("intercepts_", value)
 
     @property
     def n_layers_(self):

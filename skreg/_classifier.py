@@ -268,6 +268,14 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
                 f"{len(self.classes_)} labels (classes_ {self.classes_.tolist()}).")
         return (y != 0).astype(np.float64), None
 
+    _constant_what = "class"
+
+    def _constant(self, raw, targets):
+        if getattr(self, "_multilabel", False):
+            return super()._constant(raw, targets)
+        predicted = raw.argmax(1) if raw.shape[1] > 1 else raw[:, 0] > 0
+        return bool(len(np.unique(targets)) > 1 and len(np.unique(predicted)) == 1)
+
     def _stratification(self, labels):
         # not stratified for multilabel targets (labels None), as
         # scikit-learn. Two classes are stratified on 'False' / 'True', what

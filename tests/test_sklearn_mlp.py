@@ -21,7 +21,6 @@ import warnings
 import joblib
 import numpy as np
 import pytest
-import torch
 
 from sklearn.datasets import (
     load_digits,
@@ -79,13 +78,11 @@ def global_random_seed():
 
 
 def _set_weights(mlp, coefs, intercepts):
-    """Write weights into a fitted network (skreg's public ``module_``), where
-    scikit-learn's tests assign its ``coefs_`` and ``intercepts_`` lists."""
-    module = mlp.module_
-    with torch.no_grad():
-        for view, value in zip(module.coef_views() + module.intercept_views(),
-                               list(coefs) + list(intercepts)):
-            view.copy_(torch.as_tensor(np.asarray(value, dtype=float).reshape(view.shape)))
+    """Assign the weights of a fitted network, as scikit-learn's tests do (its
+    estimators build ``coefs_`` on a first fit; skreg's can only be assigned
+    once that network exists)."""
+    mlp.coefs_ = coefs
+    mlp.intercepts_ = intercepts
 
 
 def _no_improvement_count(loss_curve, tol):
