@@ -272,6 +272,9 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         ``decision_function``), as this estimator's methods return them.
         """
 
+    def _check_raw_targets(self, y):
+        """Checks of ``y`` as given, before numpy converts it (a classifier's labels)."""
+
     def _class_weights(self, labels):
         """Each row's class weight, or None (a regressor; no ``class_weight``)."""
         return None
@@ -389,6 +392,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         validated and dense in the training dtype; the targets encoded by
         the estimator's hook; the sample weights times the class weights.
         """
+        self._check_raw_targets(y)
         encode = getattr(self, "encoder_", None) is not None
         if first_pass:
             X, encode = self._route_input(X)

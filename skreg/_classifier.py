@@ -58,14 +58,23 @@ def _label_kind(value):
     return type(value).__name__
 
 
-def _check_object_labels(y):
-    """Labels of an object array: none missing, one kind, and sortable (classes_ is sorted)."""
-    missing = [i for i, v in enumerate(y) if v is None or v is pd.NA or (
-        isinstance(v, Real) and np.isnan(v))]
-    if missing:
+def _check_missing_labels(y):
+    """No None, NaN or pd.NA among the labels ``y`` (a sequence)."""
+    _report_missing_labels([i for i, v in enumerate(y) if v is None or v is pd.NA or (
+        isinstance(v, Real) and np.isnan(v))])
+
+
+def _report_missing_labels(missing):
+    """The error of labels missing at the positions ``missing`` (none: no error)."""
+    if len(missing):
         raise ValueError(
             f"y contains {len(missing)} missing label(s) (None or NaN), the first at "
             f"position {missing[0]}; drop those samples or give them a label.")
+
+
+def _check_object_labels(y):
+    """Labels of an object array: none missing, one kind, and sortable (classes_ is sorted)."""
+    _check_missing_labels(y)
     kinds = sorted({_label_kind(v) for v in y})
     if len(kinds) > 1:
         raise ValueError(
@@ -269,6 +278,18 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
         return (y != 0).astype(np.float64), None
 
     _constant_what = "class"
+
+    def _check_raw_targets(self, y):
+        # numpy turns None and NaN in a list of strings into the labels
+        # 'None' and 'nan', and pd.NA fails scikit-learn's NaN check: missing
+        # labels are found before either
+        if isinstance(y, pd.Series):
+            _report_missing_labels(np.flatnonzero(y.isna().to_numpy()))
+        elif isinstance(y, (list, tuple)):
+            if not any(isinstance(v, (list, tuple, np.ndarray)) for v in y):
+                _check_missing_labels(y)
+        elif getattr(y, "dtype", None) == np.dtype(object) and np.ndim(y) == 1:
+            _check_missing_labels(np.asarray(y))
 
     def _constant(self, raw, targets):
         if getattr(self, "_multilabel", False):

@@ -376,6 +376,7 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
         estimators (``refit=False``), or their refits on all the data.
         """
         template = self._plain()
+        template._check_raw_targets(y)
         grid = self._grid()
         estimators = self._configurations(template, grid)
         device = resolve_device(self.device)

@@ -290,7 +290,8 @@ def infer_task(y):
     y = np.asarray(y)
     if y.dtype.kind not in "iuf":
         return "classification"
-    integral = y.dtype.kind in "iu" or bool(np.all(np.mod(y, 1) == 0))
+    with np.errstate(invalid="ignore"):  # inf and nan are not integral
+        integral = y.dtype.kind in "iu" or bool(np.all(np.mod(y, 1) == 0))
     if integral and np.unique(y).size <= MAX_CLASSES_AUTO:
         return "classification"
     return "regression"

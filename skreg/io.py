@@ -199,8 +199,8 @@ def _skops_format(data=None, file=None):
     except (zipfile.BadZipFile, KeyError) as exc:
         if isinstance(exc, KeyError) and "schema.json" not in str(exc):
             raise
-        what = "The data" if data is not None else f"The file {file!r}" if isinstance(
-            file, (str, os.PathLike)) else "The file"
+        what = "The data" if data is not None else f"The file {os.fspath(file)!r}" \
+            if isinstance(file, (str, os.PathLike)) else "The file"
         raise ValueError(
             f"{what} is not a skops archive written by skreg.io.dump (a zip file); "
             f"{_looks_like(_head(data, file))}.") from None

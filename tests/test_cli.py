@@ -6,6 +6,8 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sklearn.datasets import load_iris
 
 from skreg import RegularizedMLPClassifier
@@ -317,3 +319,48 @@ def test_skreg_rows_train_on_the_raw_frame(mixed_csv):
     assert rows["sklearn MLP"]["n_weights"] == 6 * 100 + 100 * 1
     assert np.isfinite(rows["skreg MLP CV"]["test_mean"])
     assert X.isna().any().any()  # the caller's frame keeps its missing values
+
+
+# ------------------------------------------------------------ malformed CSVs
+CELLS = {"num": ["1", "2.5", "-3", "0", "7", "1e3"], "cat": ["x", "y", "z"],
+         "bool": ["True", "False"], "label": ["cat", "dog", "cat", "dog", "bird"],
+         "code": ["0", "1", "1", "2"]}
+ODD_CELLS = ["", "NA", "nan", "inf", "-inf", "1e400", '"a,b"', "é", " ", "2020-01-01",
+             "0x10", "1_000", "[1]", "{}", "None", "-", "?", '"', "a;b", "\t"]
+
+
+@settings(max_examples=100, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(kinds=st.lists(st.sampled_from(["num", "cat", "bool"]), min_size=0, max_size=3),
+       target=st.sampled_from(["num", "cat", "label", "code"]),
+       n_rows=st.sampled_from([0, 1, 4, 9]), odd_share=st.sampled_from([0.0, 0.1, 0.4]),
+       ragged=st.booleans(), cv=st.sampled_from(["2", "3"]), seed=st.integers(0, 2 ** 16))
+def test_malformed_csv_files_get_one_line_and_exit_code_2(
+        tmp_path_factory, kinds, target, n_rows, odd_share, ragged, cv, seed):
+    """Any small, odd CSV: a table (exit 0) or one error line (exit 2), never a traceback."""
+    import contextlib
+    import io
+
+    rng = np.random.default_rng(seed)
+    columns = kinds + [target]
+    lines = [",".join([f"f{j}" for j in range(len(kinds))] + ["y"])]
+    for _ in range(n_rows):
+        cells = [rng.choice(ODD_CELLS) if rng.random() < odd_share else rng.choice(CELLS[k])
+                 for k in columns]
+        if ragged and rng.random() < 0.3:
+            cells = cells[:-1] if rng.random() < 0.5 else cells + ["extra"]
+        lines.append(",".join(cells))
+    path = tmp_path_factory.mktemp("csv") / "data.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = main(["compare", "--dataset", str(path), "--target", "y", "--cv", cv,
+                       "--max-iter", "2"])
+    errors = err.getvalue().splitlines()
+    assert "Traceback" not in err.getvalue()
+    if status == 0:
+        assert "model" in out.getvalue()
+    else:
+        assert status == 2, err.getvalue()
+        assert len(errors) == 1 and errors[0].startswith("skreg compare: error: "), errors
+        assert out.getvalue() == ""

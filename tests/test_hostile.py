@@ -34,7 +34,7 @@ HOSTILE = settings(max_examples=100, deadline=None, derandomize=True, database=N
                                           HealthCheck.data_too_large])
 TINY = dict(hidden_layer_sizes=(3,), max_iter=2, random_state=0)
 FORBIDDEN_ORIGINS = tuple(os.path.dirname(m.__file__) + os.sep
-                          for m in (torch, __import__("skorch")))
+                          for m in (torch, __import__("skorch"), pd))
 ESTIMATORS = st.sampled_from([RegularizedMLPClassifier, RegularizedMLPRegressor])
 
 
@@ -51,9 +51,23 @@ def _snapshot(obj):
     return copy.deepcopy(obj)
 
 
+def _reprs(values):
+    """Object cells compared by their repr (NA, NaN and arrays do not compare with ==)."""
+    return [repr(v) for v in np.asarray(values, dtype=object).ravel()]
+
+
 def _assert_unchanged(before, after):
-    if isinstance(after, pd.DataFrame):
+    if isinstance(after, pd.DataFrame) and any(dtype == np.dtype(object) for dtype in after.dtypes):
+        assert list(before.columns) == list(after.columns)
+        assert list(before.dtypes) == list(after.dtypes)
+        for name in after.columns:
+            assert _reprs(before[name]) == _reprs(after[name]), name
+    elif isinstance(after, pd.DataFrame):
         pd.testing.assert_frame_equal(before, after)
+    elif isinstance(after, (np.ndarray, pd.Series, list)) and np.asarray(
+            after, dtype=object).dtype == object and (
+            isinstance(after, list) or after.dtype == object):
+        assert _reprs(before) == _reprs(after)
     elif isinstance(after, pd.Series):
         pd.testing.assert_series_equal(before, after)
     elif sp.issparse(after):
@@ -67,13 +81,23 @@ def _assert_unchanged(before, after):
 
 
 def _assert_clear_error(exc):
-    """A ValueError/TypeError with a message, not raised from torch or skorch."""
+    """A ValueError/TypeError with a message, not raised from torch, skorch or pandas.
+
+    numpy's own errors (a string that is not a number) reach the user
+    through scikit-learn's validation, as they do for scikit-learn's
+    estimators; anything raised in numpy's or pandas' Python code, or by a
+    built-in operation (``'<' not supported``, ``unhashable type``) in
+    skreg, fails here.
+    """
     assert isinstance(exc, (ValueError, TypeError)), repr(exc)
     assert str(exc).strip(), f"{type(exc).__name__} without a message"
     frames = traceback.extract_tb(exc.__traceback__)
     origin = frames[-1].filename if frames else ""
     assert not origin.startswith(FORBIDDEN_ORIGINS), (
         f"{type(exc).__name__} raised inside {origin}: {exc}")
+    for builtin in ("not supported between instances", "unhashable type",
+                    "object has no attribute", "object is not subscriptable"):
+        assert builtin not in str(exc), f"{type(exc).__name__} from {origin}: {exc}"
 
 
 def _assert_valid_predictions(est, X):
@@ -425,3 +449,113 @@ def test_malformed_calls_raise_clear_errors(Est, bad, seed):
                    if Est is RegularizedMLPRegressor else {"y_multilabel"})
     allowed_fit |= {"labels_2d"} if Est is RegularizedMLPRegressor else set()
     assert outcome in ("ValueError", "TypeError") or bad in allowed_fit, (bad, outcome)
+
+
+# ------------------------------------------------ odd cells, labels, parameters
+ODD_CELLS = {
+    "dict": lambda i: {"k": i}, "list": lambda i: [i, i], "tuple": lambda i: (i,),
+    "set": lambda i: {i}, "bytes": lambda i: str(i).encode(), "none": lambda i: None,
+    "nan": lambda i: np.nan, "pd_na": lambda i: pd.NA, "complex": lambda i: complex(i, 1),
+    "decimal": lambda i: __import__("decimal").Decimal(i),
+    "date": lambda i: __import__("datetime").date(2020, 1, 1 + i % 28),
+    "array": lambda i: np.arange(i % 3), "str": lambda i: f"s{i % 3}", "int": lambda i: i % 3,
+    "float": lambda i: i / 3, "bool": lambda i: bool(i % 2),
+}
+
+
+@HOSTILE
+@given(Est=ESTIMATORS, cells=st.lists(st.sampled_from(sorted(ODD_CELLS)), min_size=1,
+                                      max_size=3),
+       share=st.sampled_from([1, 2, 24]), frame=st.booleans(),
+       categorical=st.sampled_from(["from_dtype", None, "all"]), seed=st.integers(0, 2 ** 16))
+def test_columns_of_any_python_objects(Est, cells, share, frame, categorical, seed):
+    """An object column of dicts, lists, sets, dates, NA, ...: a fit or a clear error."""
+    rng = np.random.default_rng(seed)
+    n = 24
+    odd = [ODD_CELLS[cells[i % len(cells)]](i) if i % share == 0 else f"s{i % 3}"
+           for i in range(n)]
+    column = np.empty(n, dtype=object)
+    column[:] = odd
+    X = {"x0": rng.normal(size=n), "odd": column}
+    X = pd.DataFrame(X) if frame else np.column_stack([X["x0"].astype(object), column])
+    features = [1] if categorical == "all" else categorical
+    fit_and_check(Est(**TINY, categorical_features=features), X, _labels(Est, n, rng))
+
+
+LABEL_VALUES = {
+    "none": None, "nan": np.nan, "pd_na": pd.NA, "tuple": (1, 2), "dict": {"a": 1},
+    "list": [1], "bytes": b"a", "int": 7, "float": 2.5, "bool": True, "str": "zz",
+    "complex": 1j, "date": __import__("datetime").date(2020, 1, 1), "set": {1},
+}
+
+
+@HOSTILE
+@given(base=st.sampled_from(["str", "int", "float", "bool"]),
+       odd=st.lists(st.sampled_from(sorted(LABEL_VALUES)), min_size=1, max_size=3),
+       container=st.sampled_from(["list", "object_array", "series"]),
+       seed=st.integers(0, 2 ** 16))
+def test_labels_of_any_python_objects(base, odd, container, seed):
+    """Labels mixing kinds, missing, unhashable or unsortable: a fit or a clear error."""
+    rng = np.random.default_rng(seed)
+    n = 20
+    X = rng.normal(size=(n, 3))
+    labels = list(_labels(RegularizedMLPClassifier, n, rng, base).tolist())
+    for i, name in enumerate(odd):
+        labels[3 + i] = LABEL_VALUES[name]
+    if container == "object_array":
+        y = np.empty(n, dtype=object)
+        y[:] = labels
+    elif container == "series":
+        y = pd.Series(labels, dtype=object)
+    else:
+        y = labels
+    outcome = fit_and_check(RegularizedMLPClassifier(**TINY), X, y)
+    missing = {"none", "nan", "pd_na"} & set(odd)
+    if missing:
+        assert outcome == "ValueError", outcome
+
+
+PARAM_VALUES = {
+    "alpha": [-1.0, np.nan, np.inf, 1e300, "auto", "big", None],
+    "hidden_layer_sizes": [(), (0,), (-3,), (3, "a"), 3.5, np.array([4, 2]), [2, 2], 0],
+    "dropout": [np.nan, 1.0, -0.1, [0.1, 0.2, 0.3], [0.5], "x"],
+    "batch_size": [0, 1, 10 ** 9, -5, 2.5, "auto"],
+    "learning_rate_init": [0.0, np.inf, np.nan, -1.0, 1e9],
+    "max_iter": [0, -1, 1.5, np.inf],
+    "validation_fraction": [0.0, 1.0, 0.99, np.nan],
+    "class_weight": [{0: -1.0}, {0: np.nan}, {0: np.inf}, {0: "heavy"}, {0: 0, 1: 0, 2: 0},
+                     {"zz": 1.0}, "balanced", [1, 2], {0: 1e300}],
+    "label_smoothing": [-0.1, 1.0, np.nan, 0.999],
+    "l1_ratio": [-0.5, 2.0, np.nan],
+    "embedding_size": [0, 1, 3, 10 ** 6],
+    "ensemble_size": [0, 3, 1.5],
+    "device": ["gpu", "cuda:99", "", "cpu"],
+    "early_stopping": [True, "yes", None],
+    "n_iter_no_change": [0, np.inf, -1],
+    "callbacks": [[object()], "EarlyStopping", []],
+}
+
+
+@HOSTILE
+@given(Est=ESTIMATORS,
+       params=st.dictionaries(st.sampled_from(sorted(PARAM_VALUES)), st.integers(0, 99),
+                              min_size=1, max_size=3),
+       seed=st.integers(0, 2 ** 16))
+def test_parameter_values_of_every_kind(Est, params, seed):
+    """Any value of any parameter: a fit or a clear error naming it, never a crash inside."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(30, 4))
+    y = _labels(Est, 30, rng)
+    values = {name: PARAM_VALUES[name][k % len(PARAM_VALUES[name])]
+              for name, k in params.items()}
+    if Est is RegularizedMLPRegressor:
+        values.pop("class_weight", None)
+        values.pop("label_smoothing", None)
+        if not values:
+            return
+    try:
+        est = Est(**{**TINY, "max_iter": 3, **values})
+    except (TypeError, ValueError) as exc:  # pragma: no cover - __init__ validates nothing
+        _assert_clear_error(exc)
+        return
+    fit_and_check(est, X, y)
