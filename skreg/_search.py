@@ -40,6 +40,7 @@ from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_X_y, validate_data
 
+from ._base import fit_transaction
 from ._classifier import RegularizedMLPClassifier
 from ._crossval import Folds, Refit, SearchFit
 from ._engine import regularizer_params
@@ -370,6 +371,15 @@ class _BaseRegularizedMLPCV(MetaEstimatorMixin, BaseEstimator):
         """A search's own conditions on the encoded targets (a classifier's classes)."""
 
     def _fit(self, X, y, sample_weight=None, groups=None):
+        """:meth:`_search_and_fit` as one transaction (see :func:`~skreg._base.fit_transaction`).
+
+        A search that does not end (an error, Ctrl-C) leaves the estimator
+        as it was: its previous model, or unfitted.
+        """
+        with fit_transaction(self):
+            return self._search_and_fit(X, y, sample_weight, groups)
+
+    def _search_and_fit(self, X, y, sample_weight, groups):
         """Cross-validate the grid's configurations, then make the fitted model.
 
         The fold models of the chosen configurations as fitted plain

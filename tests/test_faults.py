@@ -286,3 +286,32 @@ def test_predictions_do_not_depend_on_torch_state_left_by_a_fault(data):
         est.fit(X, y)
     assert torch.is_grad_enabled()
     np.testing.assert_array_equal(est.set_params(callbacks=None).predict_proba(X), before)
+
+
+def test_a_failed_search_keeps_the_cv_estimator_as_it_was(data):
+    from skreg import RegularizedMLPClassifierCV
+
+    X, y = data
+    search = RegularizedMLPClassifierCV(alphas=[1e-3, 1e-2], cv=2, max_iter=3,
+                                        random_state=0).fit(X, y)
+    before = search.predict_proba(X)
+    state = sorted(vars(search))
+    # a frame with other columns, and sample weights that are all zero: the
+    # error comes after the input was validated and encoded
+    import pandas as pd
+
+    frame = pd.DataFrame({"a": X[:, 0], "city": np.where(X[:, 1] > 0, "x", "y")})
+    with pytest.raises(ValueError, match="non-zero"):
+        search.fit(frame, y, sample_weight=np.zeros(len(y)))
+    assert sorted(vars(search)) == state
+    np.testing.assert_array_equal(search.predict_proba(X), before)
+    # and a Ctrl-C in the middle of a search
+    search.set_params(max_iter=5000, n_iter_no_change=np.inf)
+    timer = threading.Timer(0.5, _thread.interrupt_main)
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        try:
+            search.fit(np.tile(X, (20, 1)), np.tile(y, 20))
+        finally:
+            timer.join()
+    np.testing.assert_array_equal(search.predict_proba(X), before)
