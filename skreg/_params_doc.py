@@ -90,8 +90,8 @@ COMMON_PARAMS = """
 default='constant'
         Schedule over epochs ``e = 0, 1, ...``: 'constant' keeps
         ``learning_rate_init``; 'invscaling' uses
-        ``learning_rate_init / (1 + e) ** power_t`` (the power law of the
-        seed experiments, with a one-epoch time scale); 'cosine' uses
+        ``learning_rate_init / (1 + e) ** power_t`` (scikit-learn's power law,
+        with a one-epoch time scale); 'cosine' uses
         ``learning_rate_init * (1 + cos(pi * e / max_iter)) / 2``;
         'coslog4' (RealMLP's schedule, Holzmüller et al. 2024: four
         warm-restart cycles, each twice as long as the one before) uses
@@ -100,6 +100,10 @@ default='constant'
         'adaptive' (scikit-learn's) divides the rate by 5 whenever the
         stopping rule would stop, and stops once it falls below 1e-6.
         The rate of each epoch is recorded in ``history_[:, 'lr']``.
+        Ignored by 'lbfgs'. Unlike scikit-learn, whose MLP uses it with
+        ``solver='sgd'`` only, every schedule also drives 'adam' and
+        'adamw': a schedule is how skreg anneals Adam (the cosine ones were
+        made for it). The default 'constant' is scikit-learn's Adam.
 
     power_t : float, default=0.5
         Exponent of 'invscaling'.
@@ -139,7 +143,8 @@ default='constant'
         Hold out ``validation_fraction`` of the training data (stratified for
         classifiers), stop when the validation score has not improved by
         ``tol`` for more than ``n_iter_no_change`` consecutive epochs, and
-        restore the weights of the best epoch.
+        restore the weights of the best epoch. Ignored by
+        ``solver='lbfgs'``, as in scikit-learn (no rows are held out).
 
     validation_fraction : float, default=0.1
         Fraction of training data held out for early stopping, in (0, 1).
