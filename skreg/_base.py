@@ -26,8 +26,8 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import (_check_sample_weight, check_array, check_is_fitted,
                                       check_X_y, validate_data)
 
-from ._engine import (ACTIVATIONS, EMBEDDINGS, LEARNED_EMBEDDINGS, PLR_SIGMA, Trainer,
-                      TrainingData, fit, fit_embedding, predict, predict_mc,
+from ._engine import (ACTIVATIONS, EMBEDDINGS, LEARNED_EMBEDDINGS, PLR_SIGMA, Progress,
+                      Trainer, TrainingData, fit, fit_embedding, predict, predict_mc,
                       regularizer_params, varied_columns)
 from ._inputs import (MIN_CATEGORY_FREQUENCY, as_tensor, check_finite_outputs, dense,
                       embedding_tables, encode_table, encoded_scaling_stats,
@@ -665,11 +665,13 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         """Step 6: train (the engine), then record the fit."""
         callbacks = initialized_callbacks(self.callbacks, trainer.config.early_stopping)
         work = step_work(trainer.config.layer_sizes, trainer.config.batch_size)
+        epochs = 1 if incremental else self.max_iter
+        progress = Progress(epochs, type(self).__name__) if self.verbose >= 2 else None
         with training_threads(trainer.config.device, work) as n_threads:
             try:
                 trainer, result = fit(
-                    None, data, trainer=trainer, epochs=1 if incremental else self.max_iter,
-                    monitor=not incremental, callbacks=callbacks,
+                    None, data, trainer=trainer, epochs=epochs, monitor=not incremental,
+                    callbacks=callbacks, progress=progress,
                     host=EpochCallbackHost(self, trainer) if callbacks else None)
             except KeyError as exc:
                 # skorch's History: "Key 'valid_loss' was not found in history."
@@ -680,6 +682,9 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
                     "Entries valid_loss and valid_score are recorded only with "
                     "early_stopping=True; see the estimator's history_ for the "
                     "others.") from exc
+            finally:
+                if progress is not None:
+                    progress.close()
         self._record_fit(trainer, result.n_iter[0], n_threads)
         if not incremental:
             self._warn_convergence(result)
@@ -690,10 +695,19 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
     def _warn_constant(self, data):
         """Warn when a converged, penalised fit predicts the same for every training row.
 
-        The usual cause is a penalty too strong for the data; skreg's
+        Only where the weights of every layer shrank far below their initial
+        scale: the penalty, not an early stop, made the prediction constant,
+        which is the usual sign of a penalty too strong for the data; skreg's
         ``alpha`` differs from scikit-learn's where the inputs are scaled or
         embedded, which the message says.
         """
+        # the penalty's mark: every layer's weights far below their initial
+        # scale (Glorot-uniform, RMS sqrt(2 / (fan_in + fan_out))); a fit that
+        # merely stopped early keeps weights of that scale
+        for W in self._trainer.model.layer_weights():
+            fan_in, fan_out = W.shape[-2:]
+            if W.square().mean().sqrt().item() > 0.1 * np.sqrt(2.0 / (fan_in + fan_out)):
+                return
         out = predict(self._trainer, data.X, embedding=self._embedding, activate=False)
         if not self._constant(out, data.y.cpu().numpy()):
             return
@@ -707,8 +721,9 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         warnings.warn(
             f"The fitted network predicts the same {self._constant_what} for every "
             f"training sample: the penalty is likely too strong for this data "
-            f"(alpha={_shown(self.alpha)}, alpha_={self.alpha_:.4g}). Try a smaller alpha or "
-            f"alpha='auto'.{note}", UserWarning, stacklevel=5)
+            f"(alpha={_shown(self.alpha)}, alpha_={self.alpha_:.4g}). Try a smaller "
+            f"alpha{'' if self.alpha == 'auto' else ' or alpha=' + repr('auto')}.{note}",
+            UserWarning, stacklevel=5)
 
     #: what a constant prediction is called in :meth:`_warn_constant`'s message
     _constant_what = "value"

@@ -29,7 +29,7 @@ from sklearn import config_context, get_config
 from sklearn.exceptions import ConvergenceWarning
 
 from ._base import check_lbfgs
-from ._engine import Trainer, TrainingData, fit, networks, outputs, trained
+from ._engine import Progress, Trainer, TrainingData, fit, networks, outputs, trained
 from ._inputs import as_tensor
 from ._racing import Board, Race, Rungs
 from ._spec import (FitSpec, auto_alpha_rows, fit_spec, member_seeds, stack_config,
@@ -351,7 +351,11 @@ class SearchFit:
         self.specs, self.owners = self._specify(estimators)
         self.plan = stacks(self.specs)
         self.log = ((lambda text: print(f"[{type(search).__name__}] {text}"))
-                    if search.verbose else None)
+                    if search.verbose == 1 else None)
+        # verbose=2: a progress bar over every fold model's epochs
+        self.progress = (Progress(sum(spec.n_members * spec.shared["max_iter"]
+                                      for spec in self.specs), type(search).__name__)
+                         if search.verbose >= 2 else None)
         # one race (bracket) per numeric embedding: an embedding's networks
         # learn slower in their first epochs, and would lose every early rung
         # to those without one; the brackets' finalists meet in the final ranking
@@ -418,8 +422,12 @@ class SearchFit:
     def run(self):
         """Train and score every stack, a race's stacks at once, the races in turn."""
         groups = self._race_groups()
-        for g, group in enumerate(groups):
-            self._run_group(group, last=g == len(groups) - 1)
+        try:
+            for g, group in enumerate(groups):
+                self._run_group(group, last=g == len(groups) - 1)
+        finally:
+            if self.progress is not None:
+                self.progress.close()
 
     def _job(self, stack):
         """A stack's engine settings and data: an object for :meth:`_train_job`."""
@@ -461,6 +469,9 @@ class SearchFit:
             # the rungs no fold model of this race reached (every one had
             # stopped): decided on the final scores
             board.finish({c: self.scores[c] for c in configs if rungs.iter[c] < 0})
+        scored = ~np.isnan(self.scores).any(axis=1)
+        if self.progress is not None and scored.any():
+            self.progress.advance(0, **{"best score": self.scores[scored].mean(1).max()})
 
     def _train_jobs(self, jobs):
         """Train the stacks of a race: one in this thread, several at once in threads.
@@ -501,7 +512,8 @@ class SearchFit:
         with training_threads(config.device, work) as n_threads:
             trainer = Trainer(config)
             try:
-                return (*fit(None, data, trainer=trainer, prune=race), n_threads)
+                return (*fit(None, data, trainer=trainer, prune=race,
+                             progress=self.progress), n_threads)
             except DivergenceError:
                 # a fit trained as a model of its own (an ensemble, batch
                 # norm, L-BFGS) raises as the plain estimator does: it scores nan

@@ -124,8 +124,13 @@ default='constant'
         than ``tol`` (or, with early stopping, the validation score rises by
         more than ``tol``) relative to the best so far.
 
-    verbose : bool, default=False
-        Print one line per epoch (losses, validation score, duration).
+    verbose : bool or int, default=False
+        ``True`` or 1 prints scikit-learn's lines, one per epoch
+        (``Iteration 3, loss = 0.41``, the validation score, the stopping
+        message). 2 shows a progress bar instead (tqdm; a widget in
+        Jupyter) once a fit has run for 2 seconds: epochs done out of
+        ``max_iter``, time spent and left, the objective and the best
+        validation score so far.
 
     warm_start : bool, default=False
         Continue from the previous solution on the next ``fit``. As in
@@ -648,9 +653,13 @@ SEARCH_PARAM_ENTRIES = {
 """,
     "verbose": """\
     verbose : bool or int, default=False
-        Print one line per batched model and per rung of the race (the
-        configurations that go on); the refit (``refit=True``) prints as
-        the plain estimator does.
+        ``True`` or 1 prints one line per batched model and per rung of the
+        race (the configurations that go on). 2 shows a progress bar instead
+        (tqdm) once the search has run for 2 seconds: the fold models'
+        epochs done out of their budget (``max_iter`` each; a model that
+        stops early or loses the race gives back the epochs it did not
+        use), time spent and left, and the best mean score so far. The
+        refit (``refit=True``) shows what the plain estimator shows.
 """,
     "input_scaling": """\
     input_scaling : {'robust'} or None, default='robust'

@@ -25,12 +25,14 @@ from .losses import LOSSES
 from .loop import Members, Trainer, TrainingConfig, TrainingData
 from .model import ACTIVATIONS, StackedMLP
 from .noise import DropoutMasks
+from .progress import Progress
 from .regularizers import Param, regularizer_params
 # the penalties' math on any tensors, which skreg.skorch's callbacks apply too
 from .regularizers import ElasticNet, GroupLasso, LpPenalty, MaxNorm, soft_threshold_
 
 __all__ = ["ACTIVATIONS", "EMBEDDINGS", "LEARNED_EMBEDDINGS", "LOSSES", "PLR_SIGMA",
-           "DropoutMasks", "Members", "NumericEmbedding", "Param", "StackedMLP", "Trainer",
+           "DropoutMasks", "Members", "NumericEmbedding", "Param", "Progress", "StackedMLP",
+           "Trainer",
            "TrainingConfig", "TrainingData", "fit", "fit_embedding", "networks", "outputs",
            "predict", "predict_mc", "regularizer_params", "trained", "varied_columns",
            "ElasticNet", "GroupLasso", "LpPenalty", "MaxNorm", "soft_threshold_"]

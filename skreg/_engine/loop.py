@@ -193,6 +193,8 @@ class _Run:
     result: Members
     active: np.ndarray
     first_epoch: int
+    #: the progress bar the epochs advance (``verbose=2``), or None
+    progress: Any = None
     member_group: Any = None
     smoothing: Any = None
     step: Any = None
@@ -507,7 +509,8 @@ class Trainer:
         return valid_loss.reshape(-1), score.reshape(-1)
 
     # ---------------------------------------------------------------- train
-    def train(self, data, epochs=None, monitor=True, callbacks=(), host=None, prune=None):
+    def train(self, data, epochs=None, monitor=True, callbacks=(), host=None, prune=None,
+              progress=None):
         """Train every active member for up to ``epochs`` epochs (default ``max_iter``).
 
         ``monitor=False`` (``partial_fit``) runs the epochs without the
@@ -519,14 +522,18 @@ class Trainer:
         with the original ids of the members still training and the
         stack holding them; it returns a boolean array over ``members``,
         True for the members to stop now (a search's racing drops its
-        losing configurations this way). Returns :class:`Members`.
+        losing configurations this way). ``progress`` (a
+        :class:`~skreg._engine.progress.Progress`) counts each member's
+        epochs, and the epochs a member that stops early leaves unused.
+        Returns :class:`Members`.
         """
         with flush_denormals(self.config.device):
-            return self._train(data, epochs, monitor, callbacks, host, prune)
+            return self._train(data, epochs, monitor, callbacks, host, prune, progress)
 
-    def _train(self, data, epochs, monitor, callbacks, host, prune=None):
+    def _train(self, data, epochs, monitor, callbacks, host, prune=None, progress=None):
         """The epochs of :meth:`train`: set-up, epochs until every member stopped, the end."""
         run = self._start(data, epochs, monitor, callbacks, host, prune)
+        run.progress = progress
         for cb in callbacks:
             cb.on_train_begin(host)
         try:
@@ -639,6 +646,8 @@ class Trainer:
         run.result.n_iter[run.active] += 1
         stop = self._stopping(run, epoch, figures)
         stop, interrupted = self._after_epoch(run, epoch, stop)
+        if run.progress is not None:
+            run.progress.advance(len(run.active), **self._progress_figures(run))
         if run.unit:
             self.history.record("dur", time.perf_counter() - t0)
             return not (stop.all() or interrupted)
@@ -807,10 +816,22 @@ class Trainer:
         for r in self.regularizers:  # their own figures (gradient noise's variance)
             for key, value in r.history_entries().items():
                 record(key, value)
-        if c.verbose:
+        if c.verbose == 1:
             print(f"Iteration {epoch}, loss = {figures.objective[0]:.8f}")
             if run.valid is not None:
                 print(f"Validation score: {figures.valid_score[0]:f}")
+
+    def _progress_figures(self, run):
+        """What the progress bar shows after it: a fit's objective and best validation score."""
+        if not run.unit:
+            return {}
+        row = self.history[-1]
+        figures = {"loss": row["loss"]}
+        if "valid_score" in row:
+            scores = [r["valid_score"] for r in self.history if "valid_score" in r]
+            figures["best valid"] = float(np.nanmax(scores)) if np.isfinite(
+                scores).any() else float("nan")
+        return figures
 
     def _record_members(self, run, epoch, figures, seconds):
         """Each member's history row of the epoch, in a search's stack (see :class:`Members`).
@@ -869,9 +890,9 @@ class Trainer:
                         group["lr"] = lr / 5.0
                     rule.misses[:] = 0
                     patience_out[:] = False
-                    if c.verbose:
+                    if c.verbose == 1:
                         print(f"Setting learning rate to {lr / 5.0:f}")
-            if run.unit and patience_out[0] and c.verbose:
+            if run.unit and patience_out[0] and c.verbose == 1:
                 what = ("Validation score" if run.valid is not None else "Training loss")
                 print(f"{what} did not improve more than tol={c.tol:f} for "
                       f"{c.n_iter_no_change} consecutive epochs. Stopping.")
@@ -926,6 +947,10 @@ class Trainer:
         if not (stop.any() or last):
             return True
         done = stop | last
+        if run.progress is not None:
+            # the epochs the leaving members will not train
+            run.progress.advance(int(done.sum()) * (
+                run.epochs - (self.n_epochs - run.first_epoch)))
         self._finish(run.result, run.active, done, run.best)
         run.active = self.active = run.active[~done]
         if not len(run.active):
