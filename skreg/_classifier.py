@@ -99,8 +99,8 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
     ``MLPClassifier``'s). By default the inputs are also scaled robustly
     (``input_scaling='robust'``) and each numeric feature is embedded by
     the learned PLR embedding (``numeric_embedding='plr'``). These
-    defaults were chosen on the development half of the accuracy
-    benchmark (the documentation's "Defaults" page); ``input_scaling=None,
+    defaults were chosen on a benchmark of real tabular datasets (the
+    documentation's "Defaults" page); ``input_scaling=None,
     alpha=0.0001, numeric_embedding=None, categorical_features=None``
     trains on X as ``MLPClassifier`` does. X
     may also be a pandas (or polars) DataFrame with categorical, string and

@@ -1,0 +1,199 @@
+"""The accuracy figures of the README and the docs, made from the result files.
+
+The README and ``docs/defaults.md`` hold blocks between ``<!-- figures:NAME -->`` and
+``<!-- /figures:NAME -->``; each block is the output of :func:`block` for NAME,
+computed from ``benchmarks/results/accuracy/*.json`` by ``report_accuracy.combine``.
+``python benchmarks/figures.py`` rewrites the blocks in place after a new run;
+``tests/test_doc_figures.py`` fails when a block differs from what the files give,
+so the figures in the text cannot drift from the results.
+"""
+
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import report_accuracy  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+RESULTS = os.path.join(HERE, "results", "accuracy")
+
+#: the files that hold the figures, in the order the blocks appear
+DOCUMENTS = ("README.md", os.path.join("docs", "defaults.md"))
+
+#: what each comparison combines: result files and model labels (table order)
+VIEWS = {
+    "defaults": (["test_plain.json", "test_baselines.json"],
+                 ["skreg", "skreg_balanced", "hgb", "sklearn_mlp", "linear"]),
+    "cv": (["test_plain.json", "test_baselines.json", "test_cv.json"],
+           ["skreg", "skreg_cv", "skreg_balanced", "hgb", "sklearn_mlp", "linear"]),
+    "realmlp": (["test_plain.json", "test_baselines.json", "test_cv.json", "test_realmlp.json"],
+                ["skreg", "skreg_cv", "skreg_balanced", "hgb", "sklearn_mlp", "linear",
+                 "realmlp"]),
+    "tabm": (["test_plain.json", "test_baselines.json", "test_cv.json", "test_realmlp.json",
+              "test_tabm.json"],
+             ["skreg", "skreg_cv", "skreg_balanced", "hgb", "sklearn_mlp", "linear", "realmlp",
+              "tabm"]),
+}
+
+GROUPS = {"clf": "classification (accuracy)", "reg": "regression (R^2)",
+          "imb": "imbalanced classification (balanced accuracy)"}
+NAMES = {"skreg": "skreg defaults", "skreg_cv": "skreg CV", "skreg_balanced":
+         "skreg, class_weight='balanced'", "hgb": "HistGradientBoosting", "sklearn_mlp":
+         "scikit-learn MLP", "linear": "linear", "realmlp": "RealMLP-TD", "tabm": "TabM-D"}
+
+#: the short names of the win-rate columns
+SHORT = {"hgb": "HGB", "sklearn_mlp": "MLP", "realmlp": "RealMLP", "tabm": "TabM",
+         "linear": "linear"}
+
+_cache = {}
+
+
+def aggregate(view):
+    """``{group: {model: row}}``: the test half's aggregate rows of a view (cached)."""
+    if view not in _cache:
+        files, models = VIEWS[view]
+        payload = report_accuracy.combine([os.path.join(RESULTS, f) for f in files], models)
+        rows = {}
+        for a in payload["summary"]["aggregate"]:
+            if a["half"] == "test":
+                rows.setdefault(a["group"], {})[a["model"]] = a
+        _cache[view] = rows
+    return _cache[view]
+
+
+def _wins(row, baseline):
+    if baseline == row["model"]:
+        return "-"
+    w = row["vs"].get(baseline)
+    return "" if w is None else f"{w['win_rate']:.2f} ({w['wins']}-{w['ties']}-{w['losses']})"
+
+
+def table(view, group, against=("hgb", "sklearn_mlp")):
+    """One group of a view as a markdown table: a row per model, lower errors are better.
+
+    Columns: mean score, SGM error, normalized error, mean rank, win rates
+    (wins-ties-losses) against ``against`` (HGB: HistGradientBoosting, MLP:
+    scikit-learn's), median fit seconds. Bold: the best of each of the
+    first four columns.
+    """
+    rows = aggregate(view)[group]
+    models = list(rows)
+    against = [b for b in against if b in rows]
+    best = {"mean_score": max(rows[m]["mean_score"] for m in models),
+            "sgm_error": min(rows[m]["sgm_error"] for m in models),
+            "mean_norm_error": min(rows[m]["mean_norm_error"] for m in models),
+            "mean_rank": min(rows[m]["mean_rank"] for m in models)}
+
+    def cell(row, key, fmt):
+        text = format(row[key], fmt)
+        return f"**{text}**" if format(best[key], fmt) == text else text
+
+    head = ["model", "mean score", "SGM error", "norm. error", "mean rank",
+            *[f"wins vs {SHORT[b]}" for b in against], "median fit s"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for m in models:
+        r = rows[m]
+        lines.append("| " + " | ".join([
+            NAMES[m], cell(r, "mean_score", ".4f"), cell(r, "sgm_error", ".4f"),
+            cell(r, "mean_norm_error", ".3f"), cell(r, "mean_rank", ".2f"),
+            *[_wins(r, b) for b in against], f"{r['median_fit_seconds']:.2f}"]) + " |")
+    n = rows[models[0]]["n_datasets"]
+    return f"**{GROUPS[group]}**, {n} datasets\n\n" + "\n".join(lines)
+
+
+def tables(view, against=("hgb", "sklearn_mlp")):
+    """Every group of a view, one table each."""
+    return "\n\n".join(table(view, g, against) for g in GROUPS if g in aggregate(view))
+
+
+def _score(view, group, model):
+    return aggregate(view)[group][model]["mean_score"]
+
+
+def _ratio(view, group, model, baseline):
+    rows = aggregate(view)[group]
+    return rows[model]["median_fit_seconds"] / rows[baseline]["median_fit_seconds"]
+
+
+def readme_summary():
+    """The README's table: when skreg fits, and when something else does, with figures."""
+    d, r = "defaults", "realmlp"
+    n = {g: aggregate(d)[g]["skreg"]["n_datasets"] for g in GROUPS}
+    n_base = {g: aggregate(r)[g]["skreg"]["n_datasets"] for g in GROUPS}
+    lines = [
+        "| if you want | use | on the test half of the benchmark |",
+        "|---|---|---|",
+        f"| a better `MLPClassifier` with one import | skreg's defaults | accuracy "
+        f"{_score(d, 'clf', 'skreg'):.3f} against {_score(d, 'clf', 'sklearn_mlp'):.3f} for "
+        f"scikit-learn's MLP and {_score(d, 'clf', 'hgb'):.3f} for HistGradientBoosting "
+        f"({n['clf']} datasets), at {_ratio(d, 'clf', 'skreg', 'sklearn_mlp'):.1f}x the MLP's "
+        "median fit time |",
+        f"| regression with no tuning | HistGradientBoosting | R^2 "
+        f"{_score(d, 'reg', 'hgb'):.3f} against skreg's {_score(d, 'reg', 'skreg'):.3f} and "
+        f"RidgeCV's {_score(d, 'reg', 'linear'):.3f} ({n['reg']} datasets) |",
+        f"| the best accuracy, and a minute to spare | `RegularizedMLPClassifierCV` / "
+        f"`RegressorCV` | accuracy {_score(r, 'clf', 'skreg_cv'):.3f} and R^2 "
+        f"{_score(r, 'reg', 'skreg_cv'):.3f} against RealMLP-TD's "
+        f"{_score(r, 'clf', 'realmlp'):.3f} and {_score(r, 'reg', 'realmlp'):.3f} "
+        f"({n_base['clf']} and {n_base['reg']} datasets up to 20,000 rows), at "
+        f"{_ratio(r, 'clf', 'skreg_cv', 'realmlp'):.1f}x and "
+        f"{_ratio(r, 'reg', 'skreg_cv', 'realmlp'):.1f}x its median fit time |",
+        f"| imbalanced classes | a linear model behind SMOTE, or skreg with "
+        f"`class_weight='balanced'` | balanced accuracy {_score(d, 'imb', 'linear'):.3f} "
+        f"and {_score(d, 'imb', 'skreg_balanced'):.3f}; skreg behind SMOTE "
+        f"{_score(d, 'imb', 'skreg'):.3f}, HistGradientBoosting "
+        f"{_score(d, 'imb', 'hgb'):.3f} ({n['imb']} datasets) |",
+        "| L1 / elastic-net sparsity, dropout, label smoothing, class weights, a GPU, in a "
+        "scikit-learn pipeline | skreg | see the user guide |",
+        "| a few hundred rows and a pretrained model | TabPFN | not in this benchmark |",
+        "| any torch module with these penalties | skorch with `skreg.skorch`'s callbacks | "
+        "see the skorch page |",
+    ]
+    return "\n".join(lines)
+
+
+BLOCKS = {
+    "readme-summary": readme_summary,
+    "defaults": lambda: tables("defaults"),
+    "cv": lambda: tables("cv"),
+    "realmlp": lambda: tables("realmlp", ("hgb", "realmlp")),
+    "tabm": lambda: tables("tabm", ("realmlp", "tabm")),
+}
+
+_BLOCK = re.compile(r"(<!-- figures:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(\n<!-- /figures:(?P=name) -->)",
+                    re.S)
+
+
+def block(name):
+    """The text of the block NAME, as the result files give it."""
+    return BLOCKS[name]()
+
+
+def blocks_in(text):
+    """``{name: body}`` of the figure blocks in ``text``."""
+    return {m["name"]: m["body"] for m in _BLOCK.finditer(text)}
+
+
+def rewrite(text):
+    """``text`` with each figure block made anew from the result files."""
+    return _BLOCK.sub(lambda m: m.group(1) + block(m["name"]) + m.group(4), text)
+
+
+def main():
+    for doc in DOCUMENTS:
+        path = os.path.join(ROOT, doc)
+        with open(path) as f:
+            text = f.read()
+        new = rewrite(text)
+        if new != text:
+            with open(path, "w") as f:
+                f.write(new)
+            print(f"{doc}: figures updated")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
