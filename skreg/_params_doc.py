@@ -50,9 +50,9 @@ COMMON_PARAMS = """
         Strength of the penalty (``alpha >= 0``). Each batch adds
         ``alpha * P(W) / S_B`` (``S_B`` the batch's weight sum, its row
         count without weights) to its mean loss, as scikit-learn's MLP.
-        'auto' scales the strength with the data: ``alpha = AUTO_ALPHA *
-        batch_size / n_train`` (``AUTO_ALPHA`` = 1, ``n_train`` the rows
-        trained on), i.e. a per-row penalty ``P(W) / n_train`` that is
+        'auto' scales the strength with the data: ``alpha = batch_size /
+        n_train`` (``n_train`` the rows trained on), i.e. a per-row
+        penalty ``P(W) / n_train`` that is
         strong on a few hundred rows and fades on large data. Sample weights
         count as repeated rows. With class weights ``c``, ``n_train = n *
         sum(c) / sum(c^2)`` (with sample weights ``s``: ``n * sum(s c) /
