@@ -41,7 +41,7 @@ VIEWS = {
 GROUPS = {"clf": "classification (accuracy)", "reg": "regression (R^2)",
           "imb": "imbalanced classification (balanced accuracy)"}
 NAMES = {"skreg": "skreg defaults", "skreg_cv": "skreg CV", "skreg_balanced":
-         "skreg, class_weight='balanced'", "hgb": "HistGradientBoosting", "sklearn_mlp":
+         "skreg balanced", "hgb": "HistGradientBoosting", "sklearn_mlp":
          "scikit-learn MLP", "linear": "linear", "realmlp": "RealMLP-TD", "tabm": "TabM-D"}
 
 #: the short names of the win-rate columns

@@ -91,9 +91,13 @@ def _page(path):
 def _index(entries):
     parts = ["# Examples", "",
              "Scripts that reproduce published regularization experiments with skreg's "
-             "estimators. Each runs in under two minutes on two CPU cores, prints its "
-             "numbers, says in its docstring what the post reported and what skreg gives, "
-             "and saves its figure: `python examples/NAME.py [FIGURE.png]`.", ""]
+             "estimators: from Tom Kite's \"Regularisation: the strange secret behind deep "
+             "learning\", Anoop Praturu's \"Regularization\", SortaSota's \"The Shapes of "
+             "Regularization\" and \"Regularisation: A Deep Dive into Theory, "
+             "Implementation, and Practical Insights\". Each runs in under two minutes on "
+             "two CPU cores, says what the post reported, prints skreg's figures, which "
+             "its page quotes, and saves its figure where it makes one: "
+             "`python examples/NAME.py [FIGURE.png]`.", ""]
     for stem, title in entries:
         parts.append(f"## [{title}]({stem}.md)")
         parts.append("")
@@ -215,7 +219,7 @@ def _indent(line):
 
 
 def _math_blocks(lines):
-    """``.. math::`` and its indented block as a fenced LaTeX code block."""
+    """``.. math::`` and its indented block as a ``$$`` block, rendered by MathJax."""
     out, i = [], 0
     while i < len(lines):
         directive = _MATH.match(lines[i])
@@ -235,9 +239,10 @@ def _math_blocks(lines):
         while block and not block[0].strip():
             block.pop(0)
         depth = min((_indent(line) for line in block if line.strip()), default=0)
-        out += [f"{indent}```latex",
+        # arithmatex's block delimiters: MathJax renders it (mkdocs.yml)
+        out += [f"{indent}$$",
                 *(indent + line[depth:] if line.strip() else "" for line in block),
-                f"{indent}```", *[""] * trailing]
+                f"{indent}$$", *[""] * trailing]
     return out
 
 

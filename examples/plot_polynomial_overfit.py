@@ -18,14 +18,15 @@ alpha=1``. This script prints::
     Ridge(alpha=0.5)             3.291     1.303
     Lasso(alpha=0.1)             3.211     1.581
     ElasticNet(0.1, 0.4)         3.568     1.669
-    MLP, no penalty              0.075   607.807
+    MLP, no penalty              0.000  3938.678
     MLP, L2 alpha=1              3.411     2.105
 
-The polynomial models behave as in the post (least squares overfits, each
-penalty brings the test MSE below 2). The unpenalised MLP overfits far
-worse than the polynomial: 64 tanh units trained to convergence thread
-every training point and swing wildly between them; ``alpha=1`` brings it
-back to a smooth curve close to Ridge's.
+The polynomial models behave as in the post (least squares overfits, test
+MSE `5.64`; each penalty brings the test MSE below 2). The unpenalised MLP
+overfits far worse than the polynomial (train MSE `0.000`, test MSE about
+`3939`): 64 tanh units trained to convergence thread every training point
+and swing wildly between them; ``alpha=1`` brings it back to a smooth curve
+close to Ridge's (test MSE `2.11` against `1.30`).
 
 Which to choose: on one smooth input with 21 points, the penalised
 polynomial models are exact, fast and interpretable; the MLP needs no

@@ -8,20 +8,27 @@ with each penalty at the same ``alpha`` and reports validation accuracy, mean
 skreg's default proximal L1 step, L1 weights are exactly zero (as in Lasso),
 not merely small; the subgradient form is shown for comparison.
 
-What skreg gives (alpha=1, 60 epochs)::
+With ``alpha=1`` and 60 epochs, this script prints::
 
     penalty            train acc  val acc  mean |w|  |w|<1e-3  w == 0
-    L2                     0.981    0.964    0.0469     20.0%    0.0%
-    L1 (subgradient)       0.930    0.909    0.0102     93.9%    0.0%
-    L1 (proximal)          0.905    0.884    0.0103     92.6%   84.3%
+    L2                     0.981    0.969    0.0464     19.3%    0.0%
+    L1 (subgradient)       0.924    0.916    0.0103     93.4%    0.0%
+    L1 (proximal)          0.906    0.891    0.0103     92.5%   83.9%
 
-Run: ``python examples/sparsity_l1_vs_l2.py`` (about 20 s on 2 cores).
+Both forms of L1 leave over 90% of the weights below 1e-3 (`93.4%` and
+`92.5%`, against `19.3%` with L2); only the proximal step makes them exact
+zeros (`83.9%`), at the same strength a little less accurate than the
+subgradient form (`0.891` against `0.916`).
+
+Run: ``python examples/sparsity_l1_vs_l2.py`` (about 10 s on 2 cores).
 """
 
 import os
+import warnings
 
 import numpy as np
 from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
 from skreg import RegularizedMLPClassifier
@@ -30,6 +37,8 @@ FAST = bool(os.environ.get("SKREG_EXAMPLES_FAST"))
 
 
 def main():
+    # 60 epochs are the budget: no convergence warning
+    warnings.filterwarnings("ignore", category=ConvergenceWarning)
     X, y = load_digits(return_X_y=True)
     X = (X / 16).astype(np.float32)
     X_train, X_val, y_train, y_val = train_test_split(X, y, test_size=0.25, random_state=0)

@@ -1,13 +1,51 @@
 """Every example runs (in a fast mode), writes its figure and shows what its
-docstring claims."""
+docstring claims; the figures its docstring quotes are the ones it prints.
 
+An example's docstring is the caption of its gallery page. Its figures are
+checked in two steps:
+
+* **The printed block.** Every docstring holds a literal block introduced by
+  a line that ends in ``prints::``: a copy of what the script prints (its
+  ``figure saved to`` line aside). Run in full (without
+  ``SKREG_EXAMPLES_FAST``, in a fresh process, as a user runs it), the
+  script must print every line of that block, whitespace aside
+  (:func:`test_prints_its_docstring_block`).
+* **Quoted figures.** A figure of the prose that restates the script's
+  output is written in single backquotes (`0.983`, `98.3%`); each must be a
+  number of the printed block, as printed or rounded half up to the digits
+  quoted, a percentage standing for a printed percentage or fraction
+  (`98.3%` for 0.983). The post's own figures and the setup's are written
+  plainly and not checked (:func:`test_quoted_figures_are_printed`).
+
+The second step reads the docstrings only and covers every example. The
+first runs scripts in full, which takes from a few seconds to a minute
+each: by default only the examples of ``FULL_RUN_BY_DEFAULT`` (about 40 s
+together on 2 cores); ``SKREG_EXAMPLES_FULL=1`` runs every example (about
+3 min), which is due whenever an example or the estimators change.
+"""
+
+import ast
+import os
+import re
 import runpy
+import subprocess
+import sys
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 PNG = b"\x89PNG\r\n\x1a\n"
+
+#: the examples run in full by every test run: those that take a few seconds
+FULL_RUN_BY_DEFAULT = {"mc_dropout_uncertainty.py", "sparsity_l1_vs_l2.py",
+                       "plot_two_moons_dropout.py", "plot_polynomial_overfit.py",
+                       "plot_imbalanced_smote.py"}
+#: a printed number: not part of a word or of a number in exponent form (1e-3)
+NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?%?(?![\w.])")
+#: a figure in single backquotes (double backquotes are code)
+QUOTED = re.compile(r"(?<![`:])`(-?\d+(?:\.\d+)?%?)`(?!`)")
 
 
 @pytest.fixture(autouse=True)
@@ -99,8 +137,86 @@ def test_imbalanced_smote(tmp_path):
     assert results["class_weight='balanced'"]["test_recall"] > plain
 
 
+def printed_block(path):
+    """The lines of the literal block after the docstring's ``...prints::`` line."""
+    lines = ast.get_docstring(ast.parse(path.read_text())).splitlines()
+    start = next((i for i, line in enumerate(lines) if line.rstrip().endswith("prints::")),
+                 None)
+    assert start is not None, f"{path.name}: no 'prints::' block in the docstring"
+    block = []
+    for line in lines[start + 1:]:
+        if line.strip() and not line.startswith("    "):
+            break
+        if line.strip():
+            block.append(" ".join(line.split()))
+    assert block, f"{path.name}: the 'prints::' block is empty"
+    return block
+
+
+def prose(path):
+    """The docstring without its printed block."""
+    doc = ast.get_docstring(ast.parse(path.read_text()))
+    block = set(printed_block(path))
+    return "\n".join(line for line in doc.splitlines() if " ".join(line.split()) not in block)
+
+
+def same_figure(quoted, printed):
+    """Whether ``quoted`` is ``printed`` as printed or rounded half up to fewer digits."""
+    if quoted.endswith("%") and not printed.endswith("%"):
+        value = Decimal(printed) * 100  # a fraction quoted as a percentage
+    elif printed.endswith("%") and not quoted.endswith("%"):
+        return False
+    else:
+        value = Decimal(printed.rstrip("%"))
+    figure = Decimal(quoted.rstrip("%"))
+    places = -figure.as_tuple().exponent
+    if places > -value.as_tuple().exponent:
+        return False  # more digits than printed
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP) == figure
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.py")), ids=lambda p: p.stem)
+def test_quoted_figures_are_printed(path):
+    printed = NUMBER.findall("\n".join(printed_block(path)))
+    quoted = QUOTED.findall(prose(path))
+    assert quoted, f"{path.name}: the docstring quotes none of the printed figures"
+    missing = [q for q in quoted if not any(same_figure(q, p) for p in printed)]
+    assert not missing, f"{path.name}: quoted but not printed: {missing}"
+
+
+def test_same_figure():
+    assert same_figure("0.983", "0.983") and same_figure("0.98", "0.983")
+    assert same_figure("0.55", "0.545") and same_figure("3939", "3938.678")
+    assert same_figure("98.3%", "0.983") and same_figure("97.3%", "97.3%")
+    assert same_figure("-0.78", "-0.781")
+    assert not same_figure("0.984", "0.983") and not same_figure("0.9830", "0.983")
+    assert not same_figure("0.983", "98.3%") and not same_figure("97%", "0.975")
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.py")), ids=lambda p: p.stem)
+def test_prints_its_docstring_block(path, tmp_path):
+    if path.name not in FULL_RUN_BY_DEFAULT and not os.environ.get("SKREG_EXAMPLES_FULL"):
+        pytest.skip("a longer full run: set SKREG_EXAMPLES_FULL=1")
+    env = {k: v for k, v in os.environ.items() if k != "SKREG_EXAMPLES_FAST"}
+    env["MPLBACKEND"] = "Agg"
+    args = [sys.executable, str(path)]
+    if path.name.startswith("plot_"):
+        args.append(str(tmp_path / "figure.png"))
+    run = subprocess.run(args, env=env, cwd=tmp_path, capture_output=True, text=True,
+                         timeout=600)
+    assert run.returncode == 0, run.stderr
+    output = {" ".join(line.split()) for line in run.stdout.splitlines()}
+    missing = [line for line in printed_block(path) if line not in output]
+    assert not missing, (f"{path.name} no longer prints what its docstring shows:\n"
+                         + "\n".join(missing) + "\n\nit prints:\n" + run.stdout)
+
+
+GENERIC = {"test_every_example_is_tested", "test_quoted_figures_are_printed",
+           "test_same_figure", "test_prints_its_docstring_block"}
+
+
 def test_every_example_is_tested():
     tested = {name[len("test_"):] + ".py" for name in globals()
-              if name.startswith("test_") and name != "test_every_example_is_tested"}
+              if name.startswith("test_") and name not in GENERIC}
     tested = {n if (EXAMPLES / n).exists() else "plot_" + n for n in tested}
     assert {p.name for p in EXAMPLES.glob("*.py")} == tested
