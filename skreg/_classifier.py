@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 import torch
-from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.base import _fit_context
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import compute_sample_weight
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -22,6 +22,7 @@ from sklearn.utils.validation import column_or_1d
 
 from ._base import BaseRegularizedMLP, _stochastic_solver
 from ._engine import LOSSES
+from ._mixins import AccuracyScoreMixin
 from ._params_doc import COMMON_ATTRIBUTES, COMMON_PARAMS
 
 
@@ -88,7 +89,7 @@ def _check_object_labels(y):
             "use strings or numbers as labels.") from None
 
 
-class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
+class RegularizedMLPClassifier(AccuracyScoreMixin, BaseRegularizedMLP):
     __doc__ = """Multi-layer perceptron classifier with L1, L2 and elastic-net
     penalties, dropout, label smoothing, class weights and early stopping.
 

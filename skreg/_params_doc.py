@@ -283,7 +283,7 @@ default='constant'
           by the column's training median, plus one 0/1 missing-indicator
           column per numeric column that had missing values in fit;
         - categorical columns: categories seen in fewer than 5 training
-          rows (``MIN_CATEGORY_FREQUENCY``) are pooled into one
+          rows are pooled into one
           "infrequent" category; a column with at most
           ``max_onehot_categories`` categories is then one-hot encoded, one
           column per category and one for missing values if the column had

@@ -5,18 +5,19 @@ the plain estimator's ``predict`` and a search's fold scores.
 """
 
 import numpy as np
-from sklearn.base import RegressorMixin, _fit_context
+from sklearn.base import _fit_context
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
 
 from ._base import BaseRegularizedMLP, _stochastic_solver
 from ._engine import LOSSES
+from ._mixins import R2ScoreMixin
 from ._inputs import check_finite_outputs
 from ._params_doc import COMMON_ATTRIBUTES, COMMON_PARAMS
 from ._preprocessing import target_scaling_stats
 
 
-class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
+class RegularizedMLPRegressor(R2ScoreMixin, BaseRegularizedMLP):
     __doc__ = """Multi-layer perceptron regressor with L1, L2 and elastic-net
     penalties, dropout and early stopping.
 

@@ -44,6 +44,7 @@ from ._base import fit_transaction
 from ._classifier import RegularizedMLPClassifier
 from ._crossval import Folds, Refit, SearchFit
 from ._engine import regularizer_params
+from ._mixins import AccuracyScoreMixin, R2ScoreMixin
 from ._inputs import dense, encode_table, resolve_device
 from ._params_doc import (SEARCH_ATTRIBUTES, search_grid_doc, search_notes,
                           search_shared_doc)
@@ -640,7 +641,7 @@ def _shared(signature, own):
     return [name for name in list(signature.parameters)[1:] if name not in names]
 
 
-class RegularizedMLPClassifierCV(ClassifierMixin, _BaseRegularizedMLPCV):
+class RegularizedMLPClassifierCV(AccuracyScoreMixin, _BaseRegularizedMLPCV):
     __doc__ = _search_docstring(
         """Regularized MLP classifier with the regularization chosen by cross-validation.
 
@@ -802,7 +803,7 @@ class RegularizedMLPClassifierCV(ClassifierMixin, _BaseRegularizedMLPCV):
         return self._averaged(X, "decision_function")
 
 
-class RegularizedMLPRegressorCV(RegressorMixin, _BaseRegularizedMLPCV):
+class RegularizedMLPRegressorCV(R2ScoreMixin, _BaseRegularizedMLPCV):
     __doc__ = _search_docstring(
         """Regularized MLP regressor with the regularization chosen by cross-validation.
 
