@@ -163,8 +163,8 @@ BLOCKS = {
     "tabm": lambda: tables("tabm", ("realmlp", "tabm")),
 }
 
-_BLOCK = re.compile(r"(<!-- figures:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(\n<!-- /figures:(?P=name) -->)",
-                    re.S)
+_BLOCK = re.compile(r"(<!-- figures:(?P<name>[\w-]+) -->\n)(?P<body>.*?)"
+                    r"(\n<!-- /figures:(?P=name) -->)", re.S)
 
 
 def block(name):
