@@ -1,13 +1,15 @@
-"""The accuracy figures of the README and the docs, made from the result files.
+"""The figures of the README and the docs, made from the result files.
 
 The README and ``docs/defaults.md`` hold blocks between ``<!-- figures:NAME -->`` and
 ``<!-- /figures:NAME -->``; each block is the output of :func:`block` for NAME,
-computed from ``benchmarks/results/accuracy/*.json`` by ``report_accuracy.combine``.
+computed from ``benchmarks/results/accuracy/*.json`` (by ``report_accuracy.combine``)
+or ``benchmarks/results/fit.json``.
 ``python benchmarks/figures.py`` rewrites the blocks in place after a new run;
 ``tests/test_doc_figures.py`` fails when a block differs from what the files give,
 so the figures in the text cannot drift from the results.
 """
 
+import json
 import os
 import re
 import sys
@@ -21,7 +23,8 @@ ROOT = os.path.dirname(HERE)
 RESULTS = os.path.join(HERE, "results", "accuracy")
 
 #: the files that hold the figures, in the order the blocks appear
-DOCUMENTS = ("README.md", os.path.join("docs", "defaults.md"))
+DOCUMENTS = ("README.md", os.path.join("docs", "defaults.md"),
+             os.path.join("docs", "benchmarks.md"))
 
 #: what each comparison combines: result files and model labels (table order)
 VIEWS = {
@@ -155,7 +158,61 @@ def readme_summary():
     return "\n".join(lines)
 
 
+def _fit_results():
+    with open(os.path.join(HERE, "results", "fit.json")) as f:
+        return json.load(f)
+
+
+_TASKS = {"clf": "classification", "reg": "regression"}
+
+
+def fit_times():
+    """``bench_fit.py``'s fit times (best of the repeats) per setting and implementation."""
+    impls = ["skreg", "sklearn", "skorch", "lean torch", "skreg regularized"]
+    lines = ["| setting | " + " | ".join(impls) + " |", "| --- |" + " --- |" * len(impls)]
+    for r in _fit_results()["results"]:
+        lines.append(f"| {r['setting']} {_TASKS[r['task']]} | " + " | ".join(
+            f"{r['impls'][i]['best']:.2f} s" for i in impls) + " |")
+    return "\n".join(lines)
+
+
+def fit_ratios():
+    """The ratios of ``bench_fit.py``'s fit times."""
+    keys = [("skreg/sklearn", "skreg / sklearn"), ("skreg/skorch", "skreg / skorch"),
+            ("skreg/lean torch", "skreg / lean"), ("regularized/skreg", "regularized / skreg")]
+    lines = ["| setting | " + " | ".join(k[1] for k in keys) + " |",
+             "| --- |" + " --- |" * len(keys)]
+    for r in _fit_results()["results"]:
+        lines.append(f"| {r['setting']} {_TASKS[r['task']]} | " + " | ".join(
+            f"{r['ratios'][k]:.2f}x" for k, _ in keys) + " |")
+    return "\n".join(lines)
+
+
+def fit_as_met():
+    """skreg / sklearn on a float64 pipeline, a process's first fit and a busy machine."""
+    d = _fit_results()
+    first = {(r["setting"], r["task"]): r for r in d["first_fit"]}
+    busy = {(r["setting"], r["task"]): r for r in d["contention"]}
+    lines = ["| setting | float64 pipeline | first fit of a process | next to two busy processes |",
+             "| --- | --- | --- | --- |"]
+    for r in d["results"]:
+        key = (r["setting"], r["task"])
+        a, b = r["impls"]["skreg float64 pipeline"]["best"], r["impls"][
+            "sklearn float64 pipeline"]["best"]
+        f = first[key]["impls"]
+        c = busy[key]["impls"]
+        lines.append(
+            f"| {r['setting']} {_TASKS[r['task']]} | {a / b:.2f}x ({a:.2f} s / {b:.2f} s) | "
+            f"{first[key]['ratio']:.2f}x ({f['skreg']['seconds']:.2f} s / "
+            f"{f['sklearn']['seconds']:.2f} s) | {busy[key]['ratio']:.2f}x "
+            f"({c['skreg']['best']:.2f} s / {c['sklearn']['best']:.2f} s) |")
+    return "\n".join(lines)
+
+
 BLOCKS = {
+    "fit-times": fit_times,
+    "fit-ratios": fit_ratios,
+    "fit-as-met": fit_as_met,
     "readme-summary": readme_summary,
     "defaults": lambda: tables("defaults"),
     "cv": lambda: tables("cv"),

@@ -91,32 +91,59 @@ def learning_strategies(Classifier, **params):
     return np.array(scores)
 
 
+SEEDS = (1, 2, 3)
+
+
 @pytest.fixture(scope="module")
-def sklearn_regularization():
-    return np.mean([varying_regularization(MLPClassifier, seed) for seed in (1, 2, 3)])
+def regularization_scores():
+    """Each seed's scores of the example: scikit-learn's, skreg's drop-in mode, skreg's defaults."""
+    scores = {"sklearn": {}, "drop_in": {}}
+    for seed in SEEDS:
+        scores["sklearn"][seed] = varying_regularization(MLPClassifier, seed)
+        scores["drop_in"][seed] = varying_regularization(RegularizedMLPClassifier, seed,
+                                                         **DROP_IN)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        scores["defaults"] = varying_regularization(RegularizedMLPClassifier, 1,
+                                                    constant=True)
+    scores["collapsed"] = [w for w in caught if "predicts the same class" in str(w.message)]
+    return scores
 
 
-def test_varying_regularization_in_drop_in_mode(sklearn_regularization):
-    skreg = np.mean([varying_regularization(RegularizedMLPClassifier, seed, **DROP_IN)
-                     for seed in (1, 2, 3)])
-    assert skreg >= sklearn_regularization - NOISE, (skreg, sklearn_regularization)
+def test_varying_regularization_in_drop_in_mode(regularization_scores):
+    sklearn = np.mean([regularization_scores["sklearn"][s] for s in SEEDS])
+    skreg = np.mean([regularization_scores["drop_in"][s] for s in SEEDS])
+    assert skreg >= sklearn - NOISE, (skreg, sklearn)
 
 
-def test_varying_regularization_with_the_import_swapped_warns_where_it_collapses():
+def test_varying_regularization_with_the_import_swapped_warns_where_it_collapses(
+        regularization_scores):
     """skreg's defaults: the same alpha regularizes more (input scaling, PLR embedding).
 
     Every fit that predicts one class says so with a ``UserWarning``; the
     other fits score as scikit-learn's do on the same datasets and alphas.
     """
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", UserWarning)
-        scores, constant = varying_regularization(RegularizedMLPClassifier, 1, constant=True)
-    collapsed = [w for w in caught if "predicts the same class" in str(w.message)]
+    scores, constant = regularization_scores["defaults"]
+    collapsed = regularization_scores["collapsed"]
     assert len(collapsed) == constant.sum() >= 2
     assert all("numeric_embedding=None and input_scaling=None" in str(w.message)
                for w in collapsed)
-    sklearn = varying_regularization(MLPClassifier, 1)
+    sklearn = regularization_scores["sklearn"][1]
     assert scores[~constant].mean() >= sklearn[~constant].mean() - NOISE
+
+
+def test_the_figures_quoted_in_coming_from_sklearn(regularization_scores):
+    """docs/coming_from_sklearn.md quotes this example's means (random_state=1)."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "coming_from_sklearn.md"
+            ).read_text()
+    defaults = regularization_scores["defaults"][0].mean()
+    sklearn = regularization_scores["sklearn"][1].mean()
+    drop_in = regularization_scores["drop_in"][1].mean()
+    assert (f"scores {defaults:.3f} against scikit-learn's {sklearn:.3f}" in
+            " ".join(text.split()))
+    assert f"In the drop-in mode above skreg scores {drop_in:.3f}" in " ".join(text.split())
 
 
 def test_learning_strategies_with_the_import_swapped():
