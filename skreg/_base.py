@@ -120,23 +120,47 @@ def fit_transaction(estimator, continuing=False):
     stayed finite (see the reliability page).
     """
     saved = dict(estimator.__dict__)
+    history = None
     if continuing:
-        saved["_trainer"] = copy.deepcopy(saved["_trainer"])
+        saved["_trainer"], history = _trainer_copy(saved["_trainer"])
     try:
         yield
     except DivergenceError:
         if not continuing:
-            _restore(estimator, saved)
+            _restore(estimator, saved, history)
         raise
     except BaseException:
-        _restore(estimator, saved)
+        _restore(estimator, saved, history)
         raise
 
 
-def _restore(estimator, saved):
-    """Put back the attributes ``saved`` (a copy of ``estimator.__dict__``)."""
+def _trainer_copy(trainer):
+    """``(copy, (history, n_rows))``: a trainer's copy that shares its history.
+
+    The history only grows (one row per epoch), so the copy keeps a
+    reference and its length instead of a copy: a copy would make each of a
+    long series of ``partial_fit`` calls cost as much as its whole history.
+    """
+    history = trainer.history
+    trainer.history = None
+    try:
+        copied = copy.deepcopy(trainer)
+    finally:
+        trainer.history = history
+    copied.history = history
+    return copied, (history, None if history is None else len(history))
+
+
+def _restore(estimator, saved, history=None):
+    """Put back the attributes ``saved`` (a copy of ``estimator.__dict__``).
+
+    ``history``: the ``(history, n_rows)`` of :func:`_trainer_copy`, whose
+    rows past ``n_rows`` (the failed fit's epochs) are dropped.
+    """
     estimator.__dict__.clear()
     estimator.__dict__.update(saved)
+    if history is not None and history[0] is not None:
+        del history[0][history[1]:]
 
 
 class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):

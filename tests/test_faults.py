@@ -315,3 +315,18 @@ def test_a_failed_search_keeps_the_cv_estimator_as_it_was(data):
         finally:
             timer.join()
     np.testing.assert_array_equal(search.predict_proba(X), before)
+
+
+def test_a_failed_partial_fit_drops_only_its_own_history_rows(data):
+    """The transaction keeps the history by reference and its length (a copy of a long
+    history would make every partial_fit of a stream cost as much as the stream so far)."""
+    X, y = data
+    est = RegularizedMLPClassifier(hidden_layer_sizes=(8,), random_state=0)
+    for _ in range(40):
+        est.partial_fit(X, y, classes=["a", "b", "c"])
+    rows = list(est.history_)
+    est.set_params(callbacks=[Fault("on_train_end", 1, RuntimeError)])
+    with pytest.raises(RuntimeError, match="injected"):
+        est.partial_fit(X, y)
+    assert len(est.history_) == 40
+    assert all(a is b for a, b in zip(est.history_, rows))
