@@ -28,7 +28,7 @@ from sklearn.utils.validation import (_check_sample_weight, check_array, check_i
 
 from ._engine import (ACTIVATIONS, EMBEDDINGS, LEARNED_EMBEDDINGS, PLR_SIGMA, Progress,
                       Trainer, TrainingData, fit, fit_embedding, predict, predict_mc,
-                      regularizer_params, varied_columns)
+                      regularizer_params, shows_bar, varied_columns)
 from ._inputs import (MIN_CATEGORY_FREQUENCY, as_tensor, check_finite_outputs, dense,
                       embedding_tables, encode_table, encoded_scaling_stats,
                       non_numeric_column, resolve_device)
@@ -690,7 +690,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         callbacks = initialized_callbacks(self.callbacks, trainer.config.early_stopping)
         work = step_work(trainer.config.layer_sizes, trainer.config.batch_size)
         epochs = 1 if incremental else self.max_iter
-        progress = Progress(epochs, type(self).__name__) if self.verbose >= 2 else None
+        progress = Progress(epochs, type(self).__name__) if shows_bar(self.verbose) else None
         with training_threads(trainer.config.device, work) as n_threads:
             try:
                 trainer, result = fit(

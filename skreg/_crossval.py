@@ -29,7 +29,8 @@ from sklearn import config_context, get_config
 from sklearn.exceptions import ConvergenceWarning
 
 from ._base import check_lbfgs
-from ._engine import Progress, Trainer, TrainingData, fit, networks, outputs, trained
+from ._engine import (Progress, Trainer, TrainingData, fit, networks, outputs, shows_bar,
+                      shows_lines, trained)
 from ._inputs import as_tensor
 from ._racing import Board, Race, Rungs
 from ._spec import (FitSpec, auto_alpha_rows, fit_spec, member_seeds, stack_config,
@@ -351,11 +352,11 @@ class SearchFit:
         self.specs, self.owners = self._specify(estimators)
         self.plan = stacks(self.specs)
         self.log = ((lambda text: print(f"[{type(search).__name__}] {text}"))
-                    if search.verbose == 1 else None)
+                    if shows_lines(search.verbose) else None)
         # verbose=2: a progress bar over every fold model's epochs
         self.progress = (Progress(sum(spec.n_members * spec.shared["max_iter"]
                                       for spec in self.specs), type(search).__name__)
-                         if search.verbose >= 2 else None)
+                         if shows_bar(search.verbose) else None)
         # one race (bracket) per numeric embedding: an embedding's networks
         # learn slower in their first epochs, and would lose every early rung
         # to those without one; the brackets' finalists meet in the final ranking

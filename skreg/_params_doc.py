@@ -125,12 +125,13 @@ default='constant'
         more than ``tol``) relative to the best so far.
 
     verbose : bool or int, default=False
-        ``True`` or 1 prints scikit-learn's lines, one per epoch
-        (``Iteration 3, loss = 0.41``, the validation score, the stopping
-        message). 2 shows a progress bar instead (tqdm; a widget in
+        2 shows a progress bar (tqdm; a widget in
         Jupyter) once a fit has run for 2 seconds: epochs done out of
         ``max_iter``, time spent and left, the objective and the best
-        validation score so far.
+        validation score so far. Any other true value (``True``, 1, 10)
+        prints scikit-learn's lines, one per epoch (``Iteration 3, loss =
+        0.41``, the validation score, the stopping message), as its MLP
+        does for every true value.
 
     warm_start : bool, default=False
         Continue from the previous solution on the next ``fit``. As in
@@ -653,13 +654,14 @@ SEARCH_PARAM_ENTRIES = {
 """,
     "verbose": """\
     verbose : bool or int, default=False
-        ``True`` or 1 prints one line per batched model and per rung of the
-        race (the configurations that go on). 2 shows a progress bar instead
-        (tqdm) once the search has run for 2 seconds: the fold models'
-        epochs done out of their budget (``max_iter`` each; a model that
-        stops early or loses the race gives back the epochs it did not
-        use), time spent and left, and the best mean score so far. The
-        refit (``refit=True``) shows what the plain estimator shows.
+        2 shows a progress bar (tqdm) once the search has run for 2
+        seconds: the fold models' epochs done out of their budget
+        (``max_iter`` each; a model that stops early or loses the race
+        gives back the epochs it did not use), time spent and left, and
+        the best mean score so far. Any other true value prints one line
+        per batched model and per rung of the race (the configurations
+        that go on). The refit (``refit=True``) shows what the plain
+        estimator shows.
 """,
     "input_scaling": """\
     input_scaling : {'robust'} or None, default='robust'

@@ -59,10 +59,12 @@ def test_a_search_counts_every_fold_models_epochs_and_shows_the_best_score(
     assert f"best score={search.best_score_:.4g}" in last
 
 
-def test_short_fits_print_nothing_and_verbose_1_keeps_scikit_learns_lines(data, capsys):
+def test_short_fits_print_nothing_and_other_verbose_values_keep_scikit_learns_lines(
+        data, capsys):
     X, y = data
     RegularizedMLPClassifier(verbose=2, max_iter=3, random_state=0).fit(X, y)
     assert capsys.readouterr().err == ""  # under DELAY seconds: no bar
-    RegularizedMLPClassifier(verbose=1, max_iter=3, random_state=0).fit(X, y)
-    out = capsys.readouterr().out
-    assert out.splitlines()[0].startswith("Iteration 1, loss = ")
+    for verbose in (True, 1, 10):  # scikit-learn prints its lines for any true value
+        RegularizedMLPClassifier(verbose=verbose, max_iter=3, random_state=0).fit(X, y)
+        out, err = capsys.readouterr()
+        assert out.splitlines()[0].startswith("Iteration 1, loss = ") and err == ""

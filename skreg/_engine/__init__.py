@@ -25,14 +25,14 @@ from .losses import LOSSES
 from .loop import Members, Trainer, TrainingConfig, TrainingData
 from .model import ACTIVATIONS, StackedMLP
 from .noise import DropoutMasks
-from .progress import Progress
+from .progress import Progress, shows_bar, shows_lines
 from .regularizers import Param, regularizer_params
 # the penalties' math on any tensors, which skreg.skorch's callbacks apply too
 from .regularizers import ElasticNet, GroupLasso, LpPenalty, MaxNorm, soft_threshold_
 
 __all__ = ["ACTIVATIONS", "EMBEDDINGS", "LEARNED_EMBEDDINGS", "LOSSES", "PLR_SIGMA",
            "DropoutMasks", "Members", "NumericEmbedding", "Param", "Progress", "StackedMLP",
-           "Trainer",
-           "TrainingConfig", "TrainingData", "fit", "fit_embedding", "networks", "outputs",
-           "predict", "predict_mc", "regularizer_params", "trained", "varied_columns",
+           "Trainer", "TrainingConfig", "TrainingData", "fit", "fit_embedding", "networks",
+           "outputs", "predict", "predict_mc", "regularizer_params", "shows_bar",
+           "shows_lines", "trained", "varied_columns",
            "ElasticNet", "GroupLasso", "LpPenalty", "MaxNorm", "soft_threshold_"]

@@ -58,6 +58,7 @@ from .noise import DropoutMasks, batch_transform, dropout_factor, mask_source
 from .optim import (as_torch_optimizer, build_optimizer, clone_state, move_state,
                     restore_state,
                     step_function)
+from .progress import shows_lines
 from .regularizers import build_regularizers, model_settings
 from .state import register_trainer_class, trainer_from_state, trainer_state
 
@@ -816,7 +817,7 @@ class Trainer:
         for r in self.regularizers:  # their own figures (gradient noise's variance)
             for key, value in r.history_entries().items():
                 record(key, value)
-        if c.verbose == 1:
+        if shows_lines(c.verbose):
             print(f"Iteration {epoch}, loss = {figures.objective[0]:.8f}")
             if run.valid is not None:
                 print(f"Validation score: {figures.valid_score[0]:f}")
@@ -890,9 +891,9 @@ class Trainer:
                         group["lr"] = lr / 5.0
                     rule.misses[:] = 0
                     patience_out[:] = False
-                    if c.verbose == 1:
+                    if shows_lines(c.verbose):
                         print(f"Setting learning rate to {lr / 5.0:f}")
-            if run.unit and patience_out[0] and c.verbose == 1:
+            if run.unit and patience_out[0] and shows_lines(c.verbose):
                 what = ("Validation score" if run.valid is not None else "Training loss")
                 print(f"{what} did not improve more than tol={c.tol:f} for "
                       f"{c.n_iter_no_change} consecutive epochs. Stopping.")

@@ -15,6 +15,20 @@ from tqdm.auto import tqdm
 #: seconds of work before the bar appears
 DELAY = 2.0
 
+#: the ``verbose`` value that shows the bar (any other true value prints
+#: scikit-learn's lines, as its MLP does for every true value)
+PROGRESS_BAR = 2
+
+
+def shows_lines(verbose):
+    """Whether ``verbose`` asks for scikit-learn's per-epoch lines."""
+    return bool(verbose) and verbose != PROGRESS_BAR
+
+
+def shows_bar(verbose):
+    """Whether ``verbose`` asks for the progress bar."""
+    return verbose == PROGRESS_BAR
+
 
 class Progress:
     """Epochs done of ``total``, shared by the stacks of a search (thread-safe).
