@@ -158,39 +158,90 @@ def readme_summary():
     return "\n".join(lines)
 
 
-def _fit_results():
-    with open(os.path.join(HERE, "results", "fit.json")) as f:
+def _results(name):
+    with open(os.path.join(HERE, "results", name)) as f:
         return json.load(f)
 
 
 _TASKS = {"clf": "classification", "reg": "regression"}
+_FIT_IMPLS = ["skreg", "sklearn", "skorch", "lean torch", "skreg regularized"]
 
 
-def fit_times():
+def fit_times(name="fit.json"):
     """``bench_fit.py``'s fit times (best of the repeats) per setting and implementation."""
-    impls = ["skreg", "sklearn", "skorch", "lean torch", "skreg regularized"]
-    lines = ["| setting | " + " | ".join(impls) + " |", "| --- |" + " --- |" * len(impls)]
-    for r in _fit_results()["results"]:
+    lines = ["| setting | " + " | ".join(_FIT_IMPLS) + " |",
+             "| --- |" + " --- |" * len(_FIT_IMPLS)]
+    for r in _results(name)["results"]:
         lines.append(f"| {r['setting']} {_TASKS[r['task']]} | " + " | ".join(
-            f"{r['impls'][i]['best']:.2f} s" for i in impls) + " |")
+            f"{r['impls'][i]['best']:.2f} s" for i in _FIT_IMPLS) + " |")
     return "\n".join(lines)
 
 
-def fit_ratios():
+def fit_ratios(name="fit.json"):
     """The ratios of ``bench_fit.py``'s fit times."""
     keys = [("skreg/sklearn", "skreg / sklearn"), ("skreg/skorch", "skreg / skorch"),
             ("skreg/lean torch", "skreg / lean"), ("regularized/skreg", "regularized / skreg")]
     lines = ["| setting | " + " | ".join(k[1] for k in keys) + " |",
              "| --- |" + " --- |" * len(keys)]
-    for r in _fit_results()["results"]:
+    for r in _results(name)["results"]:
         lines.append(f"| {r['setting']} {_TASKS[r['task']]} | " + " | ".join(
             f"{r['ratios'][k]:.2f}x" for k, _ in keys) + " |")
     return "\n".join(lines)
 
 
+def fit_scores(name="fit.json"):
+    """``bench_fit.py``'s test scores, the mean over the repeats."""
+    metric = {"clf": "accuracy", "reg": "R^2"}
+    lines = ["| setting | " + " | ".join(_FIT_IMPLS) + " |",
+             "| --- |" + " --- |" * len(_FIT_IMPLS)]
+    for r in _results(name)["results"]:
+        lines.append(f"| {r['setting']} {metric[r['task']]} | " + " | ".join(
+            f"{r['impls'][i]['score']:.4f}" for i in _FIT_IMPLS) + " |")
+    return "\n".join(lines)
+
+
+def search_times():
+    """``bench_search.py``: time, ratio to GridSearchCV and best CV score of each search."""
+    d = _results("search.json")["results"]
+    rows = [("racing", "CV estimator, racing (default)"),
+            ("exhaustive", "CV estimator, `racing=False`"),
+            ("gridsearch", "`GridSearchCV(n_jobs=2)`"),
+            ("halving", "`HalvingGridSearchCV(n_jobs=2)`")]
+    lines = ["| search | clf time | ratio | best CV acc. | reg time | ratio | best CV R^2 |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for key, label in rows:
+        cells = []
+        for task in ("clf", "reg"):
+            r = d[task]
+            ratio = "1" if key == "gridsearch" else f"{r['ratio'][key]:.2f}x"
+            cells += [f"{r['time'][key]:.2f} s", ratio, f"{r['best_score_' + key]:.4f}"]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def backward_times():
+    """``bench_backward.py``: the hand-written pass against autograd."""
+    sizes = {"S1": "S1 (16,000 x 50, (256, 256), batch 256)",
+             "S2": "S2 (4,000 x 50, (64, 64), batch 32)"}
+    lines = ["| setting | members | manual | autograd | autograd / manual |",
+             "| --- | --- | --- | --- | --- |"]
+    seen = set()
+    for r in _results("backward.json")["results"]:
+        if r["setting"] not in sizes:
+            continue
+        setting = r["setting"] if r["setting"] in seen else sizes[r["setting"]]
+        seen.add(r["setting"])
+        digits = 2 if r["manual_s"] >= 1 else 3
+        lines.append(
+            f"| {setting} | {r['members']}, {'regularized' if r['regularized'] else 'plain'}"
+            f" | {r['manual_s']:.{digits}f} s | {r['autograd_s']:.{digits}f} s | "
+            f"{r['ratio']:.2f}x |")
+    return "\n".join(lines)
+
+
 def fit_as_met():
     """skreg / sklearn on a float64 pipeline, a process's first fit and a busy machine."""
-    d = _fit_results()
+    d = _results("fit.json")
     first = {(r["setting"], r["task"]): r for r in d["first_fit"]}
     busy = {(r["setting"], r["task"]): r for r in d["contention"]}
     lines = ["| setting | float64 pipeline | first fit of a process | next to two busy processes |",
@@ -212,6 +263,11 @@ def fit_as_met():
 BLOCKS = {
     "fit-times": fit_times,
     "fit-ratios": fit_ratios,
+    "fit-times-one-thread": lambda: fit_times("fit_one_thread.json"),
+    "fit-ratios-one-thread": lambda: fit_ratios("fit_one_thread.json"),
+    "fit-scores-one-thread": lambda: fit_scores("fit_one_thread.json"),
+    "search-times": search_times,
+    "backward-times": backward_times,
     "fit-as-met": fit_as_met,
     "readme-summary": readme_summary,
     "defaults": lambda: tables("defaults"),
