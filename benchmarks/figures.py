@@ -260,7 +260,45 @@ def fit_as_met():
     return "\n".join(lines)
 
 
+def predict_times():
+    """``bench_predict.py``: one row (median) and 100,000 rows (best) against scikit-learn."""
+    d = _results("predict.json")
+    goals = {("predict", "1 row"): "<= 2x", ("predict", "100k rows"): "<= 1x"}
+    lines = ["| call | skreg | scikit-learn | ratio | goal |", "| --- | --- | --- | --- | --- |"]
+    for method in ("predict", "predict_proba"):
+        for size, stat, label in (("1 row", "median", "1 row (median of {calls:,})"),
+                                  ("100k rows", "best", "100,000 rows (best of 3)")):
+            a = d["results"][method]["skreg"][size]
+            b = d["results"][method]["sklearn"][size]
+            unit, scale = ("us", 1e6) if size == "1 row" else ("ms", 1e3)
+            digits = 0 if unit == "us" else 1
+            lines.append(
+                f"| `{method}`, {label.format(calls=a.get('calls', 0))} | "
+                f"{a[stat] * scale:.{digits}f} {unit} | {b[stat] * scale:.{digits}f} {unit} | "
+                f"{a[stat] / b[stat]:.2f}x | {goals.get((method, size), '')} |")
+    return "\n".join(lines)
+
+
+def memory_ratios():
+    """``bench_memory.py``: the peak memory a fit adds, as a multiple of X's size."""
+    results = _results("memory.json")["results"]
+    by_rows = {}
+    for r in results:
+        by_rows.setdefault(r["n_samples"], {})[r["input_scaling"]] = r
+    lines = ['| rows | `input_scaling="robust"` (default) | `input_scaling=None` |',
+             "| --- | --- | --- |"]
+    for n, r in sorted(by_rows.items()):
+        mib = r["robust"]["X_nbytes"] / 2 ** 20
+        extra = {k: v["peak_over_baseline_sampled"] / 2 ** 20 for k, v in r.items()}
+        lines.append(f"| {n:,} ({mib:.1f} MiB) | {r['robust']['ratio']:.2f}x "
+                     f"(+{extra['robust']:.1f} MiB) | {r[None]['ratio']:.2f}x "
+                     f"(+{extra[None]:.1f} MiB) |")
+    return "\n".join(lines)
+
+
 BLOCKS = {
+    "memory-ratios": memory_ratios,
+    "predict-times": predict_times,
     "fit-times": fit_times,
     "fit-ratios": fit_ratios,
     "fit-times-one-thread": lambda: fit_times("fit_one_thread.json"),
