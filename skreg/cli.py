@@ -328,8 +328,7 @@ def _check_target(y, task, cv):
         raise InputError(
             f"classification needs at least 2 classes, the target has {classes.size}")
     if counts.min() < cv:
-        rare = classes[counts.argmin()]
-        rare = rare.item() if isinstance(rare, np.generic) else rare
+        rare = _rarest(classes, counts)
         raise InputError(
             f"class {rare!r} has only {counts.min()} "
             f"{'sample' if counts.min() == 1 else 'samples'}, fewer than the "
@@ -431,14 +430,19 @@ def _check_finite_features(X):
                 "replace it or leave the cell empty")
 
 
+def _rarest(classes, counts):
+    """The label of the rarest class, as a Python value (for a message)."""
+    rare = classes[counts.argmin()]
+    return rare.item() if isinstance(rare, np.generic) else rare
+
+
 def _check_inner_folds(y, splitter):
     """Every class fills the inner folds of the cross-validated models in each training fold."""
     classes = np.unique(y)
     for train, _ in splitter.split(np.zeros((len(y), 1)), y):
         counts = np.array([(y[train] == c).sum() for c in classes])
         if counts.min() < INNER_FOLDS:
-            rare = classes[counts.argmin()]
-            rare = rare.item() if isinstance(rare, np.generic) else rare
+            rare = _rarest(classes, counts)
             raise InputError(
                 f"class {rare!r} has {counts.min()} sample(s) in a training fold, fewer "
                 f"than the {INNER_FOLDS} inner folds of the cross-validated models; use "
