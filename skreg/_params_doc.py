@@ -238,7 +238,7 @@ default='constant'
 
     numeric_embedding : {'plr', 'piecewise_linear', 'periodic'} or None, default='plr'
         Embedding of each (scaled) input feature into several network
-        inputs, learnt in ``fit`` (see :mod:`skreg._engine.embeddings`).
+        inputs, learnt in ``fit``.
         'plr' (Gorishniy et al., 2022): trained with the network; each
         feature ``x`` with at least three distinct octiles gets ``k =
         embedding_size // 2`` frequencies ``c`` (initially ``N(0, 0.1^2)``)
@@ -275,8 +275,8 @@ default='constant'
         numpy array has none); column names (X must be a DataFrame); column
         indices in ``[0, n_features - 1]``; a boolean mask of shape
         ``(n_features,)``; or None. Unless it is None, the first ``fit``
-        encodes X with a :class:`skreg._tabular.TabularEncoder`
-        (``encoder_``) when X is a DataFrame (pandas, or polars / pyarrow,
+        encodes X with its encoder (``encoder_``, a scikit-learn
+        transformer) when X is a DataFrame (pandas, or polars / pyarrow,
         converted with ``to_pandas()``), when the selection is given
         explicitly (names, indices or mask), or when X is an array with NaN:
 
@@ -675,7 +675,7 @@ SEARCH_PARAM_ENTRIES = {
 default="from_dtype"
         As in the plain estimators: a DataFrame with categorical, string,
         bool columns and missing values (or an array with NaN) is encoded
-        by a :class:`skreg._tabular.TabularEncoder`. The search fits it
+        by the same encoder (``encoder_``). The search fits it
         once on all of X, and every fold model trains on that encoding (its
         categories and imputation medians then include the fold's test
         rows, as a category list given by hand would; the scaling
@@ -859,8 +859,8 @@ def search_notes(default_grid):
         n_default *= len(values)
     return f"""
     Every (configuration, fold) pair is specified as the plain estimator
-    with that configuration fitted on the fold's training rows would be
-    (:func:`skreg._spec.fit_spec`): the fold's own batch size,
+    with that configuration fitted on the fold's training rows would be:
+    the fold's own batch size,
     early-stopping split, scaling statistics, ``alpha='auto'`` row count
     and PLR columns, the refit's seed. Pairs whose settings the engine
     shares across a batched model (the architecture, the solver and its
@@ -879,7 +879,7 @@ def search_notes(default_grid):
     The default grid, ``alphas={_fmt(default_grid["alphas"])}`` x
     ``dropouts={_fmt(default_grid["dropouts"])}`` on
     ``hidden_layer_sizes={_sizes(default_grid["hidden_layer_sizes"])}``
-    ({n_default} configurations, ``skreg._search.DEFAULT_GRID``), puts every value where it
+    ({n_default} configurations), puts every value where it
     changes the model. The penalty is divided by the batch's weight sum, so
     ``alpha`` acts like a weight decay of ``alpha / batch_size`` on the mean
     loss: up to ``alpha=0.1`` the weights and the scores barely move, from

@@ -8,12 +8,10 @@ of trusted types before anything is built.
 
 A fitted skreg estimator is stored as its attributes (parameters,
 ``classes_``, ``n_features_in_``, ``feature_names_in_``, ...) and its
-trainer, which saves itself as numpy arrays and plain Python values
-(``Trainer.__getstate__``, :func:`skreg._engine.state.trainer_state`): the
+trainer, which saves itself as numpy arrays and plain Python values: the
 network's weights and buffers, the optimizer's state, the states of the
 torch and numpy generators, the training settings (the loss by name), the
-history and the epoch count. The trainer is rebuilt from them on load
-(:func:`skreg._engine.state.trainer_from_state`) on the device it was
+history and the epoch count. The trainer is rebuilt from them on load, on the device it was
 trained on, or on the CPU, with a ``UserWarning``, where that device is
 missing. A loaded model predicts exactly as the saved one, and
 ``partial_fit`` or a warm-started ``fit`` continue as they would have

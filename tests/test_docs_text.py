@@ -27,9 +27,12 @@ def test_no_internal_words(page):
 
 
 def test_no_internal_words_in_public_docstrings():
+    """Nor private modules: a user cannot import ``skreg._anything``."""
+    import skreg.io
+
     for obj in (skreg.RegularizedMLPClassifier, skreg.RegularizedMLPRegressor,
-                skreg.RegularizedMLPClassifierCV, skreg.RegularizedMLPRegressorCV):
-        for pattern in INTERNAL + [r"development half"]:
+                skreg.RegularizedMLPClassifierCV, skreg.RegularizedMLPRegressorCV, skreg.io):
+        for pattern in INTERNAL + [r"development half", r"skreg\._"]:
             assert not re.search(pattern, obj.__doc__), (obj.__name__, pattern)
 
 
