@@ -592,14 +592,20 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         self.alpha_ = spec.alpha
         return stack_config([spec])
 
-    def _new_trainer(self, X, targets, sample_weight, class_weights, train_rows, n_train,
-                     device, dtype):
-        """Step 5 of a first fit: the trainer of this fit's specification."""
+    def _spec(self, X, targets, sample_weight, class_weights, train_rows, n_train, device,
+              dtype):
+        """The :class:`~skreg._spec.FitSpec` of this fit, from the current parameters."""
         n_auto = auto_alpha_rows(sample_weight, class_weights,
                                  None if train_rows is None else train_rows[0], n_train)
         rows = self._fit_rows(X.shape[1], self._n_outputs(targets), n_train, n_auto,
                               device, dtype, self._embedding, self._plr)
-        spec = fit_spec(self, rows)
+        return fit_spec(self, rows)
+
+    def _new_trainer(self, X, targets, sample_weight, class_weights, train_rows, n_train,
+                     device, dtype):
+        """Step 5 of a first fit: the trainer of this fit's specification."""
+        spec = self._spec(X, targets, sample_weight, class_weights, train_rows, n_train,
+                          device, dtype)
         trainer = Trainer(stack_config([spec]))
         self.alpha_ = spec.alpha
         check_lbfgs(self, trainer)
@@ -616,14 +622,10 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         a parameter that would change it raises a ``ValueError`` naming it.
         """
         trainer = self._trainer
-        fitted = trainer.config
-        n_auto = auto_alpha_rows(sample_weight, class_weights,
-                                 None if train_rows is None else train_rows[0], n_train)
-        rows = FitRows(n_inputs=fitted.layer_sizes[0], n_outputs=self._n_outputs(targets),
-                       loss=self._make_loss(), n_train=n_train, n_auto=n_auto,
-                       tables=fitted.embedding_tables, plr=fitted.plr, device=device,
-                       dtype=fitted.dtype)
-        spec = fit_spec(self, rows)
+        # the inputs are prepared as at the first fit (encoder_, the
+        # embedding): only the parameters can differ from the fitted network's
+        spec = self._spec(X, targets, sample_weight, class_weights, train_rows, n_train,
+                          device, trainer.config.dtype)
         config = stack_config([spec])
         changed = [_ARCHITECTURE_PARAMS.get(name, name)
                    for name, _, _ in trainer.architecture_changes(config)]
